@@ -1,0 +1,56 @@
+"""Xuncha (巡查): field inspections for property management."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from .config import PROJECT_ROOT, ConfigError, load_config
+
+__all__ = ["create_app", "ConfigError"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. `config` overrides what the environment gives (tests pass theirs here)."""
+    instance_path = Path((config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(load_config(instance_path, config))
+
+    from . import access, database, errors, i18n, labels
+    from .extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    labels.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"  # phones change networks all day
+    access.init_app(app)
+    errors.init_app(app)
+
+    from .auth import bp as auth_bp
+    from .desk import bp as desk_bp
+    from .engineering import bp as engineering_bp
+    from .main import bp as main_bp
+    from .rounds import bp as rounds_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(rounds_bp)
+    app.register_blueprint(desk_bp)
+    app.register_blueprint(engineering_bp)
+
+    from . import cli
+
+    cli.init_app(app)
+    access.check_every_route_declared(app)
+    return app

@@ -1,0 +1,106 @@
+"""Command-line tasks: `flask --app app <command>`."""
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import demo
+from .checklists import sync_checklists
+from .extensions import db
+from .models import Estate, Role, User
+
+
+def _database_error(exc: SQLAlchemyError) -> click.ClickException:
+    url = db.engine.url.render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    return click.ClickException(f"cannot use the database at {url}: {reason}")
+
+
+def print_demo_logins() -> None:
+    click.echo("Demo logins (password: %s):" % demo.DEMO_PASSWORD)
+    for login in demo.DEMO_LOGINS:
+        click.echo(f"  {login.username:<10} {login.role.value:<12} {login.display_name}")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database holds no estate and no user.")
+@with_appcontext
+def seed_demo(if_empty: bool) -> None:
+    """Load the demo estate (翠湖花園) and the demo users."""
+    sync_checklists(db.session)
+    if demo.demo_exists(db.session):
+        click.echo("The demo estate is already loaded.")
+    elif if_empty and not demo.database_is_empty(db.session):
+        click.echo("The database already has data; the demo estate was not loaded.")
+        db.session.commit()
+        return
+    else:
+        estate = demo.load_demo(db.session)
+        click.echo(f"Loaded the demo estate {estate.name}: {len(estate.buildings)} buildings, "
+                   f"{sum(len(b.units) for b in estate.buildings)} units.")
+    db.session.commit()
+    print_demo_logins()
+
+
+@click.command("setup")
+@with_appcontext
+def setup() -> None:
+    """Apply migrations, load checklists, and load the demo estate into an empty database."""
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        upgrade()
+        created = sync_checklists(db.session)
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        raise _database_error(exc) from None
+    for version in created:
+        click.echo(f"Checklist {version.kind.value} is now version {version.version}.")
+    click.get_current_context().invoke(seed_demo, if_empty=True)
+
+
+@click.command("sync-checklists")
+@with_appcontext
+def sync_checklists_command() -> None:
+    """Store a new version of every checklist whose data file changed."""
+    created = sync_checklists(db.session)
+    db.session.commit()
+    if not created:
+        click.echo("Checklists are up to date.")
+    for version in created:
+        click.echo(f"Checklist {version.kind.value} is now version {version.version} ({len(version.items)} items).")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Name shown in the app.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--estate", "estate_codes", multiple=True, help="Estate code to assign (repeatable).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create_user(username: str, display_name: str, role: str, estate_codes: tuple[str, ...], password: str) -> None:
+    """Create a staff user."""
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    if db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower())):
+        raise click.ClickException(f"the username {username!r} is taken")
+    estates = []
+    for code in estate_codes:
+        estate = db.session.scalar(sa.select(Estate).where(Estate.code == code))
+        if estate is None:
+            raise click.ClickException(f"no estate with code {code!r}")
+        estates.append(estate)
+    user = User(username=username, display_name=display_name, role=Role(role), estates=estates)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {username}.")
+
+
+def init_app(app: Flask) -> None:
+    for command in (seed_demo, setup, sync_checklists_command, create_user):
+        app.cli.add_command(command)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import render_template, request
+from flask_login import current_user
+
+from .. import overview
+from ..access import ALL_ROLES, estates_of, may_read_contacts, require_unit_visible, roles
+from ..extensions import db
+from ..models import Building, Estate, Role, Unit
+from . import bp
+
+UNIT_SEARCH_LIMIT = 50
+
+
+def _my_estates() -> list[Estate]:
+    return estates_of(db.session, current_user)
+
+
+def _unit_search(query: str) -> list[Unit]:
+    """Units in the user's scope whose room number contains `query` (e.g. 301, 2-1-301)."""
+    query = query.strip()
+    if not query:
+        return []
+    visible_buildings = [b.id for e in _my_estates() for b in current_user.building_scope(e)]
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(
+        db.session.scalars(
+            sa.select(Unit)
+            .join(Building)
+            .where(Unit.building_id.in_(visible_buildings), Unit.room_number.like(pattern, escape="\\"))
+            .order_by(Building.position, Unit.room_number)
+            .limit(UNIT_SEARCH_LIMIT)
+        )
+    )
+
+
+@bp.route("/")
+@roles(Role.DESK, Role.SUPERVISOR)
+def index():
+    estates = [
+        (e, overview.building_summaries(db.session, e), overview.rounds_board(db.session, e)) for e in _my_estates()
+    ]
+    q = request.args.get("q", "")
+    return render_template("desk/index.html", estates=estates, q=q, units=_unit_search(q))
+
+
+@bp.route("/supervisor")
+@roles(Role.SUPERVISOR)
+def supervisor():
+    boards = [(e, overview.rounds_board(db.session, e)) for e in _my_estates()]
+    return render_template("desk/supervisor.html", boards=boards)
+
+
+@bp.route("/units")
+@roles(*ALL_ROLES)
+def units():
+    q = request.args.get("q", "")
+    return render_template("desk/units.html", q=q, units=_unit_search(q))
+
+
+@bp.route("/units/<int:unit_id>")
+@roles(*ALL_ROLES)
+def unit(unit_id: int):
+    unit = require_unit_visible(current_user, db.session.get(Unit, unit_id))
+    return render_template("desk/unit.html", unit=unit, show_contacts=may_read_contacts(current_user))

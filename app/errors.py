@@ -1,0 +1,59 @@
+"""Errors negotiated by request: JSON `{"code", "message", "errors"}` under /api/, HTML pages elsewhere."""
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .access import wants_json
+from .extensions import db
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood."),
+        401: _("Please sign in first."),
+        403: _("Your role does not allow this page."),
+        404: _("This page or record does not exist, or is not yours to see."),
+        405: _("This action is not allowed here."),
+        413: _("The upload is too large."),
+        429: _("Too many attempts. Please wait a few minutes and try again."),
+        500: _("Something went wrong on our side. Nothing you sent was half-saved; please try again."),
+    }
+
+
+def error_response(status: int, message: str | None = None, errors: dict | None = None):
+    message = message or _messages().get(status) or _("Something went wrong.")
+    if wants_json():
+        return jsonify(code=status, message=message, errors=errors or {}), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _http_error(exc: HTTPException):
+    # Flask-Limiter adds Retry-After to the 429 in its after_request hook.
+    return error_response(exc.code or 500)
+
+
+def _csrf_error(exc: CSRFError):
+    return error_response(
+        400,
+        _("The security token of this form is missing or expired. Reload the page and try again."),
+        {"csrf": [exc.description]},
+    )
+
+
+def _server_error(exc: Exception):
+    # Never leave a half-done transaction behind for the next request on this session.
+    db.session.rollback()
+    current_app.logger.exception("unhandled error: %s", exc)
+    if isinstance(exc, HTTPException) and not isinstance(exc, InternalServerError):
+        return _http_error(exc)
+    return error_response(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(500, _server_error)
+    app.register_error_handler(Exception, _server_error)

@@ -1,0 +1,50 @@
+"""Display names for the domain's enums, translated with Flask-Babel."""
+from flask_babel import lazy_gettext as _l
+
+from .models import PublicAreaKind, Role, RoundKind, UnitState, VacancyReason
+
+ROUND_KIND = {
+    RoundKind.CORRIDOR: _l("Corridor round"),
+    RoundKind.FACILITY: _l("Public-facility round"),
+    RoundKind.VACANT_UNIT: _l("Vacant-unit check"),
+    RoundKind.DECORATION: _l("Decoration daily check"),
+    RoundKind.METER: _l("Meter reading"),
+}
+
+ROLE = {
+    Role.STEWARD: _l("Building steward"),
+    Role.DESK: _l("Desk staff"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.ENGINEERING: _l("Engineering"),
+}
+
+UNIT_STATE = {
+    UnitState.VACANT: _l("Vacant"),
+    UnitState.OCCUPIED: _l("Occupied"),
+    UnitState.RENTED: _l("Rented"),
+    UnitState.DECORATING: _l("Decorating"),
+}
+
+VACANCY_REASON = {
+    VacancyReason.UNSOLD: _l("Unsold"),
+    VacancyReason.KEYS_NOT_COLLECTED: _l("Keys not collected"),
+    VacancyReason.DEVELOPER_HELD: _l("Held by the developer"),
+    VacancyReason.DISPUTE: _l("In dispute"),
+    VacancyReason.SEIZED: _l("Seized"),
+    VacancyReason.OTHER: _l("Other reason"),
+}
+
+PUBLIC_AREA_KIND = {
+    PublicAreaKind.ROAD: _l("Roads"),
+    PublicAreaKind.GREENERY: _l("Greenery"),
+    PublicAreaKind.PLAYGROUND: _l("Playground"),
+    PublicAreaKind.SHOPFRONT: _l("Shopfronts"),
+    PublicAreaKind.GARAGE: _l("Garage"),
+}
+
+
+def init_app(app) -> None:  # noqa: ANN001
+    app.jinja_env.globals.update(
+        ROUND_KIND=ROUND_KIND, ROLE=ROLE, UNIT_STATE=UNIT_STATE, VACANCY_REASON=VACANCY_REASON,
+        PUBLIC_AREA_KIND=PUBLIC_AREA_KIND,
+    )

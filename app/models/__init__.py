@@ -1,0 +1,28 @@
+"""All models, one module per aggregate; importing this registers every table."""
+from .base import UTCDateTime, utcnow
+from .checklists import ChecklistItem, ChecklistVersion, DefectRoute, ItemType, RoundKind, Urgency
+from .people import ContactRelation, Language, OwnerContact, Role, User, user_building, user_estate
+from .places import (
+    Asset,
+    AssetKind,
+    Building,
+    Entrance,
+    Estate,
+    Meter,
+    MeterKind,
+    PublicArea,
+    PublicAreaKind,
+    Unit,
+    UnitState,
+    VacancyReason,
+)
+from .rounds import Round, RoundStatus
+from .schedule import Period, ScheduleRule
+
+__all__ = [
+    "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistVersion", "ContactRelation",
+    "DefectRoute", "Entrance", "Estate", "ItemType", "Language", "Meter", "MeterKind",
+    "OwnerContact", "Period", "PublicArea", "PublicAreaKind", "Role", "Round", "RoundKind",
+    "RoundStatus", "ScheduleRule", "Unit", "UnitState", "Urgency", "User", "UTCDateTime",
+    "VacancyReason", "user_building", "user_estate", "utcnow",
+]

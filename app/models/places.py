@@ -1,0 +1,192 @@
+"""The estate aggregate: estate → building → entrance → unit, public areas, assets, meters."""
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import str_enum
+
+
+class UnitState(enum.Enum):
+    VACANT = "vacant"
+    OCCUPIED = "occupied"
+    RENTED = "rented"
+    DECORATING = "decorating"
+
+
+class VacancyReason(enum.Enum):
+    UNSOLD = "unsold"  # 未售
+    KEYS_NOT_COLLECTED = "keys_not_collected"  # 未收房
+    DEVELOPER_HELD = "developer_held"  # 開發商留存
+    DISPUTE = "dispute"  # 糾紛
+    SEIZED = "seized"  # 查封
+    OTHER = "other"
+
+
+class PublicAreaKind(enum.Enum):
+    ROAD = "road"
+    GREENERY = "greenery"
+    PLAYGROUND = "playground"
+    SHOPFRONT = "shopfront"
+    GARAGE = "garage"
+
+
+class AssetKind(enum.Enum):
+    ELEVATOR = "elevator"
+    ENTRANCE_DOOR = "entrance_door"  # 入戶門 with its video intercom 可視對講
+
+
+class MeterKind(enum.Enum):
+    WATER = "water"
+    ELECTRICITY = "electricity"
+
+
+class Estate(db.Model):
+    __tablename__ = "estate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    address: Mapped[str] = mapped_column(sa.String(255), default="")
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
+
+    buildings: Mapped[list["Building"]] = relationship(
+        back_populates="estate", order_by="Building.position", cascade="all, delete-orphan"
+    )
+    public_areas: Mapped[list["PublicArea"]] = relationship(
+        back_populates="estate", order_by="PublicArea.position", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Estate {self.code}>"
+
+
+class Building(db.Model):
+    __tablename__ = "building"
+    __table_args__ = (sa.UniqueConstraint("estate_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(32))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    floors: Mapped[int] = mapped_column(default=1)
+    position: Mapped[int] = mapped_column(default=0)
+
+    estate: Mapped[Estate] = relationship(back_populates="buildings")
+    entrances: Mapped[list["Entrance"]] = relationship(
+        back_populates="building", order_by="Entrance.position", cascade="all, delete-orphan"
+    )
+    units: Mapped[list["Unit"]] = relationship(
+        back_populates="building", order_by="Unit.room_number", cascade="all, delete-orphan"
+    )
+
+
+class Entrance(db.Model):
+    """A stairwell / entrance (梯, 單元門) of a building."""
+
+    __tablename__ = "entrance"
+    __table_args__ = (sa.UniqueConstraint("building_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(sa.ForeignKey("building.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(32))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    lowest_floor: Mapped[int] = mapped_column(default=1)
+    highest_floor: Mapped[int] = mapped_column(default=1)
+    position: Mapped[int] = mapped_column(default=0)
+
+    building: Mapped[Building] = relationship(back_populates="entrances")
+    units: Mapped[list["Unit"]] = relationship(back_populates="entrance", order_by="Unit.room_number")
+
+
+class Unit(db.Model):
+    __tablename__ = "unit"
+    __table_args__ = (
+        sa.UniqueConstraint("building_id", "room_number"),
+        sa.CheckConstraint(
+            "(state = 'vacant') OR (vacancy_reason IS NULL)", name="vacancy_reason_only_when_vacant"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(sa.ForeignKey("building.id", ondelete="CASCADE"), index=True)
+    entrance_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("entrance.id", ondelete="SET NULL"), index=True
+    )
+    room_number: Mapped[str] = mapped_column(sa.String(32))
+    floor: Mapped[int]
+    area_m2: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 2))
+    layout: Mapped[str] = mapped_column(sa.String(64), default="")
+    state: Mapped[UnitState] = mapped_column(str_enum(UnitState), default=UnitState.OCCUPIED, index=True)
+    vacancy_reason: Mapped[VacancyReason | None] = mapped_column(str_enum(VacancyReason))
+
+    building: Mapped[Building] = relationship(back_populates="units")
+    entrance: Mapped[Entrance | None] = relationship(back_populates="units")
+    contacts: Mapped[list["OwnerContact"]] = relationship(  # noqa: F821 - people module
+        back_populates="unit", cascade="all, delete-orphan", order_by="OwnerContact.id"
+    )
+    meters: Mapped[list["Meter"]] = relationship(back_populates="unit", order_by="Meter.kind")
+
+    @property
+    def label(self) -> str:
+        return f"{self.building.name} {self.room_number}"
+
+
+class PublicArea(db.Model):
+    """A public place checked on the facility round: roads, greenery, playground, shopfronts, garage."""
+
+    __tablename__ = "public_area"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[PublicAreaKind] = mapped_column(str_enum(PublicAreaKind))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[int] = mapped_column(default=0)
+
+    estate: Mapped[Estate] = relationship(back_populates="public_areas")
+
+
+class Asset(db.Model):
+    """Equipment checked on rounds: an entrance's elevators, its entrance door and intercom."""
+
+    __tablename__ = "asset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id", ondelete="CASCADE"), index=True)
+    entrance_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entrance.id", ondelete="CASCADE"), index=True)
+    public_area_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("public_area.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[AssetKind] = mapped_column(str_enum(AssetKind))
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+    estate: Mapped[Estate] = relationship()
+    entrance: Mapped[Entrance | None] = relationship()
+    public_area: Mapped[PublicArea | None] = relationship()
+
+
+class Meter(db.Model):
+    """A water or electricity meter: a unit's own, or a public one of a building or the estate."""
+
+    __tablename__ = "meter"
+    __table_args__ = (sa.UniqueConstraint("estate_id", "serial"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id", ondelete="CASCADE"), index=True)
+    building_id: Mapped[int | None] = mapped_column(sa.ForeignKey("building.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[MeterKind] = mapped_column(str_enum(MeterKind))
+    serial: Mapped[str] = mapped_column(sa.String(64))
+    location: Mapped[str] = mapped_column(sa.String(120), default="")
+
+    estate: Mapped[Estate] = relationship()
+    building: Mapped[Building | None] = relationship()
+    unit: Mapped[Unit | None] = relationship(back_populates="meters")
+
+    @property
+    def is_public(self) -> bool:
+        return self.unit_id is None

@@ -1,0 +1,74 @@
+"""What desk, supervisors and engineering see of an estate at a glance."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from . import schedule
+from .models import Building, Estate, Role, Unit, UnitState, User, user_building, user_estate
+
+
+@dataclass(frozen=True)
+class BuildingSummary:
+    building: Building
+    units_by_state: dict[UnitState, int]
+
+
+def building_summaries(session: Session, estate: Estate) -> list[BuildingSummary]:
+    rows = session.execute(
+        sa.select(Unit.building_id, Unit.state, sa.func.count())
+        .join(Building)
+        .where(Building.estate_id == estate.id)
+        .group_by(Unit.building_id, Unit.state)
+    ).all()
+    counts: dict[int, Counter] = {}
+    for building_id, state, n in rows:
+        counts.setdefault(building_id, Counter())[state] = n
+    return [
+        BuildingSummary(b, {s: counts.get(b.id, Counter())[s] for s in UnitState}) for b in estate.buildings
+    ]
+
+
+def stewards_of(session: Session, estate: Estate) -> list[User]:
+    """Active stewards assigned to the estate or to one of its buildings."""
+    by_estate = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id == estate.id)
+    by_building = (
+        sa.select(user_building.c.user_id)
+        .join(Building, Building.id == user_building.c.building_id)
+        .where(Building.estate_id == estate.id)
+    )
+    return list(
+        session.scalars(
+            sa.select(User)
+            .where(User.role == Role.STEWARD, User.active.is_(True))
+            .where(sa.or_(User.id.in_(by_estate), User.id.in_(by_building)))
+            .order_by(User.username)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class StewardBoard:
+    steward: User
+    due: list[schedule.DueRound]
+
+    @property
+    def overdue(self) -> list[schedule.DueRound]:
+        return [d for d in self.due if d.status is schedule.DueStatus.OVERDUE]
+
+
+def rounds_board(session: Session, estate: Estate, at: datetime | None = None) -> list[StewardBoard]:
+    """Every steward of the estate with what is due and overdue for them now."""
+    day = schedule.local_date(estate, at or datetime.now(timezone.utc))
+    return [StewardBoard(s, schedule.due_for_estate(session, s, estate, day)) for s in stewards_of(session, estate)]
+
+
+def meter_standing(session: Session, estate: Estate, at: datetime | None = None) -> list[schedule.DueRound]:
+    """This period's meter reading per building (and the estate's public meters): due, overdue or done."""
+    day = schedule.local_date(estate, at or datetime.now(timezone.utc))
+    targets = schedule.meter_targets(session, estate, list(estate.buildings), estate_wide=True)
+    return schedule.standing(session, estate, targets, day)

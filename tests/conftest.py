@@ -1,0 +1,181 @@
+"""Fixtures: every test gets its own database, built by the real migrations.
+
+The migrations run once per session into a template; each test then gets a copy
+(a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL when
+TEST_DATABASE_URL is set) and it is thrown away afterwards.
+"""
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from app import create_app
+from app.checklists import sync_checklists
+from app.config import _normalise_database_url
+from app.extensions import db
+
+from . import factories
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def base_config(tmp: Path, database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp / "instance"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PHOTO_DIR": str(tmp / "photos"),
+        "SECRET_KEY": "test-secret-key",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+class Backend:
+    """Creates and drops whole test databases on SQLite files or on a PostgreSQL server."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pg_admin = None
+        if TEST_DATABASE_URL:
+            self.pg_admin = sa.create_engine(_normalise_database_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
+
+    @property
+    def name(self) -> str:
+        return "postgresql" if self.pg_admin else "sqlite"
+
+    def new_url(self, template: str | None = None) -> tuple[str, str]:
+        """A new empty database (or a copy of `template`): returns (url, handle)."""
+        if self.pg_admin is None:
+            path = self.root / f"{uuid.uuid4().hex}.db"
+            if template:
+                shutil.copyfile(template, path)
+            return f"sqlite:///{path}", str(path)
+        name = f"xuncha_test_{uuid.uuid4().hex[:16]}"
+        clause = f' TEMPLATE "{template}"' if template else ""
+        with self.pg_admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{clause}')
+        return self.pg_admin.url.set(database=name).render_as_string(hide_password=False), name
+
+    def drop(self, handle: str) -> None:
+        if self.pg_admin is None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(handle + suffix).unlink(missing_ok=True)
+            return
+        with self.pg_admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{handle}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def backend(tmp_path_factory) -> Backend:
+    b = Backend(tmp_path_factory.mktemp("databases"))
+    yield b
+    if b.pg_admin is not None:
+        b.pg_admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(backend: Backend, tmp_path_factory) -> str:
+    """A database built by running every migration, with the checklists loaded."""
+    url, handle = backend.new_url()
+    app = create_app(base_config(tmp_path_factory.mktemp("template"), url))
+    with app.app_context():
+        upgrade()
+        sync_checklists(db.session)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    yield handle
+    backend.drop(handle)
+
+
+@pytest.fixture
+def app(backend: Backend, migrated_template: str, tmp_path):
+    url, handle = backend.new_url(template=migrated_template)
+    app = create_app(base_config(tmp_path, url))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    backend.drop(handle)
+
+
+@pytest.fixture
+def empty_database_app(backend: Backend, tmp_path):
+    """An app on a database with no tables at all (for migration tests)."""
+    url, handle = backend.new_url()
+    app = create_app(base_config(tmp_path, url))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    backend.drop(handle)
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    The test's own session is committed first (so the request sees the test's
+    data and no SQLite write lock is held) and expired afterwards (so the test
+    reads what the request really stored, not what its session remembers).
+    """
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():  # a redirect followed inside an isolated request
+            return super().open(*args, **kwargs)
+        db.session.commit()
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_from(html: str) -> str:
+    m = CSRF_META.search(html) or CSRF_INPUT.search(html)
+    assert m, "no CSRF token on the page"
+    return next(g for g in m.groups() if g)
+
+
+@dataclass
+class AuthActions:
+    client: object
+
+    def csrf(self, path: str = "/login") -> str:
+        return csrf_from(self.client.get(path).get_data(as_text=True))
+
+    def login(self, username: str, password: str = factories.PASSWORD, **kw):
+        token = self.csrf()
+        return self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}, **kw
+        )
+
+    def logout(self):
+        token = self.csrf("/desk/units")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)

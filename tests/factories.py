@@ -1,0 +1,99 @@
+"""Factories: small functions that build valid domain objects with sensible defaults."""
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timezone
+
+from app.checklists import latest_version
+from app.extensions import db
+from app.models import (
+    Building,
+    ContactRelation,
+    Entrance,
+    Estate,
+    Meter,
+    MeterKind,
+    OwnerContact,
+    Role,
+    Round,
+    RoundKind,
+    RoundStatus,
+    Unit,
+    UnitState,
+    User,
+)
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+def estate(name: str | None = None, timezone_name: str = "Asia/Shanghai", **kw) -> Estate:
+    n = next(_seq)
+    obj = Estate(code=kw.pop("code", f"E{n}"), name=name or f"Estate {n}", timezone=timezone_name, **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def building(estate_: Estate, name: str | None = None, floors: int = 6, **kw) -> Building:
+    n = next(_seq)
+    obj = Building(estate=estate_, code=kw.pop("code", f"B{n}"), name=name or f"{n}棟", floors=floors,
+                   position=kw.pop("position", n), **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def entrance(building_: Building, name: str = "1梯") -> Entrance:
+    obj = Entrance(building=building_, code=f"E{next(_seq)}", name=name, lowest_floor=1, highest_floor=building_.floors)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def unit(building_: Building, room_number: str | None = None, state: UnitState = UnitState.OCCUPIED,
+         floor: int = 1, **kw) -> Unit:
+    obj = Unit(building=building_, room_number=room_number or f"{floor}{next(_seq):02d}", floor=floor,
+               state=state, **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def contact(unit_: Unit, name: str = "陳大文", phone: str = "13800138000",
+            id_number: str = "440301199001011234", relation: ContactRelation = ContactRelation.OWNER) -> OwnerContact:
+    obj = OwnerContact(unit=unit_, name=name, phone=phone, id_number=id_number, relation=relation)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def meter(estate_: Estate, building_: Building | None = None, unit_: Unit | None = None,
+          kind: MeterKind = MeterKind.WATER) -> Meter:
+    obj = Meter(estate=estate_, building=building_, unit=unit_, kind=kind, serial=f"M-{next(_seq)}")
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def user(role: Role = Role.STEWARD, username: str | None = None, estates=(), buildings=(), active: bool = True,
+         password: str = PASSWORD, **kw) -> User:
+    obj = User(username=username or f"{role.value}{next(_seq)}", display_name=kw.pop("display_name", "測試用戶"),
+               role=role, active=active, estates=list(estates), buildings=list(buildings), **kw)
+    obj.set_password(password)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def round_(kind: RoundKind, steward: User, estate_: Estate, local_date: date, building_: Building | None = None,
+           unit_: Unit | None = None, completed: bool = True) -> Round:
+    version = latest_version(db.session, kind)
+    now = datetime.now(timezone.utc)
+    obj = Round(kind=kind, estate=estate_, building=building_, unit=unit_, steward=steward,
+                checklist_version=version, local_date=local_date,
+                status=RoundStatus.COMPLETED if completed else RoundStatus.IN_PROGRESS,
+                completed_at=now if completed else None)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
