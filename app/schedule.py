@@ -39,6 +39,10 @@ from .models import (
 TUESDAY, THURSDAY = 1, 3
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class Rule:
     period: Period
@@ -46,6 +50,15 @@ class Rule:
     window_days: int | None = None  # None: due for the whole occurrence, never overdue
 
     def __post_init__(self) -> None:
+        # A period given as a plain string ("week") would silently fall into the monthly branch.
+        if not isinstance(self.period, Period):
+            raise ValueError("a rule's period is a Period (DAY, WEEK or MONTH)")
+        if not _is_int(self.anchor):
+            raise ValueError("a rule's anchor is a whole number")
+        if self.window_days is not None and not _is_int(self.window_days):
+            raise ValueError("a window is a whole number of days")
+        if self.period is Period.DAY and self.anchor != 0:
+            raise ValueError("a daily rule has no anchor (0)")
         if self.period is Period.WEEK and not 0 <= self.anchor <= 6:
             raise ValueError("a weekly rule's anchor is a weekday, 0 (Monday) to 6 (Sunday)")
         if self.period is Period.MONTH and not 1 <= self.anchor <= 28:
@@ -106,7 +119,7 @@ def occurrence_on(rule: Rule, day: date) -> Occurrence:
 
 def local_date(estate: Estate, at: datetime) -> date:
     """The estate's calendar date at the instant `at` (an aware datetime)."""
-    if at.tzinfo is None:
+    if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("an aware datetime is needed")
     return at.astimezone(ZoneInfo(estate.timezone)).date()
 
@@ -204,21 +217,35 @@ def meter_targets(
     session: Session, estate: Estate, buildings: list[Building], estate_wide: bool
 ) -> list[Target]:
     """Meter rounds: one per building that has meters, and one for the estate's own public meters."""
-    metered = set(session.scalars(sa.select(Meter.building_id).where(Meter.estate_id == estate.id).distinct()))
+    # A household meter belongs to its unit's building even when its own building_id is left empty.
+    building_of = sa.func.coalesce(Meter.building_id, Unit.building_id)
+    metered = set(session.scalars(
+        sa.select(building_of)
+        .select_from(Meter)
+        .outerjoin(Unit, Meter.unit_id == Unit.id)
+        .where(Meter.estate_id == estate.id)
+        .distinct()
+    ))
     targets = [Target(RoundKind.METER, estate, building=b) for b in buildings if b.id in metered]
     if estate_wide and None in metered:
         targets.append(Target(RoundKind.METER, estate))
     return targets
 
 
+def _place(kind: RoundKind, building_id: int | None, unit_id: int | None) -> tuple:
+    """What a round walked: a unit (whether or not its building was also recorded), else a
+    building, else the estate itself."""
+    return (kind, None, unit_id) if unit_id is not None else (kind, building_id, None)
+
+
 def _rounds_touching(session: Session, estate: Estate, since: date) -> dict[tuple, list[Round]]:
     rounds = session.scalars(
         sa.select(Round).where(Round.estate_id == estate.id, Round.local_date >= since)
     ).all()
-    by_target: dict[tuple, list[Round]] = {}
+    by_place: dict[tuple, list[Round]] = {}
     for r in rounds:
-        by_target.setdefault((r.kind, r.estate_id, r.building_id, r.unit_id), []).append(r)
-    return by_target
+        by_place.setdefault(_place(r.kind, r.building_id, r.unit_id), []).append(r)
+    return by_place
 
 
 def standing(session: Session, estate: Estate, targets: list[Target], day: date) -> list[DueRound]:
@@ -231,7 +258,9 @@ def standing(session: Session, estate: Estate, targets: list[Target], day: date)
     result: list[DueRound] = []
     for target in targets:
         occ = occurrences[target.kind]
-        in_occurrence = [r for r in rounds.get(target.key, []) if occ.contains(r.local_date)]
+        place = _place(target.kind, target.building.id if target.building else None,
+                       target.unit.id if target.unit else None)
+        in_occurrence = [r for r in rounds.get(place, []) if occ.contains(r.local_date)]
         completed = next((r for r in in_occurrence if r.status is RoundStatus.COMPLETED), None)
         in_progress = next((r for r in in_occurrence if r.status is RoundStatus.IN_PROGRESS), None)
         status = DueStatus.DONE if completed else occ.status_on(day)

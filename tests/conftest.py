@@ -162,8 +162,9 @@ def csrf_from(html: str) -> str:
 class AuthActions:
     client: object
 
-    def csrf(self, path: str = "/login") -> str:
-        return csrf_from(self.client.get(path).get_data(as_text=True))
+    def csrf(self) -> str:
+        """A CSRF token for this client's session (the login page, or the landing page it redirects to)."""
+        return csrf_from(self.client.get("/login", follow_redirects=True).get_data(as_text=True))
 
     def login(self, username: str, password: str = factories.PASSWORD, **kw):
         token = self.csrf()
@@ -172,7 +173,7 @@ class AuthActions:
         )
 
     def logout(self):
-        token = self.csrf("/desk/units")
+        token = self.csrf()
         return self.client.post("/logout", data={"csrf_token": token})
 
 

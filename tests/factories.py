@@ -1,8 +1,11 @@
 """Factories: small functions that build valid domain objects with sensible defaults."""
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date, datetime, timezone
+
+from werkzeug.security import generate_password_hash
 
 from app.checklists import latest_version
 from app.extensions import db
@@ -25,6 +28,12 @@ from app.models import (
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    # scrypt is slow on purpose; hash each test password once per test session.
+    return generate_password_hash(password, method="scrypt")
 
 
 def estate(name: str | None = None, timezone_name: str = "Asia/Shanghai", **kw) -> Estate:
@@ -80,7 +89,7 @@ def user(role: Role = Role.STEWARD, username: str | None = None, estates=(), bui
          password: str = PASSWORD, **kw) -> User:
     obj = User(username=username or f"{role.value}{next(_seq)}", display_name=kw.pop("display_name", "測試用戶"),
                role=role, active=active, estates=list(estates), buildings=list(buildings), **kw)
-    obj.set_password(password)
+    obj.password_hash = _password_hash(password)
     db.session.add(obj)
     db.session.flush()
     return obj

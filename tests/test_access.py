@@ -1,0 +1,126 @@
+"""Who may use which route: the role × route matrix, estate scope and confidential contacts."""
+from __future__ import annotations
+
+import pytest
+
+from app.models import Role, UnitState
+
+from . import factories
+
+ANON = "anonymous"
+ALL = {Role.STEWARD, Role.DESK, Role.SUPERVISOR, Role.ENGINEERING}
+PUBLIC = ALL | {ANON}
+
+# endpoint: (method, path, who may use it). Every route of the app must be listed here:
+# test_every_route_is_in_the_matrix fails when one is added without deciding who may use it.
+MATRIX = {
+    "static": ("GET", "/static/css/app.css", PUBLIC),
+    "main.index": ("GET", "/", PUBLIC),
+    "main.healthz": ("GET", "/healthz", PUBLIC),
+    "main.set_language": ("POST", "/language", PUBLIC),
+    "auth.login": ("GET", "/login", PUBLIC),
+    "auth.logout": ("POST", "/logout", ALL),
+    "rounds.today": ("GET", "/rounds/today", {Role.STEWARD}),
+    "desk.index": ("GET", "/desk/", {Role.DESK, Role.SUPERVISOR}),
+    "desk.supervisor": ("GET", "/desk/supervisor", {Role.SUPERVISOR}),
+    "desk.units": ("GET", "/desk/units?q=1", ALL),
+    "desk.unit": ("GET", "/desk/units/{unit_id}", ALL),
+    "engineering.index": ("GET", "/engineering/", {Role.ENGINEERING}),
+}
+
+
+def test_every_route_is_in_the_matrix(app):
+    assert {rule.endpoint for rule in app.url_map.iter_rules()} == set(MATRIX)
+
+
+@pytest.fixture
+def estate_world(app):
+    estate = factories.estate()
+    b = factories.building(estate)
+    unit = factories.unit(b, "1-101")
+    factories.contact(unit, phone="13912345678", id_number="440301199001011234")
+    users = {role: factories.user(role, username=f"u-{role.value}", estates=[estate]) for role in Role}
+    return estate, unit, users
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+@pytest.mark.parametrize("who", [ANON, *Role], ids=lambda w: w if isinstance(w, str) else w.value)
+def test_role_route_matrix(client, auth, estate_world, endpoint, who):
+    _estate, unit, users = estate_world
+    method, path, allowed = MATRIX[endpoint]
+    path = path.format(unit_id=unit.id)
+    if who != ANON:
+        assert auth.login(users[who].username).status_code == 302
+    data = {"csrf_token": auth.csrf()} if method == "POST" else None
+    with client.open(path, method=method, data=data) as response:
+        check_answer(response, endpoint, who, allowed)
+
+
+def check_answer(response, endpoint, who, allowed):
+    if who in allowed:
+        assert response.status_code in (200, 302), response.status_code
+        assert "/login" not in response.headers.get("Location", "") or endpoint in ("auth.logout", "main.index")
+    elif who == ANON:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login?next=")
+    else:
+        assert response.status_code == 403
+
+
+def test_a_user_never_sees_a_unit_of_another_estate(client, auth, app):
+    mine, theirs = factories.estate(), factories.estate()
+    their_unit = factories.unit(factories.building(theirs), "9-901")
+    my_unit = factories.unit(factories.building(mine), "1-101")
+    desk = factories.user(Role.DESK, estates=[mine])
+    auth.login(desk.username)
+    assert client.get(f"/desk/units/{my_unit.id}").status_code == 200
+    assert client.get(f"/desk/units/{their_unit.id}").status_code == 404
+    assert "9-901" not in client.get("/desk/units?q=901").get_data(as_text=True)
+
+
+def test_a_building_steward_sees_only_their_buildings(client, auth, app):
+    estate = factories.estate()
+    b1, b2 = factories.building(estate), factories.building(estate)
+    u1, u2 = factories.unit(b1, "1-101"), factories.unit(b2, "2-101")
+    steward = factories.user(Role.STEWARD, buildings=[b1])
+    auth.login(steward.username)
+    assert client.get(f"/desk/units/{u1.id}").status_code == 200
+    assert client.get(f"/desk/units/{u2.id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_contacts"),
+    [(Role.DESK, True), (Role.SUPERVISOR, True), (Role.STEWARD, False), (Role.ENGINEERING, False)],
+)
+def test_owner_phone_and_id_number_only_for_desk_and_supervisor(client, auth, estate_world, role, sees_contacts):
+    _estate, unit, users = estate_world
+    auth.login(users[role].username)
+    html = client.get(f"/desk/units/{unit.id}").get_data(as_text=True)
+    assert "陳大文" in html  # the name helps anyone on site
+    assert ("13912345678" in html) is sees_contacts
+    assert ("440****1234" in html.replace("*" * 11, "****")) is sees_contacts
+    # The full ID number is never printed, not even for the desk.
+    assert "440301199001011234" not in html
+
+
+def test_a_disabled_users_session_stops_working(client, auth, app):
+    estate = factories.estate()
+    steward = factories.user(Role.STEWARD, estates=[estate])
+    auth.login(steward.username)
+    assert client.get("/rounds/today").status_code == 200
+    steward.active = False
+    response = client.get("/rounds/today")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_api_paths_answer_401_json_not_a_redirect(client):
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["code"] == 404
+
+
+def test_unit_state_badge_on_unit_page(client, auth, app):
+    estate = factories.estate()
+    unit = factories.unit(factories.building(estate), "1-201", state=UnitState.VACANT)
+    auth.login(factories.user(Role.DESK, estates=[estate]).username)
+    assert "state-vacant" in client.get(f"/desk/units/{unit.id}").get_data(as_text=True)
