@@ -1,0 +1,88 @@
+"""Real Chromium at 360 px: sign in, see today's rounds, nothing wider than the screen, thumb-sized targets."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale, gettext
+
+from app import demo
+from app.extensions import db
+from app.models import User
+
+pytestmark = pytest.mark.e2e
+
+
+def zh_hant(message: str) -> str:
+    """The Traditional Chinese the page must show (and proof that a translation exists)."""
+    with force_locale("zh_Hant"):
+        translated = gettext(message)
+    assert translated != message, f"no zh_Hant translation for {message!r}"
+    return translated
+
+
+@pytest.fixture
+def demo_estate(runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+
+
+def sign_in(page, base, username):
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", demo.DEMO_PASSWORD)
+    page.click("button[type=submit]")
+
+
+def assert_fits_the_phone(page):
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def assert_thumb_sized(page, selector):
+    small = page.evaluate(
+        """(sel) => [...document.querySelectorAll(sel)]
+            .filter(el => el.offsetParent !== null)
+            .map(el => [el.textContent.trim(), el.getBoundingClientRect().height])
+            .filter(([, h]) => h < 44)""",
+        selector,
+    )
+    assert small == []
+
+
+def test_steward_signs_in_on_a_phone_and_sees_todays_rounds(live_server, phone, demo_estate):
+    sign_in(phone, live_server, "steward1")
+    phone.wait_for_url(f"{live_server}/rounds/today")
+    assert phone.locator("html").get_attribute("lang") == "zh-Hant"
+    assert phone.locator("h1").inner_text() == zh_hant("Today's rounds")
+    cards = phone.locator(".round-card")
+    assert cards.count() > 5
+    assert phone.locator(".kind-decoration").count() >= 1
+    assert_fits_the_phone(phone)
+    assert_thumb_sized(phone, "button, .tabs a, input")
+
+
+def test_wrong_password_shows_the_neutral_message(live_server, phone, demo_estate):
+    phone.goto(f"{live_server}/login")
+    phone.fill("#username", "steward1")
+    phone.fill("#password", "wrong")
+    phone.click("button[type=submit]")
+    assert phone.locator(".flash-error").inner_text() == zh_hant("Wrong username or password.")
+    assert_fits_the_phone(phone)
+
+
+@pytest.mark.parametrize("username", ["desk1", "super1", "eng1"])
+def test_other_roles_pages_fit_a_phone(live_server, phone, demo_estate, username):
+    sign_in(phone, live_server, username)
+    phone.wait_for_load_state()
+    assert phone.locator("h1").count() == 1
+    assert_fits_the_phone(phone)
+    assert_thumb_sized(phone, "button, .tabs a, input")
+
+
+def test_switching_language_saves_it_for_the_user(live_server, phone, demo_estate):
+    sign_in(phone, live_server, "steward1")
+    phone.wait_for_url(f"{live_server}/rounds/today")
+    phone.click("button[value=en]")
+    phone.wait_for_load_state()
+    assert phone.locator("h1").inner_text() == "Today's rounds"
+    user = db.session.scalars(sa.select(User).where(User.username == "steward1")).one()
+    db.session.refresh(user)
+    assert user.language.value == "en"
