@@ -282,7 +282,7 @@ KIND_ORDER = [RoundKind.DECORATION, RoundKind.CORRIDOR, RoundKind.FACILITY, Roun
 def due_rounds(session: Session, steward: User, at: datetime | None = None) -> list[DueRound]:
     """Rounds due or overdue for `steward` at the instant `at` (default: now), each
     estate judged by its own local date. Overdue first, then by kind and place."""
-    if steward.role is not Role.STEWARD:
+    if steward.role is not Role.STEWARD or not steward.active:
         return []
     at = at or datetime.now(timezone.utc)
     estates = session.scalars(

@@ -12,6 +12,12 @@ from . import factories
 NEUTRAL = "Wrong username or password."
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """These tests read the English messages; tests/test_i18n.py checks the other languages."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def steward(app):
     return factories.user(Role.STEWARD, username="amy", estates=[factories.estate()])
@@ -128,13 +134,13 @@ def test_repeated_failures_from_one_address_get_429_but_other_addresses_and_the_
 
     # The real user, from her own phone (another address), is not locked out.
     other = app.test_client()
-    page = other.get("/login", environ_base={"REMOTE_ADDR": "10.1.2.3"}).get_data(as_text=True)
+    other.environ_base.update(REMOTE_ADDR="10.1.2.3", HTTP_ACCEPT_LANGUAGE="en")
+    page = other.get("/login").get_data(as_text=True)
     from .conftest import csrf_from
 
     response = other.post(
         "/login",
         data={"username": "amy", "password": factories.PASSWORD, "csrf_token": csrf_from(page)},
-        environ_base={"REMOTE_ADDR": "10.1.2.3"},
     )
     assert response.status_code == 302
 
