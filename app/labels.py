@@ -1,7 +1,7 @@
 """Display names for the domain's enums, translated with Flask-Babel."""
 from flask_babel import lazy_gettext as _l
 
-from .models import PublicAreaKind, Role, RoundKind, UnitState, VacancyReason
+from .models import ContactRelation, PublicAreaKind, Role, RoundKind, UnitState, VacancyReason
 
 ROUND_KIND = {
     RoundKind.CORRIDOR: _l("Corridor round"),
@@ -34,6 +34,12 @@ VACANCY_REASON = {
     VacancyReason.OTHER: _l("Other reason"),
 }
 
+CONTACT_RELATION = {
+    ContactRelation.OWNER: _l("Owner"),
+    ContactRelation.TENANT: _l("Tenant"),
+    ContactRelation.RESIDENT: _l("Resident"),
+}
+
 PUBLIC_AREA_KIND = {
     PublicAreaKind.ROAD: _l("Roads"),
     PublicAreaKind.GREENERY: _l("Greenery"),
@@ -46,5 +52,5 @@ PUBLIC_AREA_KIND = {
 def init_app(app) -> None:  # noqa: ANN001
     app.jinja_env.globals.update(
         ROUND_KIND=ROUND_KIND, ROLE=ROLE, UNIT_STATE=UNIT_STATE, VACANCY_REASON=VACANCY_REASON,
-        PUBLIC_AREA_KIND=PUBLIC_AREA_KIND,
+        PUBLIC_AREA_KIND=PUBLIC_AREA_KIND, CONTACT_RELATION=CONTACT_RELATION,
     )
