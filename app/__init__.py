@@ -22,20 +22,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.from_mapping(load_config(instance_path, config))
 
-    from . import access, database, errors, i18n, labels
+    from . import access, api, database, errors, i18n, labels, storage
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
-    csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"  # phones change networks all day
-    access.init_app(app)
-    errors.init_app(app)
+    access.init_app(app)  # before CSRF: a signed-out phone hears "sign in", not "bad token"
+    csrf.init_app(app)
+    api.init_app(app)
+    storage.init_app(app)
+    errors.init_app(app)  # after the API, so its handlers win
 
     from .auth import bp as auth_bp
     from .desk import bp as desk_bp

@@ -20,7 +20,7 @@ F = TypeVar("F", bound=Callable)
 PUBLIC = "public"
 ALL_ROLES = frozenset(Role)
 # Endpoints that Flask or extensions add themselves.
-BUILTIN_PUBLIC_ENDPOINTS = {"static"}
+BUILTIN_PUBLIC_ENDPOINTS = {"static", "api-docs.openapi_json"}
 
 
 def roles(*allowed: Role) -> Callable[[F], F]:

@@ -90,8 +90,13 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         # Failed logins per client address before it gets 429 for the rest of the window.
         "LOGIN_FAILURE_LIMIT": env.get("LOGIN_FAILURE_LIMIT", "10 per 15 minutes"),
         "SQLITE_BUSY_TIMEOUT_MS": 15000,
+        # Photos: the phone sends ≤ 2048 px JPEGs of a few hundred KB; a camera original can be larger.
+        "PHOTO_MAX_BYTES": int(env.get("PHOTO_MAX_BYTES", 20 * 1024 * 1024)),
+        "PHOTO_MAX_PIXELS": int(env.get("PHOTO_MAX_PIXELS", 60_000_000)),
     }
     cfg.update(overrides)
+    # A request body may carry one photo plus its form fields.
+    cfg.setdefault("MAX_CONTENT_LENGTH", cfg["PHOTO_MAX_BYTES"] + 1024 * 1024)
     cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
 
     if not cfg.get("SECRET_KEY"):

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .access import wants_json
 from .extensions import db
+from .sync import SyncError
 
 
 def _messages() -> dict[int, str]:
@@ -32,7 +33,31 @@ def error_response(status: int, message: str | None = None, errors: dict | None 
 
 def _http_error(exc: HTTPException):
     # Flask-Limiter adds Retry-After to the 429 in its after_request hook.
+    data = getattr(exc, "data", None) or {}
+    if exc.code == 422 and "messages" in data:  # webargs: the request body did not match its schema
+        return error_response(422, _("Some fields are missing or wrong."), _flatten(data["messages"]))
     return error_response(exc.code or 500)
+
+
+def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:
+    """webargs' nested {"json": {"findings": {"0": {"uuid": [...]}}}} → {"findings.0.uuid": [...]}."""
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        if not prefix and key in ("json", "form", "files", "query", "view_args"):
+            flat.update(_flatten(value) if isinstance(value, dict) else {"_": [str(v) for v in value]})
+            continue
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(_flatten(value, path))
+        else:
+            flat[path] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    return flat
+
+
+def _sync_error(exc: SyncError):
+    db.session.rollback()
+    errors = {k: [str(m) for m in v] for k, v in exc.errors.items()}
+    return error_response(exc.status, str(exc.message), errors)
 
 
 def _csrf_error(exc: CSRFError):
@@ -54,6 +79,7 @@ def _server_error(exc: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(SyncError, _sync_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(500, _server_error)
     app.register_error_handler(Exception, _server_error)

@@ -4,7 +4,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from marshmallow import Schema, fields
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 
@@ -23,3 +25,20 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class _Api(Api):
+    """flask-smorest's Api, with errors left to app/errors.py (one shape for the whole app)."""
+
+    class _ErrorSchema(Schema):
+        code = fields.Integer(required=True)
+        message = fields.String(required=True)
+        errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
+
+    ERROR_SCHEMA = _ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+
+api = _Api()

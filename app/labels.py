@@ -1,7 +1,8 @@
 """Display names for the domain's enums, translated with Flask-Babel."""
 from flask_babel import lazy_gettext as _l
 
-from .models import ContactRelation, PublicAreaKind, Role, RoundKind, UnitState, VacancyReason
+from .i18n import current_language
+from .models import ContactRelation, FindingResult, PublicAreaKind, Role, RoundKind, UnitState, VacancyReason
 
 ROUND_KIND = {
     RoundKind.CORRIDOR: _l("Corridor round"),
@@ -49,8 +50,30 @@ PUBLIC_AREA_KIND = {
 }
 
 
+FINDING_RESULT = {
+    FindingResult.FINE: _l("Fine"),
+    FindingResult.DEFECT: _l("Defect"),
+    FindingResult.NOT_APPLICABLE: _l("Not applicable"),
+}
+
+METER_FLAG = {
+    "lower_than_last": _l("Lower than last reading"),
+    "consumption_spike": _l("Far above usual"),
+    "vacant_consumption": _l("Used while vacant"),
+}
+
+
+def choice_label(choices: list[dict], code: str | None) -> str:
+    """The label of a checklist reason or action in the current language."""
+    for choice in choices:
+        if choice["code"] == code:
+            return choice["label"].get(current_language()) or choice["label"]["zh_Hant"]
+    return ""
+
+
 def init_app(app) -> None:  # noqa: ANN001
     app.jinja_env.globals.update(
         ROUND_KIND=ROUND_KIND, ROLE=ROLE, UNIT_STATE=UNIT_STATE, VACANCY_REASON=VACANCY_REASON,
-        PUBLIC_AREA_KIND=PUBLIC_AREA_KIND, CONTACT_RELATION=CONTACT_RELATION,
+        PUBLIC_AREA_KIND=PUBLIC_AREA_KIND, CONTACT_RELATION=CONTACT_RELATION, FINDING_RESULT=FINDING_RESULT,
+        METER_FLAG=METER_FLAG, choice_label=choice_label,
     )

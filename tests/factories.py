@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 import itertools
+import uuid
 from datetime import date, datetime, timezone
 
+from PIL import Image
 from werkzeug.security import generate_password_hash
 
 from app.checklists import latest_version
@@ -14,6 +18,8 @@ from app.models import (
     ContactRelation,
     Entrance,
     Estate,
+    Finding,
+    FindingResult,
     Meter,
     MeterKind,
     OwnerContact,
@@ -106,3 +112,29 @@ def round_(kind: RoundKind, steward: User, estate_: Estate, local_date: date, bu
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+def jpeg_bytes(size=(640, 480), color=(200, 30, 30)) -> bytes:
+    """A real JPEG made by Pillow."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def finding_with_photo(steward: User, estate_: Estate, building_: Building,
+                       result: FindingResult = FindingResult.DEFECT) -> Finding:
+    """A completed corridor round with one finding and one stored photo, through the real pipeline."""
+    from app import sync
+
+    rnd = round_(RoundKind.CORRIDOR, steward, estate_, date(2026, 11, 24), building_=building_)
+    item = next(i for i in rnd.checklist_version.items if i.code == "COR-LIGHT")
+    finding = Finding(uuid=str(uuid.uuid4()), round=rnd, item=item, result=result, reason_code="LIGHT-OFF",
+                      floor=1, recorded_at=datetime.now(timezone.utc))
+    db.session.add(finding)
+    db.session.flush()
+    data = jpeg_bytes()
+    sync.store_photo(db.session, steward, str(uuid.uuid4()), finding.uuid, data, hashlib.sha256(data).hexdigest(),
+                     max_bytes=10_000_000, max_pixels=50_000_000)
+    db.session.flush()
+    db.session.refresh(finding)
+    return finding

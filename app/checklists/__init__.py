@@ -61,9 +61,12 @@ class ItemSchema(Schema):
     required = fields.Boolean(load_default=True)
     reasons = fields.List(fields.Nested(ChoiceSchema), load_default=list)
     actions = fields.List(fields.Nested(ChoiceSchema), load_default=list)
+    meter_kind = fields.String(load_default=None, validate=validate.OneOf(["water", "electricity"]))
 
     @validates_schema
     def _codes(self, data: dict, **_: object) -> None:
+        if (data["type"] is ItemType.READING) != (data["meter_kind"] is not None):
+            raise ValidationError(f"{data['code']}: a reading item names its meter_kind, a check item does not")
         _unique_codes(data["reasons"], "reason")
         _unique_codes(data["actions"], "action")
 
@@ -150,6 +153,7 @@ def _version_from_file(file: ChecklistFile, number: int) -> ChecklistVersion:
                 urgency=item["urgency"],
                 photo_required=item["photo_required"],
                 required=item["required"],
+                meter_kind=item["meter_kind"],
                 reasons=item["reasons"],
                 actions=item["actions"],
             )

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from flask import render_template, request
 from flask_login import current_user
 
 from .. import overview
 from ..access import ALL_ROLES, estates_of, may_read_contacts, require_unit_visible, roles
 from ..extensions import db
-from ..models import Building, Estate, Role, Unit
+from ..models import Building, Estate, Finding, FindingResult, Role, Round, RoundStatus, Unit
 from . import bp
 
 UNIT_SEARCH_LIMIT = 50
@@ -64,3 +65,27 @@ def units():
 def unit(unit_id: int):
     unit = require_unit_visible(current_user, db.session.get(Unit, unit_id))
     return render_template("desk/unit.html", unit=unit, show_contacts=may_read_contacts(current_user))
+
+
+FINDINGS_PAGE = 50
+
+
+@bp.route("/findings")
+@roles(Role.DESK, Role.SUPERVISOR)
+def findings():
+    """What stewards recorded on completed rounds, newest first; defects only unless asked."""
+    show_all = request.args.get("all") == "1"
+    estate_ids = current_user.visible_estate_ids
+    query = (
+        sa.select(Finding)
+        .join(Round)
+        .where(Round.estate_id.in_(estate_ids), Round.status == RoundStatus.COMPLETED)
+        .options(selectinload(Finding.photos), selectinload(Finding.amendments),
+                 selectinload(Finding.round).selectinload(Round.steward), selectinload(Finding.item))
+        .order_by(Round.completed_at.desc(), Finding.id)
+        .limit(FINDINGS_PAGE)
+    )
+    if not show_all:
+        query = query.where(Finding.result == FindingResult.DEFECT)
+    rows = db.session.scalars(query).all()
+    return render_template("desk/findings.html", findings=rows, show_all=show_all)

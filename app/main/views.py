@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import jsonify, redirect, request, session, url_for
+from flask import jsonify, redirect, request, send_file, session, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..access import public
+from .. import sync
+from ..access import ALL_ROLES, public, roles
 from ..auth.views import safe_next, landing_url
 from ..extensions import csrf, db
 from ..i18n import LANGUAGES
 from ..models import Language
+from ..storage import get_storage
 from . import bp
 
 
@@ -46,3 +48,18 @@ def set_language():
             current_user.language = Language(lang)
             db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
+
+
+@bp.route("/photos/<string:photo_uuid>/<any(display, thumb):variant>")
+@roles(*ALL_ROLES)
+def photo(photo_uuid: str, variant: str):
+    """A photo for someone allowed to see its round: never from static/, never guessable."""
+    stored = sync.photo_for(db.session, current_user, photo_uuid)
+    key = stored.display_key if variant == "display" else stored.thumb_key
+    response = send_file(get_storage().open(key), mimetype="image/jpeg", max_age=31536000, conditional=False,
+                         etag=f"{stored.sha256}-{variant}")
+    response.cache_control.private = True  # behind a login: no shared caches
+    response.cache_control.public = False
+    response.cache_control.immutable = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -16,10 +16,11 @@ from .places import (
     UnitState,
     VacancyReason,
 )
-from .rounds import Round, RoundStatus
+from .rounds import Finding, FindingAmendment, FindingResult, Photo, PhotoStatus, Round, RoundStatus
 from .schedule import Period, ScheduleRule
 
 __all__ = [
+    "Finding", "FindingAmendment", "FindingResult", "Photo", "PhotoStatus",
     "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistVersion", "ContactRelation",
     "DefectRoute", "Entrance", "Estate", "ItemType", "Language", "Meter", "MeterKind",
     "OwnerContact", "Period", "PublicArea", "PublicAreaKind", "Role", "Round", "RoundKind",

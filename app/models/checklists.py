@@ -79,6 +79,8 @@ class ChecklistItem(db.Model):
     photo_required: Mapped[bool] = mapped_column(default=False)
     required: Mapped[bool] = mapped_column(default=True)
     # [{"code": ..., "label": {"zh_Hant": ..., "zh_Hans": ..., "en": ...}}, ...]
+    # For a reading item: the kind of meter it reads ("water" / "electricity").
+    meter_kind: Mapped[str | None] = mapped_column(sa.String(16))
     reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
     actions: Mapped[list] = mapped_column(sa.JSON, default=list)
 

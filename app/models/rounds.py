@@ -3,20 +3,32 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, new_uuid, str_enum, utcnow
-from .checklists import ChecklistVersion, RoundKind
+from .checklists import ChecklistItem, ChecklistVersion, RoundKind
 from .people import User
-from .places import Building, Estate, Unit
+from .places import Asset, Building, Entrance, Estate, Meter, PublicArea, Unit
 
 
 class RoundStatus(enum.Enum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+
+
+class FindingResult(enum.Enum):
+    FINE = "fine"
+    DEFECT = "defect"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class PhotoStatus(enum.Enum):
+    PENDING = "pending"  # named by a finding, bytes not received yet
+    STORED = "stored"
 
 
 class Round(db.Model):
@@ -38,9 +50,110 @@ class Round(db.Model):
     status: Mapped[RoundStatus] = mapped_column(str_enum(RoundStatus), default=RoundStatus.IN_PROGRESS)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SHA-256 of the completion as the phone sent it: a repeat is recognised, a different one refused.
+    completion_sha256: Mapped[str | None] = mapped_column(sa.String(64))
 
     estate: Mapped[Estate] = relationship()
     building: Mapped[Building | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
     steward: Mapped[User] = relationship()
     checklist_version: Mapped[ChecklistVersion] = relationship()
+    findings: Mapped[list["Finding"]] = relationship(
+        back_populates="round", order_by="Finding.id", cascade="all, delete-orphan"
+    )
+
+
+class Finding(db.Model):
+    """One checklist item answered at one place on a round. Never edited: see FindingAmendment."""
+
+    __tablename__ = "finding"
+    __table_args__ = (
+        sa.Index("ix_finding_place_item", "checklist_item_id", "unit_id", "entrance_id", "floor"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    checklist_item_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist_item.id"))
+    # Where: the checkpoint of the round (a floor of a stairwell, a stairwell, a public area,
+    # an asset, a unit, a meter, or the estate itself when all are empty).
+    entrance_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entrance.id"))
+    floor: Mapped[int | None]
+    public_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("public_area.id"))
+    asset_id: Mapped[int | None] = mapped_column(sa.ForeignKey("asset.id"))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    meter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meter.id"), index=True)
+    result: Mapped[FindingResult] = mapped_column(str_enum(FindingResult))
+    reason_code: Mapped[str | None] = mapped_column(sa.String(48))
+    reason_text: Mapped[str] = mapped_column(sa.String(500), default="")
+    action_code: Mapped[str | None] = mapped_column(sa.String(48))
+    note: Mapped[str] = mapped_column(sa.String(1000), default="")
+    reading_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    # Meter warnings worked out on the server: lower_than_last, consumption_spike, vacant_consumption.
+    flags: Mapped[list] = mapped_column(sa.JSON, default=list)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    round: Mapped[Round] = relationship(back_populates="findings")
+    item: Mapped[ChecklistItem] = relationship()
+    entrance: Mapped[Entrance | None] = relationship()
+    public_area: Mapped[PublicArea | None] = relationship()
+    asset: Mapped[Asset | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    meter: Mapped[Meter | None] = relationship()
+    photos: Mapped[list["Photo"]] = relationship(back_populates="finding", order_by="Photo.id")
+    amendments: Mapped[list["FindingAmendment"]] = relationship(
+        back_populates="finding", order_by="FindingAmendment.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def current(self) -> "Finding | FindingAmendment":
+        """The answer as it stands: the latest amendment, else the finding as recorded."""
+        return self.amendments[-1] if self.amendments else self
+
+
+class FindingAmendment(db.Model):
+    """A correction after the round was completed: the original finding stays as it was."""
+
+    __tablename__ = "finding_amendment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=new_uuid)
+    finding_id: Mapped[int] = mapped_column(sa.ForeignKey("finding.id", ondelete="CASCADE"), index=True)
+    amended_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    amended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    result: Mapped[FindingResult] = mapped_column(str_enum(FindingResult))
+    reason_code: Mapped[str | None] = mapped_column(sa.String(48))
+    reason_text: Mapped[str] = mapped_column(sa.String(500), default="")
+    action_code: Mapped[str | None] = mapped_column(sa.String(48))
+    note: Mapped[str] = mapped_column(sa.String(1000), default="")
+    reading_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    why: Mapped[str] = mapped_column(sa.String(500))
+
+    finding: Mapped[Finding] = relationship(back_populates="amendments")
+    amended_by: Mapped[User] = relationship()
+
+
+class Photo(db.Model):
+    """A photo of a finding. Bytes live in photo storage under random keys, never in static/."""
+
+    __tablename__ = "photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    # The finding is named by its UUID, so a photo may arrive before or after its round.
+    finding_uuid: Mapped[str] = mapped_column(sa.String(36), index=True)
+    finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("finding.id", ondelete="SET NULL"), index=True)
+    status: Mapped[PhotoStatus] = mapped_column(str_enum(PhotoStatus), default=PhotoStatus.PENDING)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    source_format: Mapped[str | None] = mapped_column(sa.String(8))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    byte_size: Mapped[int | None]
+    display_key: Mapped[str | None] = mapped_column(sa.String(64))
+    thumb_key: Mapped[str | None] = mapped_column(sa.String(64))
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    finding: Mapped[Finding | None] = relationship(back_populates="photos")

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
-from flask import render_template
+import uuid as uuidlib
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import schedule
+from .. import schedule, sync
 from ..access import roles
 from ..extensions import db
-from ..models import Role
+from ..models import FindingResult, Role, RoundKind
+from ..round_plan import build_plan
 from . import bp
+from .strings import walk_strings
 
 
 @bp.route("/today")
@@ -16,4 +21,75 @@ def today():
     due = schedule.due_rounds(db.session, current_user)
     overdue = [d for d in due if d.status is schedule.DueStatus.OVERDUE]
     on_time = [d for d in due if d.status is schedule.DueStatus.DUE]
-    return render_template("rounds/today.html", overdue=overdue, due=on_time)
+    # A fresh UUID per card: pressing "start" twice (or resending the form) starts one round.
+    return render_template("rounds/today.html", overdue=overdue, due=on_time, new_uuid=lambda: str(uuidlib.uuid4()))
+
+
+def _optional_int(name: str) -> int | None:
+    value = request.form.get(name, "")
+    if value == "":
+        return None
+    if not value.isdigit():
+        abort(400)
+    return int(value)
+
+
+@bp.route("/start", methods=["POST"])
+@roles(Role.STEWARD)
+def start():
+    try:
+        kind = RoundKind(request.form.get("kind", ""))
+        round_uuid = str(uuidlib.UUID(request.form.get("uuid", "")))
+    except ValueError:
+        abort(400)
+    rnd = sync.start_round(
+        db.session, current_user, uuid=round_uuid, kind=kind, estate_id=_optional_int("estate_id") or 0,
+        building_id=_optional_int("building_id"), unit_id=_optional_int("unit_id"),
+    )
+    db.session.commit()
+    return redirect(url_for("rounds.walk", round=rnd.uuid))
+
+
+@bp.route("/walk")
+@roles(Role.STEWARD)
+def walk():
+    """The round page: a static shell (cacheable for offline use) that walks the round from JSON."""
+    return render_template("rounds/walk.html", strings=walk_strings())
+
+
+@bp.route("/<string:round_uuid>")
+@roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
+def summary(round_uuid: str):
+    rnd = sync.round_for(db.session, current_user, round_uuid)
+    plan = build_plan(db.session, rnd)
+    by_place: dict[tuple, list] = {}
+    for finding in rnd.findings:
+        place = (finding.entrance_id, finding.floor, finding.public_area_id, finding.asset_id, finding.unit_id,
+                 finding.meter_id)
+        by_place.setdefault(place, []).append(finding)
+    sections = [(c, by_place.get(c.place, [])) for c in plan.checkpoints]
+    counts = {r.value: sum(1 for f in rnd.findings if f.current.result is r) for r in FindingResult}
+    may_amend = current_user.role in (Role.DESK, Role.SUPERVISOR) or rnd.steward_id == current_user.id
+    return render_template("rounds/summary.html", round=rnd, sections=sections, counts=counts, may_amend=may_amend)
+
+
+@bp.route("/findings/<string:finding_uuid>/amend", methods=["POST"])
+@roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
+def amend(finding_uuid: str):
+    try:
+        result = FindingResult(request.form.get("result", ""))
+    except ValueError:
+        abort(400)
+    back = request.form.get("round_uuid", "")
+    try:
+        amendment = sync.amend_finding(
+            db.session, current_user, finding_uuid, result=result, why=request.form.get("why", ""),
+            reason_text=request.form.get("reason_text", ""), note=request.form.get("note", ""),
+        )
+    except sync.Rejected as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("rounds.summary", round_uuid=back) if back else url_for("main.index"))
+    db.session.commit()
+    flash(_("The correction was saved; the original answer is kept."), "info")
+    return redirect(url_for("rounds.summary", round_uuid=amendment.finding.round.uuid))

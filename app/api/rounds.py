@@ -1,0 +1,86 @@
+"""Rounds: start one, read its plan, complete it, amend a finding."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from .. import sync
+from ..access import roles
+from ..extensions import db
+from ..models import Role
+from ..round_plan import build_plan
+from .schemas import (
+    AmendmentInSchema,
+    AmendmentSchema,
+    CompletionSchema,
+    PlanSchema,
+    RoundSchema,
+    RoundStartSchema,
+)
+
+blp = Blueprint("api_rounds", __name__, url_prefix="/api/v1", description="Rounds walked by stewards")
+
+
+def plan_document(rnd) -> dict:  # noqa: ANN001
+    plan = build_plan(db.session, rnd)
+    version = rnd.checklist_version
+    target = rnd.unit.label if rnd.unit else rnd.building.name if rnd.building else rnd.estate.name
+    return {
+        "round": rnd,
+        "title": {"zh_Hant": version.title_zh_hant, "zh_Hans": version.title_zh_hans, "en": version.title_en},
+        "place": target,
+        "items": plan.items,
+        "checkpoints": [
+            {"key": c.key, "applies_to": c.applies_to, "label": c.label,
+             "items": [i.code for i in plan.items_at[c.key]], "meter": c.meter}
+            for c in plan.checkpoints
+        ],
+    }
+
+
+@blp.route("/rounds")
+@roles(Role.STEWARD)
+class Rounds(MethodView):
+    @blp.arguments(RoundStartSchema)
+    @blp.response(201, RoundSchema)
+    def post(self, data):
+        """Start a round (idempotent by UUID)."""
+        rnd = sync.start_round(db.session, current_user, **data)
+        db.session.commit()
+        return rnd
+
+
+@blp.route("/rounds/<string:uuid>")
+@roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
+class RoundPlan(MethodView):
+    @blp.response(200, PlanSchema)
+    def get(self, uuid):
+        """The round with everything needed to walk it offline: checklist, checkpoints, meter history."""
+        return plan_document(sync.round_for(db.session, current_user, uuid))
+
+
+@blp.route("/rounds/<string:uuid>/completion")
+@roles(Role.STEWARD)
+class RoundCompletion(MethodView):
+    @blp.arguments(CompletionSchema)
+    @blp.response(201, RoundSchema)
+    def post(self, data, uuid):
+        """Complete a round with all its findings, in one transaction (idempotent by content)."""
+        findings = [sync.FindingInput(**{**f, "photo_uuids": tuple(f["photo_uuids"])}) for f in data["findings"]]
+        rnd = sync.complete_round(db.session, current_user, uuid, findings, completed_at=data["completed_at"],
+                                  fingerprint=sync.content_sha256(data))
+        db.session.commit()
+        return rnd
+
+
+@blp.route("/findings/<string:uuid>/amendments")
+@roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
+class FindingAmendments(MethodView):
+    @blp.arguments(AmendmentInSchema)
+    @blp.response(201, AmendmentSchema)
+    def post(self, data, uuid):
+        """Correct a finding of a completed round; the original stays."""
+        amendment = sync.amend_finding(db.session, current_user, uuid, **data)
+        db.session.commit()
+        return amendment

@@ -1,0 +1,364 @@
+"""Storing what a phone sends, exactly once.
+
+Every round, finding and photo carries a UUID made on the phone. Sending the same
+thing again gives the same answer; sending something different under a UUID that
+is already stored is a conflict and changes nothing. A round's completion and all
+its findings are stored in one transaction.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import schedule
+from .checklists import latest_version
+from .models import (
+    Estate,
+    Finding,
+    FindingAmendment,
+    FindingResult,
+    ItemType,
+    Photo,
+    PhotoStatus,
+    Role,
+    Round,
+    RoundKind,
+    RoundStatus,
+    User,
+)
+from .round_plan import build_plan, meter_flags
+
+# A phone's clock is trusted for when things happened, within these bounds.
+CLOCK_SKEW = timedelta(minutes=10)
+OLDEST_OFFLINE_WORK = timedelta(days=30)
+
+
+class SyncError(Exception):
+    status = 400
+
+    def __init__(self, message: Any, errors: dict[str, list[Any]] | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.errors = errors or {}
+
+
+class NotFound(SyncError):
+    status = 404
+
+
+class Conflict(SyncError):
+    status = 409
+
+
+class Rejected(SyncError):
+    status = 422
+
+
+def content_sha256(payload: dict) -> str:
+    """A fingerprint of what was sent, independent of key order and number formatting."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _phone_time(claimed: datetime | None, now: datetime) -> datetime:
+    if claimed is None or claimed > now + CLOCK_SKEW or claimed < now - OLDEST_OFFLINE_WORK:
+        return now
+    return claimed
+
+
+# Rounds
+
+
+def _target_key(kind: RoundKind, estate_id: int, building_id: int | None, unit_id: int | None) -> tuple:
+    return (kind, estate_id, building_id, unit_id)
+
+
+def start_round(
+    session: Session, steward: User, *, uuid: str, kind: RoundKind, estate_id: int,
+    building_id: int | None = None, unit_id: int | None = None, started_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Round:
+    """Start (or find again) the round `uuid` of `steward` on one of their targets."""
+    now = now or datetime.now(timezone.utc)
+    existing = session.scalars(sa.select(Round).where(Round.uuid == uuid)).first()
+    if existing is not None:
+        if existing.steward_id != steward.id:
+            raise NotFound(_l("This round does not exist or is not yours."))
+        if _target_key(existing.kind, existing.estate_id, existing.building_id, existing.unit_id) != _target_key(
+            kind, estate_id, building_id, unit_id
+        ):
+            raise Conflict(_l("This round was already started for another place."))
+        return existing
+
+    estate = session.get(Estate, estate_id) if estate_id in steward.visible_estate_ids else None
+    if estate is None or steward.role is not Role.STEWARD:
+        raise NotFound(_l("This place is not on your rounds."))
+    wanted = _target_key(kind, estate_id, building_id, unit_id)
+    if not any(t.key == wanted for t in schedule.targets_for(session, steward, estate)):
+        raise NotFound(_l("This place is not on your rounds."))
+
+    started = _phone_time(started_at, now)
+    rnd = Round(
+        uuid=uuid, kind=kind, estate_id=estate_id, building_id=building_id, unit_id=unit_id,
+        steward_id=steward.id, checklist_version=latest_version(session, kind),
+        local_date=schedule.local_date(estate, started), started_at=started,
+    )
+    session.add(rnd)
+    try:
+        session.flush()
+    except IntegrityError:  # the same UUID arrived twice at once: the other request stored it
+        session.rollback()
+        return start_round(session, steward, uuid=uuid, kind=kind, estate_id=estate_id,
+                           building_id=building_id, unit_id=unit_id, started_at=started_at, now=now)
+    return rnd
+
+
+def round_for(session: Session, user: User, uuid: str) -> Round:
+    """The round `uuid` if `user` may see it: its steward, or desk/supervisor of its estate."""
+    rnd = session.scalars(sa.select(Round).where(Round.uuid == uuid)).first()
+    if rnd is None or not may_see_round(user, rnd):
+        raise NotFound(_l("This round does not exist or is not yours."))
+    return rnd
+
+
+def may_see_round(user: User, rnd: Round) -> bool:
+    if user.role is Role.STEWARD:
+        return rnd.steward_id == user.id
+    return rnd.estate_id in user.visible_estate_ids
+
+
+@dataclass(frozen=True)
+class FindingInput:
+    uuid: str
+    checkpoint: str
+    item_code: str
+    result: FindingResult
+    reason_code: str | None = None
+    reason_text: str = ""
+    action_code: str | None = None
+    note: str = ""
+    reading_value: Decimal | None = None
+    recorded_at: datetime | None = None
+    photo_uuids: tuple[str, ...] = ()
+
+
+def _check_finding(plan, f: FindingInput, index: int, errors: dict[str, list]) -> None:
+    where = f"findings.{index}"
+    point = plan.checkpoint(f.checkpoint)
+    item = next((i for i in plan.items_at.get(f.checkpoint, []) if i.code == f.item_code), None)
+    if point is None or item is None:
+        errors.setdefault(where, []).append(_l("This item is not on this round's checklist for this place."))
+        return
+    if f.result is FindingResult.DEFECT:
+        known = {r["code"] for r in item.reasons}
+        if not f.reason_text.strip() and f.reason_code not in known:
+            errors.setdefault(f"{where}.reason", []).append(_l("Pick a reason or describe the defect."))
+        if item.photo_required and not f.photo_uuids:
+            errors.setdefault(f"{where}.photos", []).append(_l("This defect needs at least one photo."))
+    if f.action_code and f.action_code not in {a["code"] for a in item.actions}:
+        errors.setdefault(f"{where}.action", []).append(_l("Unknown on-the-spot action."))
+    if item.item_type is ItemType.READING and f.result is FindingResult.FINE:
+        if f.reading_value is None:
+            errors.setdefault(f"{where}.reading_value", []).append(_l("Enter the meter reading as a number."))
+        elif f.reading_value < 0:
+            errors.setdefault(f"{where}.reading_value", []).append(_l("A meter reading cannot be negative."))
+
+
+def complete_round(
+    session: Session, steward: User, uuid: str, findings: list[FindingInput], *,
+    completed_at: datetime | None = None, fingerprint: str, now: datetime | None = None,
+) -> Round:
+    """Store a round's findings and close it, all or nothing. `fingerprint` identifies the content."""
+    now = now or datetime.now(timezone.utc)
+    rnd = round_for(session, steward, uuid)
+    if rnd.steward_id != steward.id:
+        raise NotFound(_l("This round does not exist or is not yours."))
+    if rnd.status is RoundStatus.COMPLETED:
+        if rnd.completion_sha256 == fingerprint:
+            return rnd
+        raise Conflict(_l("This round was already completed with other answers. Correct it from the round's summary."))
+
+    plan = build_plan(session, rnd)
+    errors: dict[str, list] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for index, f in enumerate(findings):
+        _check_finding(plan, f, index, errors)
+        key = (f.checkpoint, f.item_code)
+        if key in seen:
+            errors.setdefault(f"findings.{index}", []).append(_l("This item was answered twice at the same place."))
+        seen[key] = index
+    missing = [
+        f"{point.key}/{item.code}"
+        for point in plan.checkpoints for item in plan.items_at[point.key]
+        if item.required and (point.key, item.code) not in seen
+    ]
+    if missing:
+        errors["unanswered"] = [_l("Required items not answered yet: %(count)d.", count=len(missing))]
+        errors["unanswered_items"] = missing
+    uuids = [f.uuid for f in findings]
+    if len(set(uuids)) != len(uuids):
+        errors.setdefault("findings", []).append(_l("Two answers carry the same ID. Reload the round and try again."))
+    if errors:
+        raise Rejected(_l("The round cannot be completed yet."), errors)
+    if session.scalar(sa.select(sa.func.count()).select_from(Finding).where(Finding.uuid.in_(uuids))):
+        raise Conflict(_l("Some of these findings were already stored with another round."))
+
+    items = {i.code: i for i in plan.items}
+    for f in findings:
+        point = plan.checkpoint(f.checkpoint)
+        finding = Finding(
+            uuid=f.uuid, round=rnd, item=items[f.item_code], result=f.result,
+            entrance_id=point.entrance_id, floor=point.floor, public_area_id=point.public_area_id,
+            asset_id=point.asset_id, unit_id=point.unit_id, meter_id=point.meter_id,
+            reason_code=f.reason_code if f.result is FindingResult.DEFECT else None,
+            reason_text=f.reason_text.strip() if f.result is FindingResult.DEFECT else "",
+            action_code=f.action_code, note=f.note.strip(), reading_value=f.reading_value,
+            flags=meter_flags(point.meter, f.reading_value) if point.meter and f.reading_value is not None else [],
+            recorded_at=_phone_time(f.recorded_at, now), received_at=now,
+        )
+        session.add(finding)
+        for photo_uuid in f.photo_uuids:
+            _name_photo(session, photo_uuid, finding)
+    rnd.status = RoundStatus.COMPLETED
+    rnd.completed_at = _phone_time(completed_at, now)
+    rnd.completion_sha256 = fingerprint
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        rnd = round_for(session, steward, uuid)
+        if rnd.status is RoundStatus.COMPLETED and rnd.completion_sha256 == fingerprint:
+            return rnd
+        raise Conflict(_l("This round was stored at the same moment by another request.")) from None
+    return rnd
+
+
+def _name_photo(session: Session, photo_uuid: str, finding: Finding) -> None:
+    photo = session.scalars(sa.select(Photo).where(Photo.uuid == photo_uuid)).first()
+    if photo is None:
+        session.add(Photo(uuid=photo_uuid, finding_uuid=finding.uuid, finding=finding, status=PhotoStatus.PENDING))
+    elif photo.finding_uuid != finding.uuid or (
+        photo.uploaded_by_id is not None and photo.uploaded_by_id != finding.round.steward_id
+    ):
+        raise Conflict(_l("A photo of this round belongs to another finding."))
+    else:
+        photo.finding = finding
+
+
+def amend_finding(
+    session: Session, user: User, finding_uuid: str, *, result: FindingResult, why: str,
+    reason_code: str | None = None, reason_text: str = "", action_code: str | None = None, note: str = "",
+    reading_value: Decimal | None = None,
+) -> FindingAmendment:
+    """Correct a completed round's finding; the original stays as it was recorded."""
+    finding = session.scalars(sa.select(Finding).where(Finding.uuid == finding_uuid)).first()
+    if finding is None or not may_see_round(user, finding.round) or user.role not in (
+        Role.STEWARD, Role.DESK, Role.SUPERVISOR
+    ):
+        raise NotFound(_l("This finding does not exist or is not yours."))
+    if not why.strip():
+        raise Rejected(_l("Say why the finding is corrected."), {"why": [_l("Say why the finding is corrected.")]})
+    item = finding.item
+    if result is FindingResult.DEFECT and not reason_text.strip() and reason_code not in {r["code"] for r in item.reasons}:
+        raise Rejected(_l("Pick a reason or describe the defect."), {"reason": [_l("Pick a reason or describe the defect.")]})
+    amendment = FindingAmendment(
+        finding=finding, amended_by_id=user.id, result=result, why=why.strip(),
+        reason_code=reason_code if result is FindingResult.DEFECT else None,
+        reason_text=reason_text.strip() if result is FindingResult.DEFECT else "",
+        action_code=action_code, note=note.strip(), reading_value=reading_value,
+    )
+    session.add(amendment)
+    session.flush()
+    return amendment
+
+
+# Photos
+
+
+class PhotoTooLarge(Rejected):
+    status = 413
+
+
+def store_photo(
+    session: Session, user: User, uuid: str, finding_uuid: str, data: bytes, sha256: str, *,
+    max_bytes: int, max_pixels: int, now: datetime | None = None,
+) -> Photo:
+    """Check, clean and store one photo of a finding (which may not have arrived yet)."""
+    from .photos import PhotoRejected, process_photo
+    from .storage import get_storage, new_key
+
+    now = now or datetime.now(timezone.utc)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        message = _l("The photo arrived incomplete (its checksum does not match). It will be sent again.")
+        raise Rejected(message, {"sha256": [message]})
+
+    photo = session.scalars(sa.select(Photo).where(Photo.uuid == uuid)).first()
+    if photo is not None and photo.finding_uuid != finding_uuid:
+        raise Conflict(_l("This photo was already stored for another finding."))
+    if photo is not None and photo.status is PhotoStatus.STORED:
+        if photo.sha256 == sha256:
+            return photo
+        raise Conflict(_l("A different photo was already stored under this ID."))
+
+    finding = session.scalars(sa.select(Finding).where(Finding.uuid == finding_uuid)).first()
+    if finding is not None and finding.round.steward_id != user.id:
+        raise NotFound(_l("This finding does not exist or is not yours."))
+    estates = [finding.round.estate] if finding else [e for e in user.estates] + [b.estate for b in user.buildings]
+    if not estates:
+        raise NotFound(_l("This finding does not exist or is not yours."))
+
+    try:
+        processed = process_photo(data, max_bytes=max_bytes, max_pixels=max_pixels,
+                                  camera_timezone=estates[0].timezone)
+    except PhotoRejected as exc:
+        error = PhotoTooLarge if exc.code == "too_large" else Rejected
+        raise error(exc.message, {"file": [exc.message]}) from None
+
+    storage = get_storage()
+    display_key, thumb_key = new_key(), new_key()
+    storage.save(display_key, processed.display)
+    storage.save(thumb_key, processed.thumbnail)
+    if photo is None:
+        photo = Photo(uuid=uuid, finding_uuid=finding_uuid, finding=finding)
+        session.add(photo)
+    photo.status = PhotoStatus.STORED
+    photo.uploaded_by_id = user.id
+    photo.sha256 = sha256
+    photo.source_format = processed.source_format
+    photo.width, photo.height = processed.width, processed.height
+    photo.byte_size = len(data)
+    photo.display_key, photo.thumb_key = display_key, thumb_key
+    photo.captured_at = processed.captured_at
+    photo.received_at = now
+    try:
+        session.flush()
+    except IntegrityError:  # the same photo arrived twice at once; keep the first
+        session.rollback()
+        storage.delete(display_key)
+        storage.delete(thumb_key)
+        stored = session.scalars(sa.select(Photo).where(Photo.uuid == uuid)).first()
+        if stored is not None and stored.sha256 == sha256 and stored.finding_uuid == finding_uuid:
+            return stored
+        raise Conflict(_l("A different photo was already stored under this ID.")) from None
+    return photo
+
+
+def photo_for(session: Session, user: User, uuid: str) -> Photo:
+    """A stored photo `user` may see: of a round they may see, or one they uploaded."""
+    photo = session.scalars(sa.select(Photo).where(Photo.uuid == uuid, Photo.status == PhotoStatus.STORED)).first()
+    if photo is None:
+        raise NotFound(_l("This photo does not exist or is not yours."))
+    if photo.finding is not None and may_see_round(user, photo.finding.round):
+        return photo
+    if photo.finding is None and photo.uploaded_by_id == user.id:
+        return photo
+    raise NotFound(_l("This photo does not exist or is not yours."))

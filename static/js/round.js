@@ -1,0 +1,403 @@
+// The round page: walks a round from its plan (JSON), keeping every answer on the phone as it is given.
+import { api, newUuid } from './api.js';
+import { format, h, label } from './dom.js';
+import { compressPhoto } from './photo.js';
+import { deletePhoto, getPhoto, getRound, photosOfRound, putPhoto, putRound } from './store.js';
+
+const T = JSON.parse(document.getElementById('walk-strings').textContent);
+const root = document.getElementById('walk');
+const roundUuid = new URLSearchParams(location.search).get('round');
+const objectUrls = new Map();
+
+let state; // { uuid, plan, answers, index, view }
+
+const key = (checkpoint, code) => `${checkpoint}|${code}`;
+const itemsByCode = () => Object.fromEntries(state.plan.items.map((i) => [i.code, i]));
+
+function requiredPairs() {
+  const items = itemsByCode();
+  return state.plan.checkpoints.flatMap((c) => c.items.filter((code) => items[code].required).map((code) => [c, code]));
+}
+
+function isAnswered(answer, item) {
+  if (!answer?.result) return false;
+  if (item.type === 'reading' && answer.result === 'fine') return answer.reading_value !== null && answer.reading_value !== '';
+  return true;
+}
+
+function problems(answer, item) {
+  const list = [];
+  if (answer?.result === 'defect') {
+    if (!answer.reason_code && !answer.reason_text?.trim()) list.push(T.chooseReason);
+    if (item.photo_required && !(answer.photo_uuids?.length)) list.push(T.photoRequired);
+  }
+  if (item.type === 'reading' && answer?.result === 'fine' && answer.reading_value !== null
+      && !/^\d+(\.\d{1,2})?$/.test(String(answer.reading_value))) list.push(T.notANumber);
+  return list;
+}
+
+function progress() {
+  const items = itemsByCode();
+  const pairs = requiredPairs();
+  const done = pairs.filter(([c, code]) => {
+    const a = state.answers[key(c.key, code)];
+    return isAnswered(a, items[code]) && problems(a, items[code]).length === 0;
+  }).length;
+  return { done, total: pairs.length };
+}
+
+async function save() {
+  await putRound(state);
+}
+
+function answerFor(checkpoint, item) {
+  const k = key(checkpoint.key, item.code);
+  state.answers[k] ??= {
+    uuid: newUuid(), checkpoint: checkpoint.key, item_code: item.code, result: null, reason_code: null,
+    reason_text: '', action_code: null, note: '', reading_value: null, recorded_at: null, photo_uuids: [],
+  };
+  return state.answers[k];
+}
+
+async function setResult(checkpoint, item, result) {
+  const answer = answerFor(checkpoint, item);
+  answer.result = result;
+  answer.recorded_at = new Date().toISOString();
+  await save();
+  render();
+}
+
+async function allFine(checkpoint) {
+  const items = itemsByCode();
+  for (const code of checkpoint.items) {
+    const item = items[code];
+    if (item.type !== 'check') continue;
+    const answer = answerFor(checkpoint, item);
+    if (!answer.result) {
+      answer.result = 'fine';
+      answer.recorded_at = new Date().toISOString();
+    }
+  }
+  await save();
+  render();
+}
+
+// Meter warnings, worked out as the server does (app/round_plan.py: meter_flags).
+function meterFlags(meter, value) {
+  if (!meter || meter.previous_value === null || value === null || value === '' || Number.isNaN(Number(value))) return [];
+  const used = Number(value) - Number(meter.previous_value);
+  const flags = [];
+  if (used < 0) flags.push('lower_than_last');
+  if (meter.median_consumption !== null && Number(meter.median_consumption) > 0 && used > 3 * Number(meter.median_consumption)) {
+    flags.push('consumption_spike');
+  }
+  if (meter.unit_vacant && used > 0) flags.push('vacant_consumption');
+  return flags;
+}
+
+async function photoUrl(uuid) {
+  if (objectUrls.has(uuid)) return objectUrls.get(uuid);
+  const photo = await getPhoto(uuid);
+  if (!photo) return null;
+  const url = URL.createObjectURL(photo.blob);
+  objectUrls.set(uuid, url);
+  return url;
+}
+
+function thumbnail(uuid, onRemove) {
+  const img = h('img', { alt: '', width: 72, height: 72 });
+  photoUrl(uuid).then((url) => { if (url) img.src = url; });
+  return h('span', { class: 'thumb local' }, img,
+    onRemove && h('button', { type: 'button', class: 'thumb-remove', 'aria-label': T.removePhoto, onclick: onRemove }, '×'));
+}
+
+async function addPhotos(checkpoint, item, files, status) {
+  const answer = answerFor(checkpoint, item);
+  for (const file of files) {
+    try {
+      const { blob, sha256, width, height } = await compressPhoto(file);
+      const uuid = newUuid();
+      await putPhoto({ uuid, roundUuid: state.uuid, findingUuid: answer.uuid, blob, sha256, width, height,
+        size: blob.size, status: 'local', takenAt: new Date().toISOString() });
+      answer.photo_uuids.push(uuid);
+    } catch (error) {
+      status.textContent = T.photoFailed;
+    }
+  }
+  await save();
+  render();
+}
+
+async function removePhoto(checkpoint, item, uuid) {
+  const answer = answerFor(checkpoint, item);
+  answer.photo_uuids = answer.photo_uuids.filter((u) => u !== uuid);
+  await deletePhoto(uuid);
+  await save();
+  render();
+}
+
+function choiceButtons(choices, selected, onPick, name) {
+  return h('div', { class: 'chips', role: 'group', 'aria-label': name },
+    choices.map((choice) => h('button', {
+      type: 'button', class: 'chip', 'aria-pressed': String(selected === choice.code),
+      onclick: () => onPick(selected === choice.code ? null : choice.code),
+    }, label(choice.label))));
+}
+
+function defectDetails(checkpoint, item, answer) {
+  const status = h('p', { class: 'field-error', role: 'alert' });
+  const fileInput = h('input', {
+    type: 'file', accept: 'image/*', capture: 'environment', multiple: true, class: 'visually-hidden',
+    onchange: (e) => addPhotos(checkpoint, item, [...e.target.files], status),
+  });
+  return h('div', { class: 'defect-details' },
+    h('div', { class: 'sub-label' }, T.reason),
+    choiceButtons(item.reasons, answer.reason_code, async (code) => { answer.reason_code = code; await save(); render(); }, T.reason),
+    h('input', {
+      type: 'text', class: 'reason-text', placeholder: T.otherReason, 'aria-label': T.otherReason, maxlength: 500,
+      value: answer.reason_text, oninput: async (e) => { answer.reason_text = e.target.value; await save(); updateProgress(); },
+    }),
+    item.actions.length ? h('div', { class: 'sub-label' }, T.onTheSpot) : null,
+    item.actions.length ? choiceButtons(item.actions, answer.action_code, async (code) => { answer.action_code = code; await save(); render(); }, T.onTheSpot) : null,
+    h('textarea', {
+      class: 'note', placeholder: T.note, 'aria-label': T.note, maxlength: 1000, rows: 2,
+      oninput: async (e) => { answer.note = e.target.value; await save(); },
+    }, answer.note),
+    h('div', { class: 'thumbs' },
+      answer.photo_uuids.map((uuid) => thumbnail(uuid, () => removePhoto(checkpoint, item, uuid))),
+      h('label', { class: 'button photo-button' }, T.addPhoto, fileInput)),
+    item.photo_required && !answer.photo_uuids.length ? h('p', { class: 'hint-required' }, T.photoRequired) : null,
+    status);
+}
+
+function readingInput(checkpoint, item, answer) {
+  const meter = checkpoint.meter;
+  const flagsBox = h('div', { class: 'flags', 'aria-live': 'polite' });
+  const showFlags = () => {
+    flagsBox.replaceChildren(...meterFlags(meter, answer.reading_value).map((f) => h('p', { class: 'flag' }, `⚠ ${T[`flag_${f}`]}`)));
+  };
+  const input = h('input', {
+    type: 'text', inputmode: 'decimal', class: 'reading-input', 'aria-label': `${label(item.label)} · ${T.reading}`,
+    value: answer.reading_value ?? '', autocomplete: 'off',
+    oninput: async (e) => {
+      const raw = e.target.value.trim().replace(',', '.');
+      answer.reading_value = raw === '' ? null : raw;
+      answer.result = raw === '' ? (answer.result === 'not_applicable' ? answer.result : null) : 'fine';
+      answer.recorded_at = new Date().toISOString();
+      input.setAttribute('aria-invalid', String(problems(answer, item).length > 0));
+      await save();
+      showFlags();
+      updateProgress();
+    },
+  });
+  showFlags();
+  return h('div', { class: 'reading-box' },
+    h('div', { class: 'previous' }, meter?.previous_value != null
+      ? `${T.previousReading}: ${meter.previous_value} (${meter.previous_date})` : T.noPreviousReading),
+    input, flagsBox);
+}
+
+function itemCard(checkpoint, item) {
+  const answer = state.answers[key(checkpoint.key, item.code)] ?? {};
+  const results = item.type === 'reading'
+    ? [['not_applicable', T.notApplicable]]
+    : [['fine', T.fine], ['defect', T.defect], ['not_applicable', T.notApplicable]];
+  const issues = answer.result ? problems(answer, item) : [];
+  return h('li', { class: `item result-${answer.result ?? 'none'}`, 'data-item': item.code },
+    h('div', { class: 'item-label' }, label(item.label), item.required ? null : h('span', { class: 'optional' }, ' ·')),
+    item.hint && Object.keys(item.hint).length ? h('div', { class: 'item-hint' }, label(item.hint)) : null,
+    item.type === 'reading' ? readingInput(checkpoint, item, answerFor(checkpoint, item)) : null,
+    h('div', { class: 'results', role: 'group' },
+      results.map(([value, text]) => h('button', {
+        type: 'button', class: `result result-${value}`, 'aria-pressed': String(answer.result === value),
+        onclick: () => setResult(checkpoint, item, answer.result === value && item.type === 'reading' ? null : value),
+      }, text))),
+    answer.result === 'defect' ? defectDetails(checkpoint, item, answerFor(checkpoint, item)) : null,
+    issues.length ? h('p', { class: 'field-error' }, issues.join(' ')) : null);
+}
+
+function checkpointStatus(checkpoint) {
+  const items = itemsByCode();
+  const answers = checkpoint.items.map((code) => state.answers[key(checkpoint.key, code)]);
+  const defects = answers.filter((a) => a?.result === 'defect').length;
+  const done = checkpoint.items.every((code, i) => !items[code].required || isAnswered(answers[i], items[code]));
+  return { done, defects };
+}
+
+function updateProgress() {
+  const bar = root.querySelector('progress.round-progress');
+  const text = root.querySelector('.progress-text');
+  if (!bar) return;
+  const { done, total } = progress();
+  bar.value = done;
+  bar.max = Math.max(total, 1);
+  text.textContent = format(T.progress, { done, total });
+}
+
+function header() {
+  const { done, total } = progress();
+  return h('header', { class: 'walk-header' },
+    h('h1', {}, label(state.plan.title)),
+    h('div', { class: 'walk-place' }, state.plan.place),
+    h('progress', { class: 'round-progress', value: done, max: Math.max(total, 1) }),
+    h('div', { class: 'progress-text' }, format(T.progress, { done, total })));
+}
+
+function goTo(index) {
+  state.index = Math.max(0, Math.min(index, state.plan.checkpoints.length - 1));
+  state.view = 'walk';
+  save();
+  render();
+  window.scrollTo(0, 0);
+}
+
+function walkView() {
+  const checkpoints = state.plan.checkpoints;
+  const checkpoint = checkpoints[state.index];
+  const items = itemsByCode();
+  const hasChecks = checkpoint.items.some((code) => items[code].type === 'check');
+  const picker = h('select', { class: 'checkpoint-picker', 'aria-label': T.places, onchange: (e) => goTo(Number(e.target.value)) },
+    checkpoints.map((c, i) => {
+      const s = checkpointStatus(c);
+      return h('option', { value: i, selected: i === state.index }, `${i + 1}/${checkpoints.length} ${c.label}${s.done ? ' ✓' : ''}${s.defects ? ` ⚠${s.defects}` : ''}`);
+    }));
+  const last = state.index === checkpoints.length - 1;
+  return [
+    header(),
+    picker,
+    h('section', { class: 'checkpoint panel' },
+      h('h2', {}, checkpoint.label),
+      hasChecks ? h('button', { type: 'button', class: 'button all-fine block', onclick: () => allFine(checkpoint) }, `✓ ${T.allFineHere}`) : null,
+      h('ul', { class: 'items' }, checkpoint.items.map((code) => itemCard(checkpoint, items[code])))),
+    h('nav', { class: 'walk-nav' },
+      h('button', { type: 'button', class: 'button', disabled: state.index === 0, onclick: () => goTo(state.index - 1) }, `‹ ${T.previous}`),
+      last
+        ? h('button', { type: 'button', class: 'button primary', onclick: () => { state.view = 'summary'; save(); render(); window.scrollTo(0, 0); } }, `${T.summary} ›`)
+        : h('button', { type: 'button', class: 'button primary', onclick: () => goTo(state.index + 1) }, `${T.next} ›`)),
+    h('button', { type: 'button', class: 'button secondary block to-summary', onclick: () => { state.view = 'summary'; render(); } }, T.summary),
+  ];
+}
+
+function summaryView(message) {
+  const items = itemsByCode();
+  const answers = Object.values(state.answers).filter((a) => a.result);
+  const count = (r) => answers.filter((a) => a.result === r).length;
+  const missing = requiredPairs().filter(([c, code]) => {
+    const a = state.answers[key(c.key, code)];
+    return !isAnswered(a, items[code]) || problems(a, items[code]).length;
+  });
+  const defects = answers.filter((a) => a.result === 'defect');
+  const byKey = Object.fromEntries(state.plan.checkpoints.map((c, i) => [c.key, [c, i]]));
+  return [
+    header(),
+    h('section', { class: 'panel summary' },
+      h('h2', {}, T.summary),
+      h('ul', { class: 'counts' },
+        h('li', { class: 'count-defect' }, h('strong', {}, count('defect')), ` ${T.defects}`),
+        h('li', { class: 'count-fine' }, h('strong', {}, count('fine')), ` ${T.fineCount}`),
+        h('li', { class: 'count-na' }, h('strong', {}, count('not_applicable')), ` ${T.notApplicableCount}`)),
+      missing.length ? h('div', { class: 'missing' },
+        h('h3', {}, `${T.unanswered} (${missing.length})`),
+        h('ul', { class: 'list' }, missing.slice(0, 30).map(([c, code]) => h('li', {},
+          h('button', { type: 'button', class: 'link', onclick: () => goTo(byKey[c.key][1]) }, `${c.label} · ${label(items[code].label)}`))))) : null,
+      defects.length ? h('div', { class: 'defect-list' },
+        h('h3', {}, T.defects),
+        h('ul', { class: 'list' }, defects.map((a) => {
+          const item = items[a.item_code];
+          const reason = item.reasons.find((r) => r.code === a.reason_code);
+          return h('li', { class: 'defect-summary' },
+            h('div', {}, h('strong', {}, `${byKey[a.checkpoint][0].label} · ${label(item.label)}`),
+              h('div', {}, [reason ? label(reason.label) : '', a.reason_text].filter(Boolean).join(' · '))),
+            h('div', { class: 'thumbs' }, a.photo_uuids.map((uuid) => thumbnail(uuid))));
+        }))) : null,
+      message ? h('p', { class: 'flash flash-error', role: 'alert' }, message) : null,
+      h('button', { type: 'button', class: 'button primary block complete', disabled: missing.length > 0, onclick: complete }, T.complete),
+      h('button', { type: 'button', class: 'button secondary block', onclick: () => { state.view = 'walk'; render(); } }, T.backToWalk)),
+  ];
+}
+
+function sendingView(text, done = 0, total = 0, bytes = 0) {
+  return [header(), h('section', { class: 'panel sending' },
+    h('h2', {}, text),
+    total ? h('progress', { class: 'send-progress', value: done, max: total }) : h('progress', { class: 'send-progress' }),
+    total ? h('p', {}, `${done} / ${total} · ${(bytes / 1024).toFixed(0)} KB`) : null)];
+}
+
+function errorText(result) {
+  if (result.network) return format(T.sendFailed, { reason: T.network });
+  const data = result.data ?? {};
+  const details = Object.entries(data.errors ?? {}).filter(([k]) => k !== 'unanswered_items').flatMap(([, v]) => v);
+  return format(T.sendFailed, { reason: [data.message ?? `HTTP ${result.status}`, ...details].join(' ') });
+}
+
+async function complete() {
+  const findings = Object.values(state.answers).filter((a) => a.result).map((a) => ({
+    ...a, reading_value: a.reading_value === null || a.reading_value === '' ? null : String(a.reading_value),
+  }));
+  root.replaceChildren(...sendingView(T.completing));
+  const result = await api(`/api/v1/rounds/${state.uuid}/completion`, {
+    method: 'POST', json: { completed_at: new Date().toISOString(), findings },
+  });
+  if (!result.ok || result.data?.uuid !== state.uuid) {
+    root.replaceChildren(...summaryView(errorText(result)));
+    return;
+  }
+  state.completed = true;
+  await save();
+  await sendPhotos();
+}
+
+async function sendPhotos() {
+  const photos = (await photosOfRound(state.uuid)).filter((p) => p.status !== 'sent');
+  const total = photos.length;
+  let done = 0;
+  let bytes = 0;
+  for (const photo of photos) {
+    root.replaceChildren(...sendingView(T.uploadingPhotos, done, total, bytes));
+    const form = new FormData();
+    form.append('finding_uuid', photo.findingUuid);
+    form.append('sha256', photo.sha256);
+    form.append('file', photo.blob, `${photo.uuid}.jpg`);
+    const result = await api(`/api/v1/photos/${photo.uuid}`, { method: 'PUT', form });
+    if (!result.ok || result.data?.uuid !== photo.uuid) {
+      root.replaceChildren(...summaryView(errorText(result)));
+      const retry = h('button', { type: 'button', class: 'button primary block', onclick: sendPhotos }, T.sendPhotosAgain);
+      root.append(retry);
+      return;
+    }
+    await deletePhoto(photo.uuid); // the server has it: free the phone's space
+    done += 1;
+    bytes += photo.size;
+  }
+  state.view = 'done';
+  await save();
+  render();
+}
+
+function doneView() {
+  return [header(), h('section', { class: 'panel done' },
+    h('h2', {}, `✓ ${T.completed}`),
+    h('a', { class: 'button primary block', href: `/rounds/${state.uuid}` }, T.viewSummary))];
+}
+
+function render() {
+  const view = state.view === 'summary' ? summaryView() : state.view === 'done' ? doneView() : walkView();
+  root.replaceChildren(...view);
+}
+
+async function start() {
+  state = await getRound(roundUuid);
+  if (!state) {
+    const result = await api(`/api/v1/rounds/${roundUuid}`);
+    if (!result.ok) {
+      root.replaceChildren(h('p', { class: 'flash flash-error', role: 'alert' }, result.data?.message ?? T.loadFailed));
+      return;
+    }
+    state = { uuid: roundUuid, plan: result.data, answers: {}, index: 0, view: 'walk', completed: false };
+    await save();
+  }
+  if (state.completed && state.view !== 'done') await sendPhotos();
+  else render();
+}
+
+start();
