@@ -128,8 +128,9 @@ def finding_with_photo(steward: User, estate_: Estate, building_: Building,
 
     rnd = round_(RoundKind.CORRIDOR, steward, estate_, date(2026, 11, 24), building_=building_)
     item = next(i for i in rnd.checklist_version.items if i.code == "COR-LIGHT")
+    entrance_id = building_.entrances[0].id if building_.entrances else None
     finding = Finding(uuid=str(uuid.uuid4()), round=rnd, item=item, result=result, reason_code="LIGHT-OFF",
-                      floor=1, recorded_at=datetime.now(timezone.utc))
+                      entrance_id=entrance_id, floor=1, recorded_at=datetime.now(timezone.utc))
     db.session.add(finding)
     db.session.flush()
     data = jpeg_bytes()
