@@ -37,8 +37,8 @@ class Api:
         self.client, self.auth = client, auth
         self.token = None
 
-    def login(self, username):
-        self.auth.login(username)
+    def login(self, username, password=factories.PASSWORD):
+        assert self.auth.login(username, password).status_code == 302
         self.token = self.auth.csrf()
 
     def post(self, path, json):
@@ -265,3 +265,47 @@ def test_api_without_login_is_401_json(client):
     response = client.post("/api/v1/rounds", json={})
     assert response.status_code in (400, 401)
     assert set(response.get_json()) == {"code", "message", "errors"}
+
+
+@pytest.fixture
+def demo(runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    return db.session.scalars(sa.select(factories.Estate)).one()
+
+
+def answers_for(plan) -> list[dict]:
+    """Everything fine, every meter read (a little above its last reading)."""
+    items = {i["code"]: i for i in plan["items"]}
+    findings = []
+    for c in plan["checkpoints"]:
+        for code in c["items"]:
+            f = {"uuid": new_uuid(), "checkpoint": c["key"], "item_code": code, "result": "fine"}
+            if items[code]["type"] == "reading":
+                f["reading_value"] = "12.5"
+            findings.append(f)
+    return findings
+
+
+@pytest.mark.parametrize("kind", ["corridor", "facility", "vacant_unit", "decoration", "meter"])
+def test_every_kind_of_round_can_be_walked_and_completed(api, demo, kind):
+    from app import schedule
+    from app.models import User
+
+    steward = db.session.scalars(sa.select(User).where(User.username == "steward1")).one()
+    target = next(t for t in schedule.targets_for(db.session, steward, demo) if t.kind.value == kind)
+    api.login("steward1", "xuncha-demo")
+    body = {"uuid": new_uuid(), "kind": kind, "estate_id": demo.id,
+            "building_id": target.building.id if target.building else None,
+            "unit_id": target.unit.id if target.unit else None}
+    assert api.post("/api/v1/rounds", body).status_code == 201
+    plan = api.get(f"/api/v1/rounds/{body['uuid']}").get_json()
+    applies = {c["applies_to"] for c in plan["checkpoints"]}
+    expected = {
+        "corridor": {"entrance", "floor"},
+        "facility": {"estate", "road", "greenery", "playground", "shopfront", "garage", "entrance", "elevator"},
+        "vacant_unit": {"unit"}, "decoration": {"unit"}, "meter": {"meter"},
+    }[kind]
+    assert applies == expected
+    response = api.post(f"/api/v1/rounds/{body['uuid']}/completion", {"findings": answers_for(plan)})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["findings"] == sum(len(c["items"]) for c in plan["checkpoints"])
