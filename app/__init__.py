@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.from_mapping(load_config(instance_path, config))
 
-    from . import access, api, database, errors, i18n, labels, storage
+    from . import access, api, database, errors, i18n, labels, pwa, storage
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -36,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     access.init_app(app)  # before CSRF: a signed-out phone hears "sign in", not "bad token"
     csrf.init_app(app)
     api.init_app(app)
+    pwa.init_app(app)
     storage.init_app(app)
     errors.init_app(app)  # after the API, so its handlers win
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from . import schedule
 from .checklists import latest_version
 from .models import (
+    ChecklistVersion,
     Estate,
     Finding,
     FindingAmendment,
@@ -85,9 +86,13 @@ def _target_key(kind: RoundKind, estate_id: int, building_id: int | None, unit_i
 def start_round(
     session: Session, steward: User, *, uuid: str, kind: RoundKind, estate_id: int,
     building_id: int | None = None, unit_id: int | None = None, started_at: datetime | None = None,
-    now: datetime | None = None,
+    checklist_version: int | None = None, now: datetime | None = None,
 ) -> Round:
-    """Start (or find again) the round `uuid` of `steward` on one of their targets."""
+    """Start (or find again) the round `uuid` of `steward` on one of their targets.
+
+    `checklist_version` is the version the phone walked (it may have started offline before a
+    newer one was published); by default the latest.
+    """
     now = now or datetime.now(timezone.utc)
     existing = session.scalars(sa.select(Round).where(Round.uuid == uuid)).first()
     if existing is not None:
@@ -106,10 +111,18 @@ def start_round(
     if not any(t.key == wanted for t in schedule.targets_for(session, steward, estate)):
         raise NotFound(_l("This place is not on your rounds."))
 
+    version = latest_version(session, kind)
+    if checklist_version is not None:
+        version = session.scalars(
+            sa.select(ChecklistVersion).where(ChecklistVersion.kind == kind, ChecklistVersion.version == checklist_version)
+        ).first()
+        if version is None:
+            raise Rejected(_l("This checklist version does not exist."),
+                           {"checklist_version": [_l("This checklist version does not exist.")]})
     started = _phone_time(started_at, now)
     rnd = Round(
         uuid=uuid, kind=kind, estate_id=estate_id, building_id=building_id, unit_id=unit_id,
-        steward_id=steward.id, checklist_version=latest_version(session, kind),
+        steward_id=steward.id, checklist_version=version,
         local_date=schedule.local_date(estate, started), started_at=started,
     )
     session.add(rnd)
@@ -118,7 +131,8 @@ def start_round(
     except IntegrityError:  # the same UUID arrived twice at once: the other request stored it
         session.rollback()
         return start_round(session, steward, uuid=uuid, kind=kind, estate_id=estate_id,
-                           building_id=building_id, unit_id=unit_id, started_at=started_at, now=now)
+                           building_id=building_id, unit_id=unit_id, started_at=started_at,
+                           checklist_version=checklist_version, now=now)
     return rnd
 
 

@@ -39,6 +39,11 @@ MATRIX = {
     "api_rounds.FindingAmendments": ("POST", "/api/v1/findings/{finding_uuid}/amendments",
                                      {Role.STEWARD, Role.DESK, Role.SUPERVISOR}),
     "api_photos.PhotoUpload": ("PUT", "/api/v1/photos/{photo_uuid}", {Role.STEWARD}),
+    "api_session.CurrentSession": ("GET", "/api/v1/session", ALL),
+    "api_session.OfflinePack": ("GET", "/api/v1/offline-pack", {Role.STEWARD}),
+    "pwa.service_worker": ("GET", "/sw.js", PUBLIC),
+    "pwa.manifest": ("GET", "/manifest.webmanifest", PUBLIC),
+    "pwa.offline": ("GET", "/offline", PUBLIC),
 }
 
 

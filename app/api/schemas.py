@@ -26,6 +26,8 @@ class RoundStartSchema(Schema):
     building_id = fields.Integer(load_default=None, allow_none=True, strict=True)
     unit_id = fields.Integer(load_default=None, allow_none=True, strict=True)
     started_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    checklist_version = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                       metadata={"description": "the version walked on the phone"})
 
 
 class RoundSchema(Schema):
@@ -155,3 +157,44 @@ class PhotoSchema(Schema):
     width = fields.Integer()
     height = fields.Integer()
     captured_at = fields.AwareDateTime(allow_none=True)
+
+
+class SessionSchema(Schema):
+    user_id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    csrf_token = fields.String()
+
+
+class PackTargetSchema(Schema):
+    key = fields.String()
+    kind = fields.String()
+    estate_id = fields.Integer()
+    building_id = fields.Integer(allow_none=True)
+    unit_id = fields.Integer(allow_none=True)
+    place = fields.String()
+    status = fields.String()
+    due_by = fields.Date()
+    round_in_progress = fields.String(allow_none=True)
+
+
+class PackChecklistSchema(Schema):
+    kind = fields.String()
+    version = fields.Integer()
+    title = fields.Nested(LabelSchema)
+    items = fields.List(fields.Nested(ItemSchema))
+
+
+class PackPlanSchema(Schema):
+    checklist = fields.String()
+    place = fields.String()
+    checkpoints = fields.List(fields.Nested(CheckpointSchema))
+
+
+class OfflinePackSchema(Schema):
+    generated_at = fields.AwareDateTime()
+    user_id = fields.Integer()
+    targets = fields.List(fields.Nested(PackTargetSchema))
+    plans = fields.Dict(keys=fields.String(), values=fields.Nested(PackPlanSchema))
+    checklists = fields.Dict(keys=fields.String(), values=fields.Nested(PackChecklistSchema))

@@ -47,3 +47,37 @@ def walk_strings() -> dict[str, str]:
         "saved": _("Saved on this phone"),
         "places": _("places"),
     }
+
+
+def app_strings() -> dict[str, str]:
+    """Words of the offline layer shown on every steward page (static/js/app.js)."""
+    return {
+        "readyOffline": _("Ready to work offline."),
+        "updateAvailable": _("An update is available."),
+        "updateNow": _("Update now"),
+        "updateLater": _("The update will be applied when the round is finished and everything is sent."),
+        "syncNow": _("Sync now"),
+        "onPhone": _("%(count)s items on this phone (%(size)s)"),
+        "allSent": _("Everything is in the office."),
+        "sending": _("Sending %(done)s of %(total)s (%(size)s)"),
+        "offline": _("No signal. Your work is kept on this phone and will be sent when the signal is back."),
+        "retrying": _("Sending failed (%(reason)s). It will be tried again."),
+        "loginRequired": _("Your session has ended. Sign in again to send your work; nothing is lost."),
+        "signIn": _("Sign in"),
+        "attention": _("Needs attention: %(message)s"),
+        "tryAgain": _("Try again"),
+        "staleWork": _("Some work has been on this phone for more than 3 days. Find a signal and sync."),
+        "storagePersisted": _("Storage: kept by the browser"),
+        "storageNotPersisted": _("Storage: the browser may clear it when space runs low"),
+        "storageUsed": _("%(used)s used of %(quota)s"),
+        "logoutBlocked": _("You still have work that is not in the office. Sync before signing out."),
+        "exportWork": _("Export my unsynced work"),
+        "signOutAnyway": _("Sign out anyway (the work stays on this phone)"),
+        "statusLocal": _("On this phone"),
+        "statusSending": _("Sending"),
+        "statusOffice": _("In the office"),
+        "statusAttention": _("Needs attention"),
+        "onThisPhone": _("On this phone"),
+        "resume": _("Resume"),
+        "network": _("no connection"),
+    }

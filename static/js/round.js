@@ -2,9 +2,13 @@
 import { api, newUuid } from './api.js';
 import { format, h, label } from './dom.js';
 import { compressPhoto } from './photo.js';
-import { deletePhoto, getPhoto, getRound, photosOfRound, putPhoto, putRound } from './store.js';
+import { deletePhoto, enqueue, getPhoto, getRound, putPhoto, putRound } from './store.js';
+import { currentUser, events, retryAttention, roundStatus, syncNow } from './sync.js';
 
-const T = JSON.parse(document.getElementById('walk-strings').textContent);
+const T = {
+  ...JSON.parse(document.getElementById('app-strings').textContent),
+  ...JSON.parse(document.getElementById('walk-strings').textContent),
+};
 const root = document.getElementById('walk');
 const roundUuid = new URLSearchParams(location.search).get('round');
 const objectUrls = new Map();
@@ -316,68 +320,53 @@ function summaryView(message) {
   ];
 }
 
-function sendingView(text, done = 0, total = 0, bytes = 0) {
-  return [header(), h('section', { class: 'panel sending' },
-    h('h2', {}, text),
-    total ? h('progress', { class: 'send-progress', value: done, max: total }) : h('progress', { class: 'send-progress' }),
-    total ? h('p', {}, `${done} / ${total} · ${(bytes / 1024).toFixed(0)} KB`) : null)];
-}
 
-function errorText(result) {
-  if (result.network) return format(T.sendFailed, { reason: T.network });
-  const data = result.data ?? {};
-  const details = Object.entries(data.errors ?? {}).filter(([k]) => k !== 'unanswered_items').flatMap(([, v]) => v);
-  return format(T.sendFailed, { reason: [data.message ?? `HTTP ${result.status}`, ...details].join(' ') });
-}
 
 async function complete() {
+  // The round goes into the outbox (it stays on the phone until the server confirms it), then
+  // each of its photos; sending starts at once when there is signal.
   const findings = Object.values(state.answers).filter((a) => a.result).map((a) => ({
     ...a, reading_value: a.reading_value === null || a.reading_value === '' ? null : String(a.reading_value),
   }));
-  root.replaceChildren(...sendingView(T.completing));
-  const result = await api(`/api/v1/rounds/${state.uuid}/completion`, {
-    method: 'POST', json: { completed_at: new Date().toISOString(), findings },
-  });
-  if (!result.ok || result.data?.uuid !== state.uuid) {
-    root.replaceChildren(...summaryView(errorText(result)));
-    return;
+  const body = { completed_at: new Date().toISOString(), findings };
+  const user = currentUser();
+  await enqueue({ user, type: 'complete', roundUuid: state.uuid, url: `/api/v1/rounds/${state.uuid}/completion`,
+    method: 'POST', body, bytes: JSON.stringify(body).length });
+  for (const answer of findings) {
+    for (const photoUuid of answer.photo_uuids) {
+      const photo = await getPhoto(photoUuid);
+      if (photo) {
+        await enqueue({ user, type: 'photo', roundUuid: state.uuid, photoUuid, url: `/api/v1/photos/${photoUuid}`,
+          method: 'PUT', bytes: photo.size });
+      }
+    }
   }
   state.completed = true;
-  await save();
-  await sendPhotos();
-}
-
-async function sendPhotos() {
-  const photos = (await photosOfRound(state.uuid)).filter((p) => p.status !== 'sent');
-  const total = photos.length;
-  let done = 0;
-  let bytes = 0;
-  for (const photo of photos) {
-    root.replaceChildren(...sendingView(T.uploadingPhotos, done, total, bytes));
-    const form = new FormData();
-    form.append('finding_uuid', photo.findingUuid);
-    form.append('sha256', photo.sha256);
-    form.append('file', photo.blob, `${photo.uuid}.jpg`);
-    const result = await api(`/api/v1/photos/${photo.uuid}`, { method: 'PUT', form });
-    if (!result.ok || result.data?.uuid !== photo.uuid) {
-      root.replaceChildren(...summaryView(errorText(result)));
-      const retry = h('button', { type: 'button', class: 'button primary block', onclick: sendPhotos }, T.sendPhotosAgain);
-      root.append(retry);
-      return;
-    }
-    await deletePhoto(photo.uuid); // the server has it: free the phone's space
-    done += 1;
-    bytes += photo.size;
-  }
   state.view = 'done';
   await save();
   render();
+  document.dispatchEvent(new CustomEvent('xuncha:enqueued'));
 }
 
+const STATUS_TEXT = { local: 'statusLocal', sending: 'statusSending', office: 'statusOffice', attention: 'statusAttention' };
+
+async function showDeliveryStatus() {
+  const box = root.querySelector('.delivery');
+  if (!box) return;
+  const { status, message } = await roundStatus(state.uuid);
+  box.className = `delivery status-${status}`;
+  box.replaceChildren(h('span', { class: `badge badge-${status}` }, T[STATUS_TEXT[status]]),
+    message ? h('p', { class: 'field-error' }, message) : null,
+    status === 'attention' ? h('button', { type: 'button', class: 'button', onclick: () => retryAttention(state.uuid) }, T.tryAgain) : null,
+    status === 'office' ? h('a', { class: 'button primary block', href: `/rounds/${state.uuid}` }, T.viewSummary) : null);
+}
+for (const type of ['sent', 'attention', 'sending', 'changed']) events.addEventListener(type, showDeliveryStatus);
+
 function doneView() {
+  setTimeout(showDeliveryStatus);
   return [header(), h('section', { class: 'panel done' },
     h('h2', {}, `✓ ${T.completed}`),
-    h('a', { class: 'button primary block', href: `/rounds/${state.uuid}` }, T.viewSummary))];
+    h('div', { class: 'delivery' }))];
 }
 
 function render() {
@@ -393,11 +382,12 @@ async function start() {
       root.replaceChildren(h('p', { class: 'flash flash-error', role: 'alert' }, result.data?.message ?? T.loadFailed));
       return;
     }
-    state = { uuid: roundUuid, plan: result.data, answers: {}, index: 0, view: 'walk', completed: false };
+    state = { uuid: roundUuid, user: currentUser(), plan: result.data, answers: {}, index: 0, view: 'walk',
+      completed: false, startedAt: result.data.round.started_at };
     await save();
   }
-  if (state.completed && state.view !== 'done') await sendPhotos();
-  else render();
+  render();
+  syncNow();
 }
 
 start();

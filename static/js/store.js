@@ -1,42 +1,52 @@
-// What the phone holds: rounds being walked (plan + answers) and their photos, in IndexedDB.
+// What the phone holds, in IndexedDB: rounds being walked (plan + answers), their photos (bytes and
+// SHA-256), the outbox of requests still to reach the server (FIFO), and the offline pack.
 import { openDB } from '../vendor/idb/idb.js';
 
 const DB_NAME = 'xuncha';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
 let dbPromise;
 export function db() {
   dbPromise ??= openDB(DB_NAME, DB_VERSION, {
-    upgrade(database) {
-      database.createObjectStore('rounds', { keyPath: 'uuid' });
-      const photos = database.createObjectStore('photos', { keyPath: 'uuid' });
-      photos.createIndex('round', 'roundUuid');
+    upgrade(database, oldVersion) {
+      if (oldVersion < 1) {
+        database.createObjectStore('rounds', { keyPath: 'uuid' });
+        database.createObjectStore('photos', { keyPath: 'uuid' }).createIndex('round', 'roundUuid');
+      }
+      if (oldVersion < 2) {
+        database.createObjectStore('outbox', { keyPath: 'id', autoIncrement: true }).createIndex('user', 'user');
+        database.createObjectStore('meta', { keyPath: 'key' });
+      }
+    },
+    blocked() {},
+    blocking() {
+      // A newer page wants to upgrade the database: let it.
+      dbPromise?.then((d) => d.close());
+      dbPromise = undefined;
     },
   });
   return dbPromise;
 }
 
-export async function getRound(uuid) {
-  return (await db()).get('rounds', uuid);
-}
-
+export const getRound = async (uuid) => (await db()).get('rounds', uuid);
 export async function putRound(round) {
   round.updatedAt = new Date().toISOString();
   await (await db()).put('rounds', round);
 }
+export const roundsOfUser = async (user) => (await (await db()).getAll('rounds')).filter((r) => r.user === user);
 
-export async function putPhoto(photo) {
-  await (await db()).put('photos', photo);
-}
+export const putPhoto = async (photo) => (await db()).put('photos', photo);
+export const getPhoto = async (uuid) => (await db()).get('photos', uuid);
+export const deletePhoto = async (uuid) => (await db()).delete('photos', uuid);
+export const photosOfRound = async (roundUuid) => (await db()).getAllFromIndex('photos', 'round', roundUuid);
 
-export async function getPhoto(uuid) {
-  return (await db()).get('photos', uuid);
+// The outbox: keys grow, so key order is the order things were captured.
+export async function enqueue(entry) {
+  return (await db()).add('outbox', { status: 'pending', error: null, createdAt: new Date().toISOString(), ...entry });
 }
+export const outboxOf = async (user) => (await db()).getAllFromIndex('outbox', 'user', user);
+export const updateEntry = async (entry) => (await db()).put('outbox', entry);
+export const removeEntry = async (id) => (await db()).delete('outbox', id);
 
-export async function deletePhoto(uuid) {
-  await (await db()).delete('photos', uuid);
-}
-
-export async function photosOfRound(roundUuid) {
-  return (await db()).getAllFromIndex('photos', 'round', roundUuid);
-}
+export const getMeta = async (key) => (await (await db()).get('meta', key))?.value;
+export const putMeta = async (key, value) => (await db()).put('meta', { key, value });

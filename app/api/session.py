@@ -1,0 +1,35 @@
+"""Who is signed in, a fresh CSRF token, and the steward's offline pack."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from flask_wtf.csrf import generate_csrf
+
+from ..access import ALL_ROLES, roles
+from ..extensions import db
+from ..models import Role
+from ..offline import offline_pack
+from .schemas import OfflinePackSchema, SessionSchema
+
+blp = Blueprint("api_session", __name__, url_prefix="/api/v1", description="Session and offline data")
+
+
+@blp.route("/session")
+@roles(*ALL_ROLES)
+class CurrentSession(MethodView):
+    @blp.response(200, SessionSchema)
+    def get(self):
+        """The signed-in user and a CSRF token for the requests that follow (cached pages hold stale ones)."""
+        return {"user_id": current_user.id, "username": current_user.username,
+                "display_name": current_user.display_name, "role": current_user.role.value,
+                "csrf_token": generate_csrf()}
+
+
+@blp.route("/offline-pack")
+@roles(Role.STEWARD)
+class OfflinePack(MethodView):
+    @blp.response(200, OfflinePackSchema)
+    def get(self):
+        """Everything the phone needs to start and walk this steward's rounds with no signal."""
+        return offline_pack(db.session, current_user)

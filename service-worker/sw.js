@@ -1,0 +1,88 @@
+// Xuncha's service worker. VERSION and PRECACHE are prepended by the server (app/pwa.py):
+// VERSION is a hash of every static file and of this worker, so a deploy changes it.
+/* global VERSION, PRECACHE */
+const PREFIX = 'xuncha-';
+const STATIC_CACHE = `${PREFIX}static-${VERSION}`;
+const PAGES_CACHE = `${PREFIX}pages-${VERSION}`;
+const CURRENT = [STATIC_CACHE, PAGES_CACHE];
+// Pages a steward needs with no signal; the round page is one shell for every round.
+const OFFLINE_PAGES = ['/rounds/today', '/rounds/walk'];
+const NETWORK_TIMEOUT_MS = 4000;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(STATIC_CACHE);
+    await cache.addAll(PRECACHE.filter((url) => url.startsWith('/static/') || url === '/offline'));
+    const pages = await caches.open(PAGES_CACHE);
+    for (const url of OFFLINE_PAGES) {
+      const response = await fetch(url, { credentials: 'same-origin' }).catch(() => null);
+      if (response && response.ok && !response.redirected) await pages.put(url, response);
+    }
+  })());
+  // No skipWaiting here: the page decides when to switch (never in the middle of a round).
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((n) => n.startsWith(PREFIX) && !CURRENT.includes(n)).map((n) => caches.delete(n)));
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data?.type === 'SKIP_WAITING') self.skipWaiting();
+  if (event.data?.type === 'FORGET_PAGES') event.waitUntil(caches.delete(PAGES_CACHE));
+  if (event.data?.type === 'VERSION') event.source?.postMessage({ type: 'VERSION', version: VERSION });
+});
+
+// Background Sync: wake an open page to send the outbox (the page holds the session's CSRF token).
+self.addEventListener('sync', (event) => {
+  if (event.tag === 'xuncha-outbox') {
+    event.waitUntil(self.clients.matchAll({ type: 'window' }).then((clients) => {
+      for (const client of clients) client.postMessage({ type: 'SYNC' });
+    }));
+  }
+});
+
+function pageKey(url) {
+  return OFFLINE_PAGES.includes(url.pathname) ? url.pathname : null;
+}
+
+async function networkFirst(request, url) {
+  const key = pageKey(url);
+  const cache = await caches.open(PAGES_CACHE);
+  try {
+    const response = await Promise.race([
+      fetch(request),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), NETWORK_TIMEOUT_MS)),
+    ]);
+    if (key && response.ok && !response.redirected && response.headers.get('Content-Type')?.includes('text/html')) {
+      await cache.put(key, response.clone());
+    }
+    return response;
+  } catch (error) {
+    const cached = key ? await cache.match(key) : null;
+    return cached ?? (await caches.match('/offline')) ?? Response.error();
+  }
+}
+
+async function cacheFirst(request) {
+  const cached = await caches.match(request, { ignoreSearch: true });
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) (await caches.open(STATIC_CACHE)).put(request, response.clone());
+  return response;
+}
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith('/static/')) {
+    event.respondWith(cacheFirst(request));
+  } else if (request.mode === 'navigate') {
+    event.respondWith(networkFirst(request, url));
+  }
+  // The API, photos and everything else go to the network as they are.
+});

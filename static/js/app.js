@@ -1,0 +1,158 @@
+// The offline layer on every steward page: the service worker, the outbox's sync and its
+// progress, storage, and the guards that keep unsent work from being lost.
+import { api } from './api.js';
+import { format, h } from './dom.js';
+import { getMeta, outboxOf, putMeta, roundsOfUser, getPhoto } from './store.js';
+import { currentUser, events, isSending, retryAttention, syncNow } from './sync.js';
+
+const T = JSON.parse(document.getElementById('app-strings').textContent);
+const bar = document.getElementById('sync-bar');
+const statusEl = bar.querySelector('.sync-status');
+const progressEl = bar.querySelector('.sync-progress');
+const notices = bar.querySelector('.notices');
+const user = currentUser();
+
+const kb = (bytes) => (bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`);
+
+function notice(id, ...content) {
+  let el = notices.querySelector(`[data-notice="${id}"]`);
+  if (!content.length) { el?.remove(); return; }
+  if (!el) { el = h('p', { class: `notice notice-${id}`, 'data-notice': id }); notices.append(el); }
+  el.replaceChildren(...content);
+}
+
+async function showOutbox() {
+  const entries = await outboxOf(user);
+  const waiting = entries.filter((e) => e.status !== 'attention');
+  if (!isSending()) {
+    statusEl.textContent = waiting.length
+      ? format(T.onPhone, { count: waiting.length, size: kb(waiting.reduce((s, e) => s + (e.bytes ?? 0), 0)) })
+      : T.allSent;
+  }
+  bar.dataset.pending = String(waiting.length);
+  const rounds = new Set(entries.filter((e) => e.status === 'attention').map((e) => e.roundUuid));
+  for (const roundUuid of rounds) {
+    const entry = entries.find((e) => e.roundUuid === roundUuid && e.status === 'attention');
+    notice(`attention-${roundUuid}`, format(T.attention, { message: entry.error }), ' ',
+      h('button', { type: 'button', class: 'button', onclick: () => retryAttention(roundUuid) }, T.tryAgain));
+  }
+  for (const el of notices.querySelectorAll('[data-notice^="attention-"]')) {
+    if (!rounds.has(el.dataset.notice.slice('attention-'.length))) el.remove();
+  }
+  const oldest = entries.reduce((min, e) => (e.createdAt < min ? e.createdAt : min), new Date().toISOString());
+  notice('stale', ...(Date.now() - Date.parse(oldest) > 3 * 86400000 ? [T.staleWork] : []));
+  document.dispatchEvent(new CustomEvent('xuncha:outbox'));
+}
+
+events.addEventListener('progress', ({ detail }) => {
+  progressEl.hidden = false;
+  progressEl.max = Math.max(detail.total, 1);
+  progressEl.value = detail.done;
+  statusEl.textContent = format(T.sending, { done: detail.done, total: detail.total, size: kb(detail.totalBytes) });
+});
+events.addEventListener('idle', () => { progressEl.hidden = true; notice('offline'); notice('retry'); notice('login'); });
+events.addEventListener('offline', () => notice('offline', T.offline));
+events.addEventListener('retrying', ({ detail }) => notice('retry', format(T.retrying, { reason: detail.reason === 'network' ? T.network : detail.reason })));
+events.addEventListener('login-required', () => notice('login', T.loginRequired, ' ',
+  h('a', { class: 'button primary', href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, T.signIn)));
+for (const type of ['changed', 'sent', 'attention', 'sending']) events.addEventListener(type, showOutbox);
+events.addEventListener('changed', () => { progressEl.hidden = true; maybeApplyUpdate(); });
+document.addEventListener('xuncha:enqueued', () => { showOutbox(); syncNow(); });
+
+bar.querySelector('.sync-now').addEventListener('click', () => syncNow());
+window.addEventListener('online', () => syncNow());
+window.addEventListener('offline', () => notice('offline', T.offline));
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') setTimeout(syncNow, 1500);
+});
+
+// The service worker: "ready to work offline", and "update available" applied only when safe.
+let waitingWorker = null;
+function roundOpen() {
+  return location.pathname === '/rounds/walk' && document.querySelector('.checkpoint, .summary');
+}
+function maybeApplyUpdate(force = false) {
+  if (!waitingWorker) return;
+  if (!force && (roundOpen() || isSending())) {
+    notice('update', T.updateAvailable, ' ', h('button', { type: 'button', class: 'button', onclick: () => maybeApplyUpdate(true) }, T.updateNow));
+    return;
+  }
+  if (force && (roundOpen() || isSending())) { notice('update', T.updateLater); return; }
+  notice('update', T.updateAvailable, ' ', h('button', { type: 'button', class: 'button', onclick: () => waitingWorker.postMessage({ type: 'SKIP_WAITING' }) }, T.updateNow));
+}
+async function setUpWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  const registration = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  const track = (worker) => worker?.addEventListener('statechange', () => {
+    if (worker.state === 'installed' && navigator.serviceWorker.controller) { waitingWorker = worker; maybeApplyUpdate(); }
+    if (worker.state === 'activated') notice('ready', `✓ ${T.readyOffline}`);
+  });
+  if (registration.waiting && navigator.serviceWorker.controller) { waitingWorker = registration.waiting; maybeApplyUpdate(); }
+  registration.addEventListener('updatefound', () => track(registration.installing));
+  if (registration.active) notice('ready', `✓ ${T.readyOffline}`);
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    // Only a page that asked for the update reloads (never mid-round: see maybeApplyUpdate).
+    if (waitingWorker && !reloading) { reloading = true; location.reload(); }
+  });
+  navigator.serviceWorker.addEventListener('message', (event) => { if (event.data?.type === 'SYNC') syncNow(); });
+  registration.update().catch(() => {});
+}
+
+async function showStorage() {
+  if (!navigator.storage) return;
+  const persisted = (await navigator.storage.persisted?.()) || (await navigator.storage.persist?.());
+  const { usage = 0, quota = 0 } = (await navigator.storage.estimate?.()) ?? {};
+  bar.querySelector('.storage-info').textContent =
+    `${persisted ? T.storagePersisted : T.storageNotPersisted} · ${format(T.storageUsed, { used: kb(usage), quota: kb(quota) })}`;
+}
+
+// What the phone needs for the coming days, refreshed on each online start.
+async function refreshPack() {
+  const result = await api('/api/v1/offline-pack');
+  if (result.ok && result.data.user_id === user) await putMeta(`pack:${user}`, result.data);
+}
+
+// Signing out with unsent work: stop, offer to sync or to export it to a file for the desk.
+async function exportWork() {
+  const entries = await outboxOf(user);
+  const photos = [];
+  for (const entry of entries.filter((e) => e.type === 'photo')) {
+    const photo = await getPhoto(entry.photoUuid);
+    if (photo) {
+      const buffer = new Uint8Array(await photo.blob.arrayBuffer());
+      let binary = '';
+      for (let i = 0; i < buffer.length; i += 32768) binary += String.fromCharCode(...buffer.subarray(i, i + 32768));
+      photos.push({ uuid: photo.uuid, finding_uuid: photo.findingUuid, sha256: photo.sha256, jpeg_base64: btoa(binary) });
+    }
+  }
+  const file = new Blob([JSON.stringify({ format: 'xuncha-unsynced-work/1', exported_at: new Date().toISOString(), user_id: user,
+    entries: entries.map(({ id, ...e }) => e), photos, rounds: await roundsOfUser(user) })], { type: 'application/json' });
+  const link = h('a', { href: URL.createObjectURL(file), download: `xuncha-unsynced-${user}-${Date.now()}.json` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+for (const form of document.querySelectorAll('form[action="/logout"]')) {
+  form.addEventListener('submit', async (event) => {
+    if (form.dataset.confirmed) return;
+    event.preventDefault();
+    if (!(await outboxOf(user)).length) {
+      navigator.serviceWorker?.controller?.postMessage({ type: 'FORGET_PAGES' });
+      form.dataset.confirmed = '1';
+      form.submit();
+      return;
+    }
+    notice('logout', T.logoutBlocked, ' ',
+      h('button', { type: 'button', class: 'button primary', onclick: () => syncNow() }, T.syncNow), ' ',
+      h('button', { type: 'button', class: 'button', onclick: exportWork }, T.exportWork), ' ',
+      h('button', { type: 'button', class: 'button secondary', onclick: () => { form.dataset.confirmed = '1'; form.submit(); } }, T.signOutAnyway));
+    window.scrollTo(0, 0);
+  });
+}
+
+setUpWorker();
+showStorage();
+showOutbox();
+if (navigator.onLine) refreshPack().finally(() => syncNow());
+export { getMeta };

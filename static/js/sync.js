@@ -1,0 +1,150 @@
+// Sends the outbox, oldest first. An entry leaves the phone only after a 2xx JSON answer that
+// echoes its UUID; anything else keeps it. 409/413/422 mark it "needs attention" with the
+// server's message; 401/403/CSRF stop sending until the user signs in again.
+import { deletePhoto, getPhoto, outboxOf, removeEntry, updateEntry } from './store.js';
+
+export const events = new EventTarget();
+const state = { running: false, token: null, retryMs: 5000, timer: null, current: null };
+
+function emit(type, detail = {}) {
+  events.dispatchEvent(new CustomEvent(type, { detail }));
+}
+
+export function currentUser() {
+  return Number(document.querySelector('meta[name="xuncha-user"]')?.content) || null;
+}
+
+async function freshSession() {
+  // Pages may come from the cache with an old token: always ask for the current one.
+  try {
+    const response = await fetch('/api/v1/session', { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+    if (response.status === 401 || response.status === 403) return { auth: true };
+    if (!response.ok || !(response.headers.get('Content-Type') ?? '').includes('application/json')) return { offline: true };
+    const data = await response.json();
+    if (data.user_id !== currentUser()) return { auth: true }; // another user signed in on this phone
+    return { token: data.csrf_token };
+  } catch (error) {
+    return { offline: true };
+  }
+}
+
+async function send(entry) {
+  const headers = { Accept: 'application/json', 'X-CSRFToken': state.token };
+  let body;
+  if (entry.type === 'photo') {
+    const photo = await getPhoto(entry.photoUuid);
+    if (!photo) return { gone: true };
+    body = new FormData();
+    body.append('finding_uuid', photo.findingUuid);
+    body.append('sha256', photo.sha256);
+    body.append('file', photo.blob, `${photo.uuid}.jpg`);
+  } else {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(entry.body);
+  }
+  let response;
+  try {
+    response = await fetch(entry.url, { method: entry.method, headers, body, credentials: 'same-origin' });
+  } catch (error) {
+    return { retry: true, reason: 'network' };
+  }
+  const isJson = (response.headers.get('Content-Type') ?? '').includes('application/json');
+  const data = isJson ? await response.json().catch(() => null) : null;
+  const echoed = entry.type === 'photo' ? entry.photoUuid : entry.roundUuid;
+  if (response.ok && data?.uuid === echoed) return { ok: true };
+  if (response.status === 401 || response.status === 403 || (response.status === 400 && data?.errors?.csrf)) {
+    return { auth: true };
+  }
+  if ([400, 404, 409, 413, 422].includes(response.status) && data) {
+    const details = Object.entries(data.errors ?? {}).filter(([k]) => k !== 'unanswered_items').flatMap(([, v]) => v);
+    return { attention: [data.message, ...details].filter(Boolean).join(' ') };
+  }
+  return { retry: true, reason: response.ok ? 'not-json' : `HTTP ${response.status}` }; // portal, 5xx…
+}
+
+function scheduleRetry() {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(syncNow, state.retryMs);
+  state.retryMs = Math.min(state.retryMs * 2, 5 * 60 * 1000);
+  navigator.serviceWorker?.ready.then((reg) => reg.sync?.register('xuncha-outbox')).catch(() => {});
+}
+
+export function isSending() {
+  return state.running;
+}
+
+export function sendingEntry() {
+  return state.current;
+}
+
+export async function syncNow() {
+  const user = currentUser();
+  if (state.running || !user) return;
+  const pending = (await outboxOf(user)).filter((e) => e.status !== 'attention');
+  if (!pending.length) { emit('idle'); return; }
+  state.running = true;
+  try {
+    const session = await freshSession();
+    if (session.auth) { emit('login-required'); return; }
+    if (session.offline) { emit('offline'); scheduleRetry(); return; }
+    state.token = session.token;
+    const entries = (await outboxOf(user)).sort((a, b) => a.id - b.id);
+    const total = entries.filter((e) => e.status !== 'attention').length;
+    const totalBytes = entries.reduce((sum, e) => sum + (e.status !== 'attention' ? e.bytes ?? 0 : 0), 0);
+    const blocked = new Set(entries.filter((e) => e.status === 'attention').map((e) => e.roundUuid));
+    let done = 0;
+    let bytes = 0;
+    emit('progress', { done, total, bytes, totalBytes });
+    for (const entry of entries) {
+      if (entry.status === 'attention' || blocked.has(entry.roundUuid)) continue;
+      state.current = entry;
+      emit('sending', { entry });
+      const result = await send(entry);
+      if (result.ok || result.gone) {
+        await removeEntry(entry.id);
+        if (entry.type === 'photo') await deletePhoto(entry.photoUuid); // the office has it now
+        emit('sent', { entry });
+        done += 1;
+        bytes += entry.bytes ?? 0;
+        emit('progress', { done, total, bytes, totalBytes });
+      } else if (result.auth) {
+        emit('login-required');
+        return;
+      } else if (result.attention) {
+        await updateEntry({ ...entry, status: 'attention', error: result.attention });
+        blocked.add(entry.roundUuid);
+        emit('attention', { entry, message: result.attention });
+      } else {
+        emit('retrying', { reason: result.reason });
+        scheduleRetry();
+        return;
+      }
+    }
+    state.retryMs = 5000;
+    emit('idle');
+  } finally {
+    state.running = false;
+    state.current = null;
+    emit('changed');
+  }
+}
+
+export async function retryAttention(roundUuid) {
+  const user = currentUser();
+  for (const entry of await outboxOf(user)) {
+    if (entry.roundUuid === roundUuid && entry.status === 'attention') {
+      await updateEntry({ ...entry, status: 'pending', error: null });
+    }
+  }
+  await syncNow();
+}
+
+// Per round: "local" (on this phone), "sending", "attention" (with the reason) or "office".
+export async function roundStatus(roundUuid) {
+  const entries = (await outboxOf(currentUser())).filter((e) => e.roundUuid === roundUuid);
+  const attention = entries.find((e) => e.status === 'attention');
+  if (attention) return { status: 'attention', message: attention.error };
+  if (!entries.length) return { status: 'office' };
+  if (state.current?.roundUuid === roundUuid) return { status: 'sending' };
+  return { status: 'local' };
+}
