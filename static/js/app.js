@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { format, h } from './dom.js';
 import { getMeta, outboxOf, putMeta, roundsOfUser, getPhoto } from './store.js';
-import { currentUser, events, isSending, retryAttention, syncNow } from './sync.js';
+import { currentUser, events, isSending, retryAttention, signalBack, syncNow } from './sync.js';
 
 const T = JSON.parse(document.getElementById('app-strings').textContent);
 const bar = document.getElementById('sync-bar');
@@ -59,37 +59,47 @@ for (const type of ['changed', 'sent', 'attention', 'sending']) events.addEventL
 events.addEventListener('changed', () => { progressEl.hidden = true; maybeApplyUpdate(); });
 document.addEventListener('xuncha:enqueued', () => { showOutbox(); syncNow(); });
 
-bar.querySelector('.sync-now').addEventListener('click', () => syncNow());
-window.addEventListener('online', () => syncNow());
+bar.querySelector('.sync-now').addEventListener('click', () => signalBack());
+window.addEventListener('online', () => { notice('offline'); signalBack(); });
 window.addEventListener('offline', () => notice('offline', T.offline));
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') setTimeout(syncNow, 1500);
 });
 
-// The service worker: "ready to work offline", and "update available" applied only when safe.
+// The service worker: "ready to work offline" (worker active and offline pack stored), and
+// "update available", applied only when safe.
 let waitingWorker = null;
+const ready = { worker: false, pack: false };
+function showReady() {
+  if (ready.worker && ready.pack) {
+    notice('ready', `✓ ${T.readyOffline}`);
+    bar.dataset.offlineReady = 'true';
+  }
+}
 function roundOpen() {
   return location.pathname === '/rounds/walk' && document.querySelector('.checkpoint, .summary');
 }
+let updateMode = null;
 function maybeApplyUpdate(force = false) {
   if (!waitingWorker) return;
-  if (!force && (roundOpen() || isSending())) {
-    notice('update', T.updateAvailable, ' ', h('button', { type: 'button', class: 'button', onclick: () => maybeApplyUpdate(true) }, T.updateNow));
-    return;
-  }
-  if (force && (roundOpen() || isSending())) { notice('update', T.updateLater); return; }
-  notice('update', T.updateAvailable, ' ', h('button', { type: 'button', class: 'button', onclick: () => waitingWorker.postMessage({ type: 'SKIP_WAITING' }) }, T.updateNow));
+  const busy = roundOpen() || isSending();
+  const mode = busy ? (force ? 'later' : 'ask-busy') : 'ask';
+  if (mode === updateMode) return; // keep the same button under the user's thumb
+  updateMode = mode;
+  if (mode === 'later') { notice('update', T.updateLater); return; }
+  const apply = () => (roundOpen() || isSending() ? maybeApplyUpdate(true) : waitingWorker.postMessage({ type: 'SKIP_WAITING' }));
+  notice('update', T.updateAvailable, ' ', h('button', { type: 'button', class: 'button', onclick: apply }, T.updateNow));
 }
 async function setUpWorker() {
   if (!('serviceWorker' in navigator)) return;
   const registration = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
   const track = (worker) => worker?.addEventListener('statechange', () => {
     if (worker.state === 'installed' && navigator.serviceWorker.controller) { waitingWorker = worker; maybeApplyUpdate(); }
-    if (worker.state === 'activated') notice('ready', `✓ ${T.readyOffline}`);
+    if (worker.state === 'activated') { ready.worker = true; showReady(); }
   });
   if (registration.waiting && navigator.serviceWorker.controller) { waitingWorker = registration.waiting; maybeApplyUpdate(); }
   registration.addEventListener('updatefound', () => track(registration.installing));
-  if (registration.active) notice('ready', `✓ ${T.readyOffline}`);
+  if (registration.active) { ready.worker = true; showReady(); }
   let reloading = false;
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     // Only a page that asked for the update reloads (never mid-round: see maybeApplyUpdate).
@@ -109,8 +119,10 @@ async function showStorage() {
 
 // What the phone needs for the coming days, refreshed on each online start.
 async function refreshPack() {
-  const result = await api('/api/v1/offline-pack');
+  const result = navigator.onLine ? await api('/api/v1/offline-pack') : { ok: false };
   if (result.ok && result.data.user_id === user) await putMeta(`pack:${user}`, result.data);
+  ready.pack = Boolean(await getMeta(`pack:${user}`));
+  showReady();
 }
 
 // Signing out with unsent work: stop, offer to sync or to export it to a file for the desk.
@@ -154,5 +166,4 @@ for (const form of document.querySelectorAll('form[action="/logout"]')) {
 setUpWorker();
 showStorage();
 showOutbox();
-if (navigator.onLine) refreshPack().finally(() => syncNow());
-export { getMeta };
+refreshPack().finally(() => syncNow());

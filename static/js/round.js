@@ -355,10 +355,11 @@ async function showDeliveryStatus() {
   if (!box) return;
   const { status, message } = await roundStatus(state.uuid);
   box.className = `delivery status-${status}`;
-  box.replaceChildren(h('span', { class: `badge badge-${status}` }, T[STATUS_TEXT[status]]),
-    message ? h('p', { class: 'field-error' }, message) : null,
-    status === 'attention' ? h('button', { type: 'button', class: 'button', onclick: () => retryAttention(state.uuid) }, T.tryAgain) : null,
-    status === 'office' ? h('a', { class: 'button primary block', href: `/rounds/${state.uuid}` }, T.viewSummary) : null);
+  box.replaceChildren(...[h('span', { class: `badge badge-${status}` }, T[STATUS_TEXT[status]]),
+    message && h('p', { class: 'field-error' }, message),
+    status === 'attention' && h('button', { type: 'button', class: 'button', onclick: () => retryAttention(state.uuid) }, T.tryAgain),
+    status === 'office' && h('a', { class: 'button primary block', href: `/rounds/${state.uuid}` }, T.viewSummary),
+  ].filter(Boolean));
 }
 for (const type of ['sent', 'attention', 'sending', 'changed']) events.addEventListener(type, showDeliveryStatus);
 

@@ -62,11 +62,25 @@ async function send(entry) {
   return { retry: true, reason: response.ok ? 'not-json' : `HTTP ${response.status}` }; // portal, 5xx…
 }
 
-function scheduleRetry() {
+const OFFLINE_RETRY_MS = 30000; // no signal: the 'online' event usually comes first
+const FIRST_RETRY_MS = 5000;
+const LAST_RETRY_MS = 5 * 60 * 1000;
+
+function scheduleRetry(offline = false) {
   clearTimeout(state.timer);
-  state.timer = setTimeout(syncNow, state.retryMs);
-  state.retryMs = Math.min(state.retryMs * 2, 5 * 60 * 1000);
+  if (offline) {
+    state.timer = setTimeout(syncNow, OFFLINE_RETRY_MS);
+  } else {
+    // The server answered badly: back off, so a struggling server is not hammered.
+    state.timer = setTimeout(syncNow, state.retryMs);
+    state.retryMs = Math.min(state.retryMs * 2, LAST_RETRY_MS);
+  }
   navigator.serviceWorker?.ready.then((reg) => reg.sync?.register('xuncha-outbox')).catch(() => {});
+}
+
+export function signalBack() {
+  state.retryMs = FIRST_RETRY_MS;
+  return syncNow();
 }
 
 export function isSending() {
@@ -79,14 +93,16 @@ export function sendingEntry() {
 
 export async function syncNow() {
   const user = currentUser();
-  if (state.running || !user) return;
+  if (!user) return;
+  if (state.running) { state.again = true; return; } // asked again while sending: go once more after
+  state.again = false;
   const pending = (await outboxOf(user)).filter((e) => e.status !== 'attention');
   if (!pending.length) { emit('idle'); return; }
   state.running = true;
   try {
     const session = await freshSession();
     if (session.auth) { emit('login-required'); return; }
-    if (session.offline) { emit('offline'); scheduleRetry(); return; }
+    if (session.offline) { emit('offline'); scheduleRetry(true); return; }
     state.token = session.token;
     const entries = (await outboxOf(user)).sort((a, b) => a.id - b.id);
     const total = entries.filter((e) => e.status !== 'attention').length;
@@ -116,16 +132,17 @@ export async function syncNow() {
         emit('attention', { entry, message: result.attention });
       } else {
         emit('retrying', { reason: result.reason });
-        scheduleRetry();
+        scheduleRetry(result.reason === 'network' && !navigator.onLine);
         return;
       }
     }
-    state.retryMs = 5000;
+    state.retryMs = FIRST_RETRY_MS;
     emit('idle');
   } finally {
     state.running = false;
     state.current = null;
     emit('changed');
+    if (state.again) setTimeout(syncNow);
   }
 }
 

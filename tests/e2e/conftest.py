@@ -48,5 +48,6 @@ def phone(browser, request):
     page.set_default_timeout(15_000)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    if context.pages:  # the test may have closed the first page and opened another
+        context.pages[-1].screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()

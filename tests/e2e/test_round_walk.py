@@ -81,5 +81,5 @@ def test_corridor_round_with_a_defect_and_photo_reaches_the_desk(live_server, ph
     assert card.count() == 1
     image = card.locator(".thumb img")
     image.wait_for()
-    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", image.element_handle())
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     desk.close()
