@@ -136,9 +136,16 @@ def start_round(
     return rnd
 
 
-def round_for(session: Session, user: User, uuid: str) -> Round:
-    """The round `uuid` if `user` may see it: its steward, or desk/supervisor of its estate."""
-    rnd = session.scalars(sa.select(Round).where(Round.uuid == uuid)).first()
+def round_for(session: Session, user: User, uuid: str, *, for_update: bool = False) -> Round:
+    """The round `uuid` if `user` may see it: its steward, or desk/supervisor of its estate.
+
+    `for_update` locks the row (PostgreSQL) so concurrent completions of one round queue up;
+    SQLite's BEGIN IMMEDIATE already serialises writers.
+    """
+    query = sa.select(Round).where(Round.uuid == uuid)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    rnd = session.scalars(query).first()
     if rnd is None or not may_see_round(user, rnd):
         raise NotFound(_l("This round does not exist or is not yours."))
     return rnd
@@ -193,7 +200,7 @@ def complete_round(
 ) -> Round:
     """Store a round's findings and close it, all or nothing. `fingerprint` identifies the content."""
     now = now or datetime.now(timezone.utc)
-    rnd = round_for(session, steward, uuid)
+    rnd = round_for(session, steward, uuid, for_update=True)
     if rnd.steward_id != steward.id:
         raise NotFound(_l("This round does not exist or is not yours."))
     if rnd.status is RoundStatus.COMPLETED:
@@ -315,7 +322,9 @@ def store_photo(
         message = _l("The photo arrived incomplete (its checksum does not match). It will be sent again.")
         raise Rejected(message, {"sha256": [message]})
 
-    photo = session.scalars(sa.select(Photo).where(Photo.uuid == uuid)).first()
+    photo = session.scalars(
+        sa.select(Photo).where(Photo.uuid == uuid).with_for_update().execution_options(populate_existing=True)
+    ).first()
     if photo is not None and photo.finding_uuid != finding_uuid:
         raise Conflict(_l("This photo was already stored for another finding."))
     if photo is not None and photo.status is PhotoStatus.STORED:

@@ -1,0 +1,121 @@
+"""The same thing sent many times at once is stored once, with no server error (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import uuid as uuidlib
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Finding, Photo, Role, Round
+
+from . import factories
+
+SENDERS = 20
+
+
+@pytest.fixture
+def world(app):
+    estate = factories.estate()
+    building = factories.building(estate, floors=2)
+    factories.entrance(building)
+    factories.user(Role.STEWARD, username="amy", estates=[estate])
+    return dict(estate=estate, building=building)
+
+
+def clones(app, client, n):
+    """n clients sharing `client`'s signed-in session (as one phone's retries would)."""
+    cookie = client.get_cookie("session")
+    result = []
+    for _ in range(n):
+        c = app.test_client()
+        c.set_cookie("session", cookie.value)
+        result.append(c)
+    return result
+
+
+def all_at_once(calls):
+    start = threading.Barrier(len(calls))
+    answers = [None] * len(calls)
+
+    def run(i, call):
+        start.wait(timeout=30)
+        answers[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return answers
+
+
+def count(model) -> int:
+    db.session.commit()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_twenty_concurrent_starts_completions_and_photos_of_one_uuid(app, client, auth, world):
+    auth.login("amy")
+    token = auth.csrf()
+    headers = {"X-CSRFToken": token}
+    round_uuid = str(uuidlib.uuid4())
+    start = {"uuid": round_uuid, "kind": "corridor", "estate_id": world["estate"].id,
+             "building_id": world["building"].id}
+    senders = clones(app, client, SENDERS)
+    db.session.commit()
+
+    answers = all_at_once([lambda c=c: c.post("/api/v1/rounds", json=start, headers=headers) for c in senders])
+    assert [a.status_code for a in answers] == [201] * SENDERS
+    assert len({a.get_data() for a in answers}) == 1
+    assert count(Round) == 1
+
+    plan = client.get(f"/api/v1/rounds/{round_uuid}").get_json()
+    findings = [{"uuid": str(uuidlib.uuid4()), "checkpoint": c["key"], "item_code": code, "result": "fine"}
+                for c in plan["checkpoints"] for code in c["items"]]
+    completion = {"findings": findings}
+    db.session.commit()
+    answers = all_at_once([lambda c=c: c.post(f"/api/v1/rounds/{round_uuid}/completion", json=completion,
+                                              headers=headers) for c in senders])
+    assert [a.status_code for a in answers] == [201] * SENDERS, [a.get_json() for a in answers if a.status_code != 201]
+    assert count(Finding) == len(findings)
+
+    photo_uuid, data = str(uuidlib.uuid4()), factories.jpeg_bytes((800, 600))
+    sha = hashlib.sha256(data).hexdigest()
+    db.session.commit()
+    answers = all_at_once([
+        lambda c=c: c.put(f"/api/v1/photos/{photo_uuid}", headers=headers, content_type="multipart/form-data",
+                          data={"finding_uuid": findings[0]["uuid"], "sha256": sha, "file": (io.BytesIO(data), "p.jpg")})
+        for c in senders
+    ])
+    assert [a.status_code for a in answers] == [201] * SENDERS, [a.get_json() for a in answers if a.status_code != 201]
+    assert count(Photo) == 1
+
+
+def test_someone_elses_uuids_are_404_everywhere(app, client, auth, world):
+    owner_finding = factories.finding_with_photo(
+        db.session.scalars(sa.select(factories.User).where(factories.User.username == "amy")).one(),
+        world["estate"], world["building"])
+    other_estate = factories.estate()
+    factories.building(other_estate)
+    factories.user(Role.STEWARD, username="zed", estates=[other_estate])
+    factories.user(Role.DESK, username="zed-desk", estates=[other_estate])
+    rnd = owner_finding.round
+    photo = owner_finding.photos[0]
+    for username in ("zed", "zed-desk"):
+        auth.login(username)
+        headers = {"X-CSRFToken": auth.csrf()}
+        assert client.get(f"/api/v1/rounds/{rnd.uuid}").status_code == 404
+        assert client.get(f"/rounds/{rnd.uuid}").status_code == 404
+        assert client.get(f"/photos/{photo.uuid}/thumb").status_code == 404
+        assert client.post(f"/api/v1/findings/{owner_finding.uuid}/amendments",
+                           json={"result": "fine", "why": "x"}, headers=headers).status_code == 404
+        if username == "zed":
+            assert client.post("/api/v1/rounds", json={"uuid": rnd.uuid, "kind": "corridor", "estate_id": world["estate"].id,
+                                                       "building_id": world["building"].id}, headers=headers).status_code == 404
+            assert client.post(f"/api/v1/rounds/{rnd.uuid}/completion", json={"findings": []},
+                               headers=headers).status_code == 404
+        auth.logout()
