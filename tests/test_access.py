@@ -27,6 +27,7 @@ MATRIX = {
     "desk.unit": ("GET", "/desk/units/{unit_id}", ALL),
     "engineering.index": ("GET", "/engineering/", {Role.ENGINEERING}),
     "desk.findings": ("GET", "/desk/findings", {Role.DESK, Role.SUPERVISOR}),
+    "desk.import_work": ("GET", "/desk/import", {Role.DESK, Role.SUPERVISOR}),
     "rounds.start": ("POST", "/rounds/start", {Role.STEWARD}),
     "rounds.walk": ("GET", "/rounds/walk?round={round_uuid}", {Role.STEWARD}),
     "rounds.summary": ("GET", "/rounds/{round_uuid}", {Role.STEWARD, Role.DESK, Role.SUPERVISOR}),

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 
 from .. import overview
 from ..access import ALL_ROLES, estates_of, may_read_contacts, require_unit_visible, roles
 from ..extensions import db
+from ..import_work import ImportRefused, import_unsynced
 from ..models import Building, Estate, Finding, FindingResult, Role, Round, RoundStatus, Unit
 from . import bp
 
@@ -89,3 +92,28 @@ def findings():
         query = query.where(Finding.result == FindingResult.DEFECT)
     rows = db.session.scalars(query).all()
     return render_template("desk/findings.html", findings=rows, show_all=show_all)
+
+
+IMPORT_MAX_BYTES = 200 * 1024 * 1024  # a day's photos, base64-encoded
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles(Role.DESK, Role.SUPERVISOR)
+def import_work():
+    """Import a steward's exported unsynced work (when their phone cannot sync)."""
+    report, error = None, None
+    if request.method == "POST":
+        request.max_content_length = IMPORT_MAX_BYTES
+        upload = request.files.get("file")
+        try:
+            document = json.load(upload.stream) if upload else None
+        except (ValueError, UnicodeDecodeError):
+            document = None
+        try:
+            report = import_unsynced(db.session, current_user, document,
+                                     max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+                                     max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
+        except ImportRefused as exc:
+            error = str(exc.message)
+    status = 422 if error else 200
+    return render_template("desk/import.html", report=report, error=error), status

@@ -1,0 +1,77 @@
+"""Importing a steward's "unsynced work" file at the desk: the last resort when a phone cannot
+sync (a broken phone, a user who had to sign out). Every entry goes through the same idempotent
+store as the phone's outbox, so importing twice, or the phone syncing later, stores nothing twice."""
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from . import sync
+from .api.schemas import CompletionSchema, RoundStartSchema
+from .models import Role, User
+
+FORMAT = "xuncha-unsynced-work/1"
+
+
+@dataclass
+class ImportReport:
+    steward: User
+    stored: list[str] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+class ImportRefused(Exception):
+    def __init__(self, message) -> None:  # noqa: ANN001 - a lazy string
+        super().__init__(str(message))
+        self.message = message
+
+
+def import_unsynced(session: Session, desk_user: User, document: dict, *, max_bytes: int, max_pixels: int) -> ImportReport:
+    """Apply each entry of an exported outbox as its steward would have sent it; commits per entry."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ImportRefused(_l("This is not a Xuncha unsynced-work file."))
+    steward = session.get(User, document.get("user_id")) if isinstance(document.get("user_id"), int) else None
+    if steward is None or steward.role is not Role.STEWARD or not (
+        steward.visible_estate_ids & desk_user.visible_estate_ids
+    ):
+        raise ImportRefused(_l("This file belongs to a steward outside your estates."))
+    photos = {p.get("uuid"): p for p in document.get("photos", []) if isinstance(p, dict)}
+    report = ImportReport(steward)
+    for entry in document.get("entries", []):
+        label = f"{entry.get('type')} {entry.get('photoUuid') or entry.get('roundUuid')}"
+        try:
+            _apply(session, steward, entry, photos, max_bytes=max_bytes, max_pixels=max_pixels)
+            session.commit()
+            report.stored.append(label)
+        except (sync.SyncError, ImportRefused) as exc:
+            session.rollback()
+            report.problems.append((label, str(exc.message)))
+        except (ValidationError, KeyError, TypeError, ValueError, binascii.Error):
+            session.rollback()
+            report.problems.append((label, str(_l("This entry is damaged and was skipped."))))
+    return report
+
+
+def _apply(session: Session, steward: User, entry: dict, photos: dict, *, max_bytes: int, max_pixels: int) -> None:
+    kind = entry["type"]
+    if kind == "start":
+        sync.start_round(session, steward, **RoundStartSchema().load(entry["body"]))
+    elif kind == "complete":
+        data = CompletionSchema().load(entry["body"])
+        findings = [sync.FindingInput(**{**f, "photo_uuids": tuple(f["photo_uuids"])}) for f in data["findings"]]
+        sync.complete_round(session, steward, entry["roundUuid"], findings, completed_at=data["completed_at"],
+                            fingerprint=sync.content_sha256(data))
+    elif kind == "photo":
+        photo = photos.get(entry["photoUuid"])
+        if photo is None:
+            raise ImportRefused(_l("The photo itself is missing from the file."))
+        sync.store_photo(session, steward, photo["uuid"], photo["finding_uuid"],
+                         base64.b64decode(photo["jpeg_base64"], validate=True), photo["sha256"],
+                         max_bytes=max_bytes, max_pixels=max_pixels)
+    else:
+        raise ValueError(kind)

@@ -1,0 +1,360 @@
+"""Lighthouse and page weight of the steward's pages: the today page and a round page.
+
+Run from the repo root:  .venv/bin/python bench/lighthouse.py [--runs N] [--save DIR] [--verbose]
+
+What it does:
+  1. a throwaway instance in a temp dir (SQLite, photo dir, SECRET_KEY=bench): `flask setup`
+     migrates and loads the demo estate, then gunicorn serves it on a free local port;
+  2. signs in as steward1 (urllib), starts a decoration round through the API, and hands the
+     `session` cookie to Lighthouse with --extra-headers;
+  3. runs lighthouse@12.8.2 (npm, installed into ~/.cache/xuncha-bench/lighthouse if missing;
+     CHROME_PATH=/usr/bin/chromium) with its default mobile settings, categories performance,
+     accessibility and best practices, on /rounds/today and /rounds/walk?round=<uuid>;
+  4. page weight: the uncompressed bytes of every script and stylesheet the page itself loads
+     (Lighthouse's network-requests audit; the service worker's precache is shown apart), with a
+     cross-check that fetches the HTML, its <script src>/<link rel=stylesheet> and follows the
+     ES module imports; and any request to another origin.
+
+Targets (product issue): each category >= 0.95 on both pages, JS + CSS <= 120 KB (1 KB = 1024
+bytes) uncompressed per page, nothing from another origin. Below-target categories list their
+failing audits. With --runs N each page is audited N times and the median score is kept.
+The last line printed is one JSON object with the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LIGHTHOUSE_VERSION = "12.8.2"
+LIGHTHOUSE_DIR = Path.home() / ".cache" / "xuncha-bench" / "lighthouse"
+CHROME_PATH = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
+CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync"
+CATEGORIES = {"performance": "performance", "accessibility": "accessibility", "best-practices": "best_practices"}
+TARGET_SCORE = 0.95
+TARGET_KB = 120
+STEWARD, PASSWORD = "steward1", "xuncha-demo"
+KB = 1024
+
+
+# --- the throwaway instance --------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(tmp: Path):
+    """Set up a fresh database with the demo estate and serve it with gunicorn; yields the base URL."""
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp / 'xuncha.db'}", PHOTO_DIR=str(tmp / "photos"),
+               SECRET_KEY="bench", XUNCHA_ENV="development")
+    setup = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "setup"], cwd=ROOT, env=env,
+                           capture_output=True, text=True)
+    if setup.returncode != 0:
+        sys.exit(f"flask setup failed:\n{setup.stdout}{setup.stderr}")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(tmp / "gunicorn.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if server.poll() is not None:
+                sys.exit(f"gunicorn exited ({server.returncode}):\n{(tmp / 'gunicorn.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                sys.exit("gunicorn did not answer /healthz within 30 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)  # its own session: the master and its workers
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+        log.close()
+
+
+# --- a signed-in steward and a round to walk ---------------------------------------------
+
+class Client:
+    """urllib with a cookie jar: sign in through the form, then use the JSON API."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.token = None
+
+    def get(self, path: str) -> bytes:
+        with self.opener.open(self.base + path, timeout=10) as r:
+            return r.read()
+
+    def get_json(self, path: str):
+        return json.loads(self.get(path))
+
+    def post_json(self, path: str, body: dict):
+        request = urllib.request.Request(self.base + path, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json", "X-CSRFToken": self.token})
+        with self.opener.open(request, timeout=10) as r:
+            return json.loads(r.read())
+
+    def login(self, username: str, password: str) -> None:
+        html = self.get("/login").decode()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+        form = urllib.parse.urlencode({"csrf_token": token.group(1), "username": username, "password": password})
+        with self.opener.open(self.base + "/login", data=form.encode(), timeout=10) as r:
+            if not r.url.endswith("/rounds/today"):
+                sys.exit(f"signing in as {username} failed (ended at {r.url})")
+        self.token = self.get_json("/api/v1/session")["csrf_token"]
+
+    def session_cookie(self) -> str:
+        return next(c.value for c in self.jar if c.name == "session")
+
+
+def start_decoration_round(client: Client) -> str:
+    pack = client.get_json("/api/v1/offline-pack")
+    target = next((t for t in pack["targets"] if t["kind"] == "decoration"), None)
+    if target is None:
+        sys.exit(f"{STEWARD} has no decorating unit in the demo estate")
+    round_uuid = str(uuid.uuid4())
+    client.post_json("/api/v1/rounds", {"uuid": round_uuid, "kind": "decoration", "estate_id": target["estate_id"],
+                                        "building_id": target["building_id"], "unit_id": target["unit_id"]})
+    return round_uuid
+
+
+# --- Lighthouse --------------------------------------------------------------------------
+
+def lighthouse_bin() -> Path:
+    binary = LIGHTHOUSE_DIR / "node_modules" / ".bin" / "lighthouse"
+    package = LIGHTHOUSE_DIR / "node_modules" / "lighthouse" / "package.json"
+    if not (binary.exists() and package.exists() and json.loads(package.read_text())["version"] == LIGHTHOUSE_VERSION):
+        if not shutil.which("npm"):
+            sys.exit("npm is needed to install Lighthouse (the app and its tests do not need Node)")
+        print(f"installing lighthouse@{LIGHTHOUSE_VERSION} into {LIGHTHOUSE_DIR} …", flush=True)
+        LIGHTHOUSE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(LIGHTHOUSE_DIR), "--no-audit", "--no-fund",
+                        f"lighthouse@{LIGHTHOUSE_VERSION}"], check=True, stdout=subprocess.DEVNULL)
+    return binary
+
+
+def run_lighthouse(binary: Path, url: str, headers_file: Path, out: Path) -> dict:
+    command = [
+        str(binary), url, "--output=json", f"--output-path={out}", "--quiet",
+        f"--chrome-flags={CHROME_FLAGS}", f"--only-categories={','.join(CATEGORIES)}",
+        f"--extra-headers={headers_file}",
+    ]
+    done = subprocess.run(command, env=dict(os.environ, CHROME_PATH=CHROME_PATH), capture_output=True, text=True,
+                          timeout=300)
+    if done.returncode != 0 or not out.exists():
+        sys.exit(f"lighthouse failed on {url} ({done.returncode}):\n{done.stderr[-3000:]}")
+    report = json.loads(out.read_text())
+    if report.get("runtimeError"):
+        sys.exit(f"lighthouse could not load {url}: {report['runtimeError']}")
+    final = report.get("finalDisplayedUrl") or report.get("finalUrl", "")
+    if "/login" in final:
+        sys.exit(f"lighthouse was sent to the sign-in page ({final}): the session cookie was not accepted")
+    return report
+
+
+def short_detail(audit: dict) -> str:
+    """displayValue, else the first item or two (a node's explanation, a URL, a description)."""
+    parts = [audit["displayValue"]] if audit.get("displayValue") else []
+    items = (audit.get("details") or {}).get("items")
+    items = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    for item in items[:2]:
+        node = item.get("node") if isinstance(item.get("node"), dict) else {}
+        text = node.get("explanation") or node.get("snippet") or item.get("url") or item.get("description")
+        if not text and isinstance(item.get("source"), dict):
+            text = item["source"].get("url")
+        if text:
+            parts.append(" ".join(str(text).split())[:160])
+    if len(items) > 2:
+        parts.append(f"(+{len(items) - 2} more)")
+    return "; ".join(parts) or " ".join(audit.get("title", "").split())
+
+
+def failing_audits(report: dict, category: str) -> list[dict]:
+    """Scored audits of a category that do not pass (score < 0.9), heaviest weight first."""
+    found = []
+    for ref in report["categories"][category]["auditRefs"]:
+        audit = report["audits"][ref["id"]]
+        if audit.get("scoreDisplayMode") in ("informative", "manual", "notApplicable", "error"):
+            continue
+        if audit.get("score") is not None and audit["score"] < 0.9:
+            found.append({"id": ref["id"], "title": audit["title"], "score": audit["score"],
+                          "weight": ref.get("weight", 0), "detail": short_detail(audit)})
+        elif audit.get("scoreDisplayMode") == "error":
+            found.append({"id": ref["id"], "title": audit["title"], "score": None, "weight": ref.get("weight", 0),
+                          "detail": audit.get("errorMessage", "")})
+    return sorted(found, key=lambda a: (-a["weight"], a["score"] if a["score"] is not None else -1))
+
+
+# --- page weight -------------------------------------------------------------------------
+
+def weight_from_report(report: dict, origin: str) -> dict:
+    """JS + CSS the page loads (uncompressed), the service worker's own requests apart,
+    and every request that left the app's origin."""
+    items = report["audits"]["network-requests"]["details"]["items"]
+    page, worker, foreign = {}, {}, []
+    for item in items:
+        url = item["url"]
+        if url.startswith(("data:", "blob:", "chrome-extension:")):
+            continue
+        if urllib.parse.urlsplit(url)._replace(path="", query="", fragment="").geturl() != origin:
+            foreign.append(url)
+            continue
+        if item.get("resourceType") not in ("Script", "Stylesheet") and not url.endswith((".js", ".css")):
+            continue
+        by = worker if item.get("sessionTargetType", "page") != "page" else page
+        by[url] = max(by.get(url, 0), item.get("resourceSize") or 0)
+    return {"page": page, "worker": worker, "foreign": foreign}
+
+
+IMPORT = re.compile(r"""(?:\bimport\s[^'"]*?\bfrom\s*|\bimport\s*\(?\s*|\bexport\s[^'"]*?\bfrom\s*)['"]([^'"]+)['"]""")
+
+
+def weight_by_crawl(client: Client, path: str) -> dict[str, int]:
+    """The same figure found by hand: the page's scripts and stylesheets and their module imports."""
+    html = client.get(path).decode()
+    if 'name="password"' in html:
+        sys.exit(f"the crawl of {path} got the sign-in page")
+    page_url = client.base + path
+    queue = [urllib.parse.urljoin(page_url, m) for m in re.findall(r'<script\b[^>]*\bsrc="([^"]+)"', html)]
+    queue += [urllib.parse.urljoin(page_url, m) for m in re.findall(
+        r'<link\b(?=[^>]*\brel="stylesheet")[^>]*\bhref="([^"]+)"', html)]
+    sizes: dict[str, int] = {}
+    while queue:
+        url = queue.pop()
+        if url in sizes:
+            continue
+        body = client.get(url[len(client.base):]) if url.startswith(client.base) else b""
+        sizes[url] = len(body)
+        if url.split("?")[0].endswith(".js"):
+            queue += [urllib.parse.urljoin(url, m) for m in IMPORT.findall(body.decode("utf-8", "replace"))
+                      if m.startswith((".", "/"))]
+    return sizes
+
+
+# --- the report --------------------------------------------------------------------------
+
+def audit_page(binary: Path, client: Client, name: str, path: str, runs: int, work: Path,
+               save: Path | None, verbose: bool) -> dict:
+    url = client.base + path
+    headers = work / "headers.json"
+    reports = []
+    for run in range(runs):
+        out = work / f"{name}-{run}.json"
+        reports.append(run_lighthouse(binary, url, headers, out))
+        if save:
+            save.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(out, save / f"lighthouse-{name}-{run}.json")
+    scores = {key: statistics.median(r["categories"][cat]["score"] for r in reports) for cat, key in CATEGORIES.items()}
+    # The report whose performance score is the median one stands for the page's details.
+    report = sorted(reports, key=lambda r: r["categories"]["performance"]["score"])[len(reports) // 2]
+
+    weight = weight_from_report(report, client.base)
+    crawl = weight_by_crawl(client, path)
+    page_kb = sum(weight["page"].values()) / KB
+    crawl_kb = sum(crawl.values()) / KB
+
+    print(f"\n== {name}: {path}")
+    for cat, key in CATEGORIES.items():
+        score = scores[key]
+        spread = "" if runs == 1 else "  (runs: " + ", ".join(f"{r['categories'][cat]['score']:.2f}" for r in reports) + ")"
+        print(f"  {report['categories'][cat]['title']:<16}{score:5.2f}  {'ok' if score >= TARGET_SCORE else 'BELOW 0.95'}{spread}")
+        if score < TARGET_SCORE or verbose:
+            for a in failing_audits(report, cat):
+                score_text = "error" if a["score"] is None else f"{a['score']:.2f}"
+                print(f"      - {a['id']} [{score_text}, weight {a['weight']}] {a['title']}")
+                print(f"          {a['detail']}")
+    metrics = report["audits"]
+    print("  metrics (simulated mobile): " + ", ".join(
+        f"{label} {metrics[m]['displayValue']}" for label, m in
+        (("FCP", "first-contentful-paint"), ("LCP", "largest-contentful-paint"), ("TBT", "total-blocking-time"),
+         ("CLS", "cumulative-layout-shift"), ("SI", "speed-index")) if metrics.get(m, {}).get("displayValue")))
+    print(f"  JS + CSS loaded by the page: {page_kb:.1f} KB in {len(weight['page'])} files "
+          f"(target <= {TARGET_KB} KB)  {'ok' if page_kb <= TARGET_KB else 'OVER'}")
+    for url, size in sorted(weight["page"].items(), key=lambda kv: -kv[1]):
+        print(f"      {size / KB:6.1f} KB  {url[len(client.base):]}")
+    print(f"  cross-check, HTML + module imports followed by hand: {crawl_kb:.1f} KB in {len(crawl)} files")
+    missed = sorted(set(crawl) - set(weight["page"]))
+    if missed:
+        print("      not seen by Lighthouse: " + ", ".join(u[len(client.base):] for u in missed))
+    if weight["worker"]:
+        print(f"  (the service worker precached a further {sum(weight['worker'].values()) / KB:.1f} KB of JS + CSS "
+              f"in {len(weight['worker'])} files; not counted)")
+    print(f"  requests to other origins: {len(weight['foreign'])}"
+          + "".join(f"\n      {u}" for u in weight["foreign"][:10]))
+    return {**{k: round(v, 2) for k, v in scores.items()}, "js_css_kb": round(max(page_kb, crawl_kb), 1),
+            "other_origins": len(weight["foreign"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1, help="Lighthouse runs per page; the median score is kept")
+    parser.add_argument("--save", type=Path, help="keep the Lighthouse JSON reports in this folder")
+    parser.add_argument("--verbose", action="store_true", help="list non-passing audits of every category")
+    args = parser.parse_args()
+    if not Path(CHROME_PATH).exists():
+        sys.exit(f"no Chromium at {CHROME_PATH} (set CHROME_PATH)")
+    binary = lighthouse_bin()
+    version = subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout.strip()
+
+    with tempfile.TemporaryDirectory(prefix="xuncha-lighthouse-") as tmp, running_app(Path(tmp)) as base:
+        work = Path(tmp)
+        client = Client(base)
+        client.login(STEWARD, PASSWORD)
+        round_uuid = start_decoration_round(client)
+        (work / "headers.json").write_text(json.dumps({"Cookie": f"session={client.session_cookie()}"}))
+        print(f"lighthouse {version}, {CHROME_PATH}, default mobile settings (simulated throttling), "
+              f"{args.runs} run(s) per page; app at {base} signed in as {STEWARD}")
+        results = {
+            "today": audit_page(binary, client, "today", "/rounds/today", args.runs, work, args.save, args.verbose),
+            "round": audit_page(binary, client, "round", f"/rounds/walk?round={round_uuid}", args.runs, work,
+                                args.save, args.verbose),
+        }
+
+    other = sum(r.pop("other_origins") for r in results.values())
+    print("\nsummary:")
+    for name, r in results.items():
+        low = [k for k in CATEGORIES.values() if r[k] < TARGET_SCORE]
+        print(f"  {name:<6} performance {r['performance']:.2f}, accessibility {r['accessibility']:.2f}, "
+              f"best practices {r['best_practices']:.2f}, JS + CSS {r['js_css_kb']:.1f} KB  "
+              f"{'ok' if not low and r['js_css_kb'] <= TARGET_KB else 'MISSED: ' + ', '.join(low or ['weight'])}")
+    print(f"  requests to other origins: {other}  {'ok' if other == 0 else 'MISSED'}")
+    print(json.dumps({**results, "other_origins": other}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The desk imports a steward's exported unsynced work: stored once, however often it arrives."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import uuid as uuidlib
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Finding, Photo, PhotoStatus, Role, Round, RoundStatus
+
+from . import factories
+
+
+@pytest.fixture
+def world(app):
+    estate = factories.estate()
+    building = factories.building(estate, floors=1)
+    factories.entrance(building)
+    steward = factories.user(Role.STEWARD, username="amy", estates=[estate])
+    factories.user(Role.DESK, username="desk", estates=[estate])
+    factories.user(Role.DESK, username="far-desk", estates=[factories.estate()])
+    return dict(estate=estate, building=building, steward=steward)
+
+
+def exported_file(client, auth, world) -> dict:
+    """What the phone's "export my unsynced work" button writes (static/js/app.js: exportWork)."""
+    auth.login("amy")
+    round_uuid = str(uuidlib.uuid4())
+    start = {"uuid": round_uuid, "kind": "corridor", "estate_id": world["estate"].id,
+             "building_id": world["building"].id, "unit_id": None, "started_at": None, "checklist_version": 1}
+    # The plan as the phone holds it in its offline pack.
+    pack = client.get("/api/v1/offline-pack").get_json()
+    auth.logout()
+    plan = pack["plans"][f"corridor/{world['estate'].id}/{world['building'].id}/"]
+    findings = [{"uuid": str(uuidlib.uuid4()), "checkpoint": c["key"], "item_code": code, "result": "fine",
+                 "photo_uuids": []} for c in plan["checkpoints"] for code in c["items"]]
+    photo_uuid, data = str(uuidlib.uuid4()), factories.jpeg_bytes()
+    light = next(f for f in findings if f["item_code"] == "COR-LIGHT")
+    light.update(result="defect", reason_code="LIGHT-OFF", photo_uuids=[photo_uuid])
+    user_id = world["steward"].id
+    return {
+        "format": "xuncha-unsynced-work/1", "user_id": user_id, "exported_at": "2026-11-26T10:00:00Z",
+        "entries": [
+            {"user": user_id, "type": "start", "roundUuid": round_uuid, "body": start},
+            {"user": user_id, "type": "complete", "roundUuid": round_uuid, "body": {"findings": findings}},
+            {"user": user_id, "type": "photo", "roundUuid": round_uuid, "photoUuid": photo_uuid},
+        ],
+        "photos": [{"uuid": photo_uuid, "finding_uuid": light["uuid"], "sha256": hashlib.sha256(data).hexdigest(),
+                    "jpeg_base64": base64.b64encode(data).decode()}],
+    }
+
+
+def post_file(client, auth, document, raw=None):
+    body = raw if raw is not None else json.dumps(document).encode()
+    return client.post("/desk/import", data={"csrf_token": auth.csrf(), "file": (io.BytesIO(body), "work.json")},
+                       content_type="multipart/form-data")
+
+
+def test_import_stores_the_round_and_photo_once(client, auth, world):
+    document = exported_file(client, auth, world)
+    auth.login("desk")
+    first = post_file(client, auth, document)
+    assert first.status_code == 200
+    assert "needs attention" not in first.get_data(as_text=True).lower()
+    rnd = db.session.scalars(sa.select(Round)).one()
+    assert rnd.status is RoundStatus.COMPLETED and rnd.steward.username == "amy"
+    assert db.session.scalars(sa.select(Photo)).one().status is PhotoStatus.STORED
+    findings = db.session.scalar(sa.select(sa.func.count()).select_from(Finding))
+
+    again = post_file(client, auth, document)  # twice: nothing twice
+    assert again.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)) == findings
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 1
+
+
+def test_a_desk_of_another_estate_cannot_import_it(client, auth, world):
+    document = exported_file(client, auth, world)
+    auth.login("far-desk")
+    response = post_file(client, auth, document)
+    assert response.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+
+
+@pytest.mark.parametrize("raw", [b"not json", b'{"format": "something else"}', b"[]"])
+def test_a_file_that_is_not_an_export_is_refused_clearly(client, auth, world, raw):
+    auth.login("desk")
+    response = post_file(client, auth, None, raw=raw)
+    assert response.status_code == 422
+    assert "flash-error" in response.get_data(as_text=True)
+
+
+def test_a_damaged_entry_is_reported_and_the_rest_imported(client, auth, world):
+    document = exported_file(client, auth, world)
+    document["photos"][0]["jpeg_base64"] = "%%%not base64%%%"
+    auth.login("desk")
+    response = post_file(client, auth, document)
+    assert response.status_code == 200
+    assert db.session.scalars(sa.select(Round)).one().status is RoundStatus.COMPLETED
+    assert "field-error" in response.get_data(as_text=True)
