@@ -145,20 +145,24 @@ async function exportWork() {
   link.click();
   link.remove();
 }
+function signOut(form) {
+  // Cached pages carry this user's name: the next user of the phone must not see them offline.
+  navigator.serviceWorker?.controller?.postMessage({ type: 'FORGET_PAGES' });
+  form.dataset.confirmed = '1';
+  form.submit();
+}
 for (const form of document.querySelectorAll('form[action="/logout"]')) {
   form.addEventListener('submit', async (event) => {
     if (form.dataset.confirmed) return;
     event.preventDefault();
     if (!(await outboxOf(user)).length) {
-      navigator.serviceWorker?.controller?.postMessage({ type: 'FORGET_PAGES' });
-      form.dataset.confirmed = '1';
-      form.submit();
+      signOut(form);
       return;
     }
     notice('logout', T.logoutBlocked, ' ',
       h('button', { type: 'button', class: 'button primary', onclick: () => syncNow() }, T.syncNow), ' ',
       h('button', { type: 'button', class: 'button', onclick: exportWork }, T.exportWork), ' ',
-      h('button', { type: 'button', class: 'button secondary', onclick: () => { form.dataset.confirmed = '1'; form.submit(); } }, T.signOutAnyway));
+      h('button', { type: 'button', class: 'button secondary', onclick: () => signOut(form) }, T.signOutAnyway));
     window.scrollTo(0, 0);
   });
 }

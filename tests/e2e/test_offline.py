@@ -1,7 +1,9 @@
 """Offline first, in real Chromium: work captured with no signal reaches the server exactly once."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -231,6 +233,46 @@ def test_a_new_service_worker_while_the_outbox_holds_work_loses_nothing(live_ser
     assert outbox_size(phone) == 3
     phone.unroute("**/api/v1/**")
     phone.click(".sync-now")
+    phone.wait_for_selector("#sync-bar[data-pending='0']", timeout=20_000)
+    rounds, photos = server_rounds()
+    assert len(rounds) == 1 and rounds[0].status is RoundStatus.COMPLETED and len(photos) == 1
+
+
+def test_shared_phone_logout_is_guarded_and_work_stays_with_its_owner(live_server, phone, demo_estate, camera_photo):
+    sign_in(phone, live_server)
+    phone.wait_for_url(f"{live_server}/rounds/today")
+    ready_offline(phone)
+    phone.context.set_offline(True)
+    phone.reload()
+    walk_decoration_check(phone, camera_photo)
+    phone.route("**/api/v1/**", lambda route: route.abort())  # signal, but the office cannot be reached
+    phone.context.set_offline(False)
+    phone.goto(f"{live_server}/rounds/today")
+
+    phone.click("form[action='/logout'] button")  # signing out with unsent work is stopped
+    guard = phone.locator("[data-notice=logout]")
+    guard.wait_for()
+    with phone.expect_download() as download:
+        guard.locator("button").nth(1).click()  # export my unsynced work
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["format"] == "xuncha-unsynced-work/1"
+    assert [e["type"] for e in exported["entries"]] == ["start", "complete", "photo"]
+    assert len(exported["photos"]) == 1 and exported["photos"][0]["jpeg_base64"]
+    guard.locator("button").nth(2).click()  # sign out anyway: the work stays on the phone
+    phone.wait_for_url(f"{live_server}/login")
+    phone.unroute("**/api/v1/**")
+
+    # Another steward on the same phone neither sees nor sends it.
+    sign_in(phone, live_server, "steward2")
+    phone.wait_for_url(f"{live_server}/rounds/today")
+    phone.wait_for_selector("#sync-bar[data-pending='0']")
+    assert phone.locator("#on-this-phone").count() == 0
+    assert outbox_size(phone) == 3
+    assert server_rounds() == ([], [])
+
+    phone.click("form[action='/logout'] button")  # nothing of steward2's waits: signs out at once
+    phone.wait_for_url(f"{live_server}/login")
+    sign_in(phone, live_server, "steward1")
     phone.wait_for_selector("#sync-bar[data-pending='0']", timeout=20_000)
     rounds, photos = server_rounds()
     assert len(rounds) == 1 and rounds[0].status is RoundStatus.COMPLETED and len(photos) == 1
