@@ -25,9 +25,10 @@ def _static_files(static_dir: Path) -> list[Path]:
 
 def build_version(static_dir: Path, worker: Path = WORKER_SOURCE) -> str:
     digest = hashlib.sha256()
-    for path in [*_static_files(static_dir), worker]:
-        digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+    for path in _static_files(static_dir):
+        digest.update(str(path.relative_to(static_dir)).encode())  # a renamed file changes it too
         digest.update(path.read_bytes())
+    digest.update(worker.read_bytes())
     return digest.hexdigest()[:16]
 
 
