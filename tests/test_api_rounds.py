@@ -9,7 +9,17 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Finding, FindingAmendment, FindingResult, MeterKind, Role, Round, RoundKind, RoundStatus, UnitState
+from app.models import (
+    Finding,
+    FindingAmendment,
+    FindingResult,
+    MeterKind,
+    Role,
+    Round,
+    RoundKind,
+    RoundStatus,
+    UnitState,
+)
 
 from . import factories
 

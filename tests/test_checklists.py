@@ -8,7 +8,13 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from app.checklists import DATA_DIR, ChecklistFileError, latest_version, read_all, sync_checklists
+from app.checklists import (
+    DATA_DIR,
+    ChecklistFileError,
+    latest_version,
+    read_all,
+    sync_checklists,
+)
 from app.extensions import db
 from app.models import ChecklistVersion, DefectRoute, ItemType, Role, RoundKind
 

@@ -5,7 +5,17 @@ import sqlalchemy as sa
 
 from app import demo
 from app.extensions import db
-from app.models import Building, Estate, Meter, OwnerContact, PublicArea, Role, Unit, UnitState, User
+from app.models import (
+    Building,
+    Estate,
+    Meter,
+    OwnerContact,
+    PublicArea,
+    Role,
+    Unit,
+    UnitState,
+    User,
+)
 
 from . import factories
 

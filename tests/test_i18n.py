@@ -13,11 +13,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
-from flask import session
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask import session
 
 from app.config import PROJECT_ROOT
 from app.extensions import db

@@ -19,7 +19,16 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Estate, MeterKind, Period, Role, RoundKind, RoundStatus, ScheduleRule, UnitState
+from app.models import (
+    Estate,
+    MeterKind,
+    Period,
+    Role,
+    RoundKind,
+    RoundStatus,
+    ScheduleRule,
+    UnitState,
+)
 from app.schedule import (
     DEFAULT_RULES,
     DueRound,

@@ -63,7 +63,18 @@ class Round(db.Model):
     )
 
 
-class Finding(db.Model):
+class Answer:
+    """What a steward answered for one item: kept by a finding, and again by each correction."""
+
+    result: Mapped[FindingResult] = mapped_column(str_enum(FindingResult))
+    reason_code: Mapped[str | None] = mapped_column(sa.String(48))
+    reason_text: Mapped[str] = mapped_column(sa.String(500), default="")
+    action_code: Mapped[str | None] = mapped_column(sa.String(48))
+    note: Mapped[str] = mapped_column(sa.String(1000), default="")
+    reading_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+
+
+class Finding(Answer, db.Model):
     """One checklist item answered at one place on a round. Never edited: see FindingAmendment."""
 
     __tablename__ = "finding"
@@ -83,12 +94,6 @@ class Finding(db.Model):
     asset_id: Mapped[int | None] = mapped_column(sa.ForeignKey("asset.id"))
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
     meter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meter.id"), index=True)
-    result: Mapped[FindingResult] = mapped_column(str_enum(FindingResult))
-    reason_code: Mapped[str | None] = mapped_column(sa.String(48))
-    reason_text: Mapped[str] = mapped_column(sa.String(500), default="")
-    action_code: Mapped[str | None] = mapped_column(sa.String(48))
-    note: Mapped[str] = mapped_column(sa.String(1000), default="")
-    reading_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
     # Meter warnings worked out on the server: lower_than_last, consumption_spike, vacant_consumption.
     flags: Mapped[list] = mapped_column(sa.JSON, default=list)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
@@ -112,7 +117,7 @@ class Finding(db.Model):
         return self.amendments[-1] if self.amendments else self
 
 
-class FindingAmendment(db.Model):
+class FindingAmendment(Answer, db.Model):
     """A correction after the round was completed: the original finding stays as it was."""
 
     __tablename__ = "finding_amendment"
@@ -122,12 +127,6 @@ class FindingAmendment(db.Model):
     finding_id: Mapped[int] = mapped_column(sa.ForeignKey("finding.id", ondelete="CASCADE"), index=True)
     amended_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     amended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    result: Mapped[FindingResult] = mapped_column(str_enum(FindingResult))
-    reason_code: Mapped[str | None] = mapped_column(sa.String(48))
-    reason_text: Mapped[str] = mapped_column(sa.String(500), default="")
-    action_code: Mapped[str | None] = mapped_column(sa.String(48))
-    note: Mapped[str] = mapped_column(sa.String(1000), default="")
-    reading_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
     why: Mapped[str] = mapped_column(sa.String(500))
 
     finding: Mapped[Finding] = relationship(back_populates="amendments")

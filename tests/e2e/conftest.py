@@ -6,9 +6,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from app import demo
 from app.extensions import db
 
 CHROMIUM = os.environ.get("XUNCHA_CHROMIUM", "/usr/bin/chromium")
@@ -51,3 +53,25 @@ def phone(browser, request):
     if context.pages:  # the test may have closed the first page and opened another
         context.pages[-1].screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+def sign_in(page, base, username="steward1"):
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", demo.DEMO_PASSWORD)
+    page.click("button[type=submit]")
+
+
+@pytest.fixture
+def camera_photo(tmp_path):
+    """A camera-sized JPEG whose dark/coloured quadrants show if it is stored sideways."""
+    path = tmp_path / "defect.jpg"
+    image = Image.new("RGB", (3000, 2000), (40, 40, 40))
+    image.paste((220, 30, 30), (0, 0, 1500, 1000))
+    image.save(path, quality=88)
+    return path
+
+
+@pytest.fixture
+def demo_estate(runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0

@@ -7,36 +7,22 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from PIL import Image
 
 from app import demo
 from app.extensions import db
-from app.models import Finding, FindingResult, Photo, PhotoStatus, Round, RoundKind, RoundStatus
+from app.models import (
+    Finding,
+    FindingResult,
+    Photo,
+    PhotoStatus,
+    Round,
+    RoundKind,
+    RoundStatus,
+)
 
-from .conftest import PHONE
+from .conftest import PHONE, sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def camera_photo(tmp_path):
-    path = tmp_path / "crack.jpg"
-    image = Image.new("RGB", (2400, 1800), (60, 60, 60))
-    image.paste((30, 30, 220), (0, 0, 1200, 900))
-    image.save(path, quality=88)
-    return path
-
-
-@pytest.fixture
-def demo_estate(runner):
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
-
-
-def sign_in(page, base, username="steward1", next_url=None):
-    page.goto(f"{base}/login" + (f"?next={next_url}" if next_url else ""))
-    page.fill("#username", username)
-    page.fill("#password", demo.DEMO_PASSWORD)
-    page.click("button[type=submit]")
 
 
 def ready_offline(page):
@@ -52,6 +38,16 @@ def outbox_size(page) -> int:
         db.close();
         return n;
     }""")
+
+
+def capture_offline(page, base, photo):
+    """Sign in, wait until ready offline, lose the signal, and complete a round with a photo."""
+    sign_in(page, base)
+    page.wait_for_url(f"{base}/rounds/today")
+    ready_offline(page)
+    page.context.set_offline(True)
+    page.reload()
+    walk_decoration_check(page, photo)
 
 
 def walk_decoration_check(page, photo):
@@ -138,12 +134,7 @@ def test_round_with_photo_done_offline_survives_closing_and_syncs_once(live_serv
 
 
 def test_network_cut_mid_sync_is_retried_and_stored_once(live_server, phone, demo_estate, camera_photo):
-    sign_in(phone, live_server)
-    phone.wait_for_url(f"{live_server}/rounds/today")
-    ready_offline(phone)
-    phone.context.set_offline(True)
-    phone.reload()
-    walk_decoration_check(phone, camera_photo)
+    capture_offline(phone, live_server, camera_photo)
 
     cut = {"completion": 0, "photo": 0}
 
@@ -191,12 +182,7 @@ def test_a_server_error_keeps_the_entry_and_it_is_sent_later(live_server, phone,
 
 
 def test_session_expired_while_offline_costs_nothing(live_server, phone, demo_estate, camera_photo):
-    sign_in(phone, live_server)
-    phone.wait_for_url(f"{live_server}/rounds/today")
-    ready_offline(phone)
-    phone.context.set_offline(True)
-    phone.reload()
-    walk_decoration_check(phone, camera_photo)
+    capture_offline(phone, live_server, camera_photo)
     phone.context.clear_cookies()  # the session ended while the phone was offline
     phone.context.set_offline(False)
     phone.click(".sync-now")
@@ -213,12 +199,7 @@ def test_session_expired_while_offline_costs_nothing(live_server, phone, demo_es
 
 
 def test_a_new_service_worker_while_the_outbox_holds_work_loses_nothing(live_server, phone, demo_estate, camera_photo, app):
-    sign_in(phone, live_server)
-    phone.wait_for_url(f"{live_server}/rounds/today")
-    ready_offline(phone)
-    phone.context.set_offline(True)
-    phone.reload()
-    walk_decoration_check(phone, camera_photo)
+    capture_offline(phone, live_server, camera_photo)
     assert outbox_size(phone) == 3
 
     app.extensions["pwa"]["version"] = "a-new-deploy"  # what a deploy with changed files does
@@ -239,12 +220,7 @@ def test_a_new_service_worker_while_the_outbox_holds_work_loses_nothing(live_ser
 
 
 def test_shared_phone_logout_is_guarded_and_work_stays_with_its_owner(live_server, phone, demo_estate, camera_photo):
-    sign_in(phone, live_server)
-    phone.wait_for_url(f"{live_server}/rounds/today")
-    ready_offline(phone)
-    phone.context.set_offline(True)
-    phone.reload()
-    walk_decoration_check(phone, camera_photo)
+    capture_offline(phone, live_server, camera_photo)
     phone.route("**/api/v1/**", lambda route: route.abort())  # signal, but the office cannot be reached
     phone.context.set_offline(False)
     phone.goto(f"{live_server}/rounds/today")

@@ -5,9 +5,10 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale, gettext
 
-from app import demo
 from app.extensions import db
 from app.models import User
+
+from .conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -18,18 +19,6 @@ def zh_hant(message: str) -> str:
         translated = gettext(message)
     assert translated != message, f"no zh_Hant translation for {message!r}"
     return translated
-
-
-@pytest.fixture
-def demo_estate(runner):
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
-
-
-def sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", demo.DEMO_PASSWORD)
-    page.click("button[type=submit]")
 
 
 def assert_fits_the_phone(page):

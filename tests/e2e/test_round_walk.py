@@ -4,30 +4,21 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from PIL import Image
 
-from app import demo
 from app.extensions import db
-from app.models import Finding, FindingResult, Photo, PhotoStatus, Round, RoundKind, RoundStatus
+from app.models import (
+    Finding,
+    FindingResult,
+    Photo,
+    PhotoStatus,
+    Round,
+    RoundKind,
+    RoundStatus,
+)
+
+from .conftest import sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def camera_photo(tmp_path):
-    """A camera-sized JPEG with the asymmetry that shows if it is stored sideways."""
-    path = tmp_path / "defect.jpg"
-    image = Image.new("RGB", (3000, 2000), (40, 40, 40))
-    image.paste((220, 30, 30), (0, 0, 1500, 1000))
-    image.save(path, quality=88)
-    return path
-
-
-def sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", demo.DEMO_PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_corridor_round_with_a_defect_and_photo_reaches_the_desk(live_server, phone, runner, camera_photo, browser):
