@@ -32,6 +32,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat (Linux)."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - ticks[3] - ticks[4]) / hz, sum(ticks) / hz
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (Linux), 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuSample:
+    server: float
+    bench: float
+    busy: float
+    total: float
+
+    def __sub__(self, other: CpuSample) -> CpuSample:
+        return CpuSample(self.server - other.server, self.bench - other.bench,
+                         self.busy - other.busy, self.total - other.total)
+
+
 class Server:
     """gunicorn (gthread workers) on 127.0.0.1; always stopped on leaving the `with` block."""
 
@@ -242,6 +276,21 @@ class Server:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer /healthz within {HEALTH_TIMEOUT_S} s")
+
+    def worker_pids(self) -> list[int]:
+        try:
+            with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as f:
+                return [int(pid) for pid in f.read().split()]
+        except OSError:
+            return []
+
+    def cpu(self, pids: list[int]) -> CpuSample:
+        """CPU used so far by gunicorn (master + `pids`), by this process (the load generator)
+        and by the whole machine."""
+        times = os.times()
+        busy, total = machine_cpu()
+        return CpuSample(sum(process_cpu(pid) for pid in [self.process.pid, *pids]),
+                         times.user + times.system, busy, total)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -362,43 +411,49 @@ def timed(phone: Phone, step: str, expected: int, times: list[float], call) -> b
     return body
 
 
-def completion_body(plan: dict, rng: random.Random) -> tuple[dict, str, str]:
-    """Every item of the plan answered fine, except one photo-needing item at one floor: a defect
-    with the item's first reason and one photo. Returns (body, finding uuid, photo uuid)."""
+def completion_body(plan: dict, rng: random.Random, with_photo: bool) -> tuple[dict, str | None, str | None]:
+    """Every item of the plan answered fine; `with_photo`: one photo-needing item at one floor is a
+    defect with the item's first reason and one photo. Returns (body, finding uuid, photo uuid)."""
     items = {i["code"]: i for i in plan["items"]}
     findings = [{"uuid": new_uuid(), "checkpoint": c["key"], "item_code": code, "result": "fine"}
                 for c in plan["checkpoints"] for code in c["items"]]
+    body = {"completed_at": datetime.now(timezone.utc).isoformat(), "findings": findings}
+    if not with_photo:
+        return body, None, None
     defect = rng.choice([f for f in findings
                          if items[f["item_code"]]["photo_required"] and items[f["item_code"]]["reasons"]])
     photo_uuid = new_uuid()
     defect.update(result="defect", reason_code=items[defect["item_code"]]["reasons"][0]["code"],
                   photo_uuids=[photo_uuid])
-    body = {"completed_at": datetime.now(timezone.utc).isoformat(), "findings": findings}
     return body, defect["uuid"], photo_uuid
 
 
-def walk_one_round(phone: Phone, world: World, building_id: int, photo: BenchPhoto,
+def walk_one_round(phone: Phone, world: World, building_id: int, photo: BenchPhoto | None,
                    stats: ClientStats, rng: random.Random) -> None:
+    """Start, plan, complete; then upload the defect's photo (no defect when `photo` is None)."""
     round_uuid = new_uuid()
     start = {"uuid": round_uuid, "kind": "corridor", "estate_id": world.estate_id, "building_id": building_id}
     timed(phone, "start", 201, stats.start_ms, lambda: phone.post_json("/api/v1/rounds", start))
     plan = json.loads(timed(phone, "plan", 200, stats.plan_ms,
                             lambda: phone.request("GET", f"/api/v1/rounds/{round_uuid}")))
-    body, finding_uuid, photo_uuid = completion_body(plan, rng)
+    body, finding_uuid, photo_uuid = completion_body(plan, rng, with_photo=photo is not None)
     done = json.loads(timed(phone, "completion", 201, stats.round_ms,
                             lambda: phone.post_json(f"/api/v1/rounds/{round_uuid}/completion", body)))
     stats.rounds += 1
     stats.findings += done["findings"]
     stats.findings_per_round.append(done["findings"])
+    if photo is None:
+        return
     upload, content_type = multipart({"finding_uuid": finding_uuid, "sha256": photo.sha256}, photo.data)
     timed(phone, "photo", 201, stats.photo_ms,
           lambda: phone.request("PUT", f"/api/v1/photos/{photo_uuid}", upload, content_type))
     stats.photos += 1
 
 
-def client(port: int, world: World, index: int, photos: list[BenchPhoto], seconds: float,
+def client(port: int, world: World, index: int, photos: list[BenchPhoto], photo_every: int, seconds: float,
            ready: threading.Barrier, stats: ClientStats) -> None:
-    """Sign in, walk one warm-up round, wait for the others, then walk rounds until time is up."""
+    """Sign in, walk one warm-up round, wait for the others, then walk rounds until time is up
+    (a photo on every `photo_every`-th round)."""
     _, username, buildings = world.stewards[index]
     rng = random.Random(index)
     phone = Phone(port)
@@ -414,7 +469,8 @@ def client(port: int, world: World, index: int, photos: list[BenchPhoto], second
     while time.perf_counter() < deadline and len(stats.errors) < MAX_ERRORS_PER_CLIENT:
         n += 1
         try:
-            walk_one_round(phone, world, buildings[n % len(buildings)], photos[n % len(photos)], stats, rng)
+            photo = photos[n % len(photos)] if n % photo_every == 0 else None
+            walk_one_round(phone, world, buildings[n % len(buildings)], photo, stats, rng)
         except (StepFailed, OSError, http.client.HTTPException, ValueError) as exc:
             stats.errors.append(str(exc))
     stats.ended = time.perf_counter()
@@ -440,6 +496,7 @@ class RunResult:
     latencies: dict[str, list[float]]
     findings_per_round: list[int]
     errors: list[str]
+    cpu: CpuSample | None = None
 
     @property
     def findings_per_s(self) -> float:
@@ -452,18 +509,35 @@ class RunResult:
     def p(self, step: str, q: float) -> float:
         return pct(self.latencies[step], q)
 
+    @property
+    def server_cpu_ms_per_round(self) -> float | None:
+        return 1000 * self.cpu.server / self.rounds if self.cpu and self.rounds else None
 
-def run_load(port: int, world: World, photos: list[BenchPhoto], seconds: float) -> RunResult:
+    @property
+    def others_cpu_pct(self) -> float | None:
+        """CPU taken by processes other than gunicorn and this benchmark (a busy machine skews the figures)."""
+        if not self.cpu or self.cpu.total <= 0:
+            return None
+        return 100 * max(0.0, self.cpu.busy - self.cpu.server - self.cpu.bench) / self.cpu.total
+
+
+def run_load(server: Server, world: World, photos: list[BenchPhoto], photo_every: int, seconds: float) -> RunResult:
     stats = [ClientStats() for _ in range(STEWARDS)]
-    ready = threading.Barrier(STEWARDS)
-    threads = [threading.Thread(target=client, args=(port, world, i, photos, seconds, ready, stats[i]), daemon=True)
-               for i in range(STEWARDS)]
+    pids = server.worker_pids()
+    cpu_at_start: list[CpuSample] = []
+    ready = threading.Barrier(STEWARDS, action=lambda: cpu_at_start.append(server.cpu(pids)))
+    threads = [
+        threading.Thread(target=client, daemon=True,
+                         args=(server.port, world, i, photos, photo_every, seconds, ready, stats[i]))
+        for i in range(STEWARDS)
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=seconds + 300)  # bounded: a hung request times out after 60 s anyway
     wall = max(s.ended for s in stats) - min(s.began for s in stats)
     return RunResult(
+        cpu=server.cpu(pids) - cpu_at_start[0] if cpu_at_start else None,
         seconds=wall,
         rounds=sum(s.rounds for s in stats),
         findings=sum(s.findings for s in stats),
@@ -475,10 +549,10 @@ def run_load(port: int, world: World, photos: list[BenchPhoto], seconds: float) 
     )
 
 
-def measure(instance: Instance, world: World, photos: list[BenchPhoto], seconds: float,
+def measure(instance: Instance, world: World, photos: list[BenchPhoto], photo_every: int, seconds: float,
             workers: int, threads: int) -> RunResult:
     with Server(instance, workers, threads) as server:
-        return run_load(server.port, world, photos, seconds)
+        return run_load(server, world, photos, photo_every, seconds)
 
 
 def report(title: str, r: RunResult) -> None:
@@ -489,6 +563,11 @@ def report(title: str, r: RunResult) -> None:
                        ("photo", "upload photo")):
         print(f"  {name:<15} p50 {r.p(step, 50):7.1f} ms   p95 {r.p(step, 95):7.1f} ms   "
               f"max {max(r.latencies[step], default=float('nan')):7.1f} ms   (n={len(r.latencies[step])})")
+    if r.others_cpu_pct is not None:
+        print(f"  CPU of the machine over the run: gunicorn {100 * r.cpu.server / r.cpu.total:.0f}%, "
+              f"load generator {100 * r.cpu.bench / r.cpu.total:.0f}%, other processes {r.others_cpu_pct:.0f}%, "
+              f"idle {100 * (1 - r.cpu.busy / r.cpu.total):.0f}%; gunicorn CPU per round "
+              f"{r.server_cpu_ms_per_round or 0:.0f} ms")
     print(f"  errors: {len(r.errors)}")
     for error in r.errors[:10]:
         print(f"    {error}")
@@ -557,14 +636,13 @@ def grow_database(instance: Instance, world: World, findings_wanted: int) -> tup
                 conn.execute(sa.insert(Finding.__table__), finding_rows)
                 conn.commit()
                 inserted += len(finding_rows)
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         db.engine.dispose()
+    with sqlite3.connect(instance.database) as raw:  # outside any transaction: fold the WAL back in
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return rounds_needed, inserted, time.perf_counter() - started
 
 
 def count_findings(instance: Instance) -> int:
-    import sqlite3
-
     with sqlite3.connect(instance.database) as conn:
         return conn.execute("SELECT count(*) FROM finding").fetchone()[0]
 
@@ -587,9 +665,12 @@ def main() -> None:
                         help="first try these worker x thread settings (e.g. 1x8,2x4,4x2) for --sweep-seconds "
                              "each and keep the best by findings/s")
     parser.add_argument("--sweep-seconds", type=float, default=8.0)
+    parser.add_argument("--photo-every", type=int, default=1, metavar="N",
+                        help="a defect with a photo on every N-th round, the others all fine (default 1: every round)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, photos, gunicorn logs)")
     args = parser.parse_args()
     seconds = max(1.0, args.seconds)
+    args.photo_every = max(1, args.photo_every)
 
     tmp = tempfile.mkdtemp(prefix="xuncha-bench-sync-")
     instance = Instance(Path(tmp))
@@ -602,20 +683,22 @@ def main() -> None:
         print(f"set-up: {time.perf_counter() - t:.1f} s; {len(world.stewards)} stewards, "
               f"{len(world.entrance_of)} buildings (1 stairwell x {FLOORS} floors); photos "
               f"{PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} JPEG, {', '.join(f'{len(p.data) / 1000:.0f} kB' for p in photos)}")
-        print(f"load: {STEWARDS} client threads, {seconds:.0f} s per run, on this machine ({os.cpu_count()} CPUs)")
+        print(f"load: {STEWARDS} client threads, {seconds:.0f} s per run, a photo on "
+              f"{'every round' if args.photo_every == 1 else f'every {args.photo_every}th round'}, "
+              f"on this machine ({os.cpu_count()} CPUs)")
 
         workers, threads = args.workers, args.threads
         if args.sweep:
             tried = []
             for w, th in parse_settings(args.sweep):
-                r = measure(instance, world, photos, args.sweep_seconds, w, th)
+                r = measure(instance, world, photos, args.photo_every, args.sweep_seconds, w, th)
                 tried.append((r.findings_per_s, w, th))
                 print(f"  sweep {w} workers x {th} threads: {r.findings_per_s:6.0f} findings/s, "
                       f"{r.photos_per_s:5.1f} photos/s, round p95 {r.p('round', 95):6.1f} ms, errors {len(r.errors)}")
             _, workers, threads = max(tried)
         print(f"gunicorn: gthread, {workers} workers x {threads} threads")
 
-        small = measure(instance, world, photos, seconds, workers, threads)
+        small = measure(instance, world, photos, args.photo_every, seconds, workers, threads)
         report(f"run 1, database with {count_findings(instance):,} findings", small)
 
         large = None
@@ -624,7 +707,7 @@ def main() -> None:
             grown = grow_database(instance, world, args.large)
             print(f"grew the database: {grown[0]:,} rounds, {grown[1]:,} findings in {grown[2]:.1f} s "
                   f"(now {count_findings(instance):,} findings, {instance.database.stat().st_size / 1e6:.0f} MB)")
-            large = measure(instance, world, photos, seconds, workers, threads)
+            large = measure(instance, world, photos, args.photo_every, seconds, workers, threads)
             report(f"run 2, database with {count_findings(instance):,} findings", large)
 
         errors = len(small.errors) + (len(large.errors) if large else 0)
@@ -658,6 +741,10 @@ def main() -> None:
             "large_db_findings": count_findings(instance) if large else None,
             "grow_seconds": r1(grown[2]) if large else None,
             "findings_per_round": small.findings_per_round,
+            "photo_every": args.photo_every,
+            "server_cpu_ms_per_round": r1(small.server_cpu_ms_per_round),
+            "other_processes_cpu_pct": r1(small.others_cpu_pct),
+            "other_processes_cpu_pct_large_db": r1(large.others_cpu_pct) if large else None,
             "workers": workers,
             "threads": threads,
             "clients": STEWARDS,
