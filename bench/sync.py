@@ -39,8 +39,9 @@ import tempfile
 import threading
 import time
 import uuid as uuidlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
@@ -266,14 +267,15 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited ({self.process.returncode}):\n{self.log.read_text()[-2000:]}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
-                    conn.close()
                     return
             except OSError:
                 pass
+            finally:
+                conn.close()
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer /healthz within {HEALTH_TIMEOUT_S} s")
 
@@ -394,6 +396,7 @@ class ClientStats:
     photo_ms: list[float] = field(default_factory=list)
     findings_per_round: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    reconnects: int = 0
     began: float = 0.0
     ended: float = 0.0
 
@@ -402,7 +405,8 @@ class StepFailed(Exception):
     pass
 
 
-def timed(phone: Phone, step: str, expected: int, times: list[float], call) -> bytes:  # noqa: ANN001
+def timed(step: str, expected: int, times: list[float], call: Callable[[], tuple[int, bytes]]) -> bytes:
+    """Run one request, record its latency, check its status; returns the body."""
     start = time.perf_counter()
     status, body = call()
     times.append((time.perf_counter() - start) * 1000)
@@ -433,11 +437,11 @@ def walk_one_round(phone: Phone, world: World, building_id: int, photo: BenchPho
     """Start, plan, complete; then upload the defect's photo (no defect when `photo` is None)."""
     round_uuid = new_uuid()
     start = {"uuid": round_uuid, "kind": "corridor", "estate_id": world.estate_id, "building_id": building_id}
-    timed(phone, "start", 201, stats.start_ms, lambda: phone.post_json("/api/v1/rounds", start))
-    plan = json.loads(timed(phone, "plan", 200, stats.plan_ms,
+    timed("start", 201, stats.start_ms, lambda: phone.post_json("/api/v1/rounds", start))
+    plan = json.loads(timed("plan", 200, stats.plan_ms,
                             lambda: phone.request("GET", f"/api/v1/rounds/{round_uuid}")))
     body, finding_uuid, photo_uuid = completion_body(plan, rng, with_photo=photo is not None)
-    done = json.loads(timed(phone, "completion", 201, stats.round_ms,
+    done = json.loads(timed("completion", 201, stats.round_ms,
                             lambda: phone.post_json(f"/api/v1/rounds/{round_uuid}/completion", body)))
     stats.rounds += 1
     stats.findings += done["findings"]
@@ -445,7 +449,7 @@ def walk_one_round(phone: Phone, world: World, building_id: int, photo: BenchPho
     if photo is None:
         return
     upload, content_type = multipart({"finding_uuid": finding_uuid, "sha256": photo.sha256}, photo.data)
-    timed(phone, "photo", 201, stats.photo_ms,
+    timed("photo", 201, stats.photo_ms,
           lambda: phone.request("PUT", f"/api/v1/photos/{photo_uuid}", upload, content_type))
     stats.photos += 1
 
@@ -474,6 +478,7 @@ def client(port: int, world: World, index: int, photos: list[BenchPhoto], photo_
         except (StepFailed, OSError, http.client.HTTPException, ValueError) as exc:
             stats.errors.append(str(exc))
     stats.ended = time.perf_counter()
+    stats.reconnects = phone.reconnects
     phone.close()
 
 
@@ -496,6 +501,7 @@ class RunResult:
     latencies: dict[str, list[float]]
     findings_per_round: list[int]
     errors: list[str]
+    reconnects: int
     cpu: CpuSample | None = None
 
     @property
@@ -546,6 +552,7 @@ def run_load(server: Server, world: World, photos: list[BenchPhoto], photo_every
                    for step in ("start", "plan", "round", "photo")},
         findings_per_round=sorted({n for s in stats for n in s.findings_per_round}),
         errors=[e for s in stats for e in s.errors],
+        reconnects=sum(s.reconnects for s in stats),
     )
 
 
@@ -568,7 +575,7 @@ def report(title: str, r: RunResult) -> None:
               f"load generator {100 * r.cpu.bench / r.cpu.total:.0f}%, other processes {r.others_cpu_pct:.0f}%, "
               f"idle {100 * (1 - r.cpu.busy / r.cpu.total):.0f}%; gunicorn CPU per round "
               f"{r.server_cpu_ms_per_round or 0:.0f} ms")
-    print(f"  errors: {len(r.errors)}")
+    print(f"  errors: {len(r.errors)} (reconnects after the server closed a kept-alive connection: {r.reconnects})")
     for error in r.errors[:10]:
         print(f"    {error}")
 
@@ -660,7 +667,7 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=500_000, help="findings in the grown database (default 500000)")
     parser.add_argument("--skip-large", action="store_true", help="measure on the small database only")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
+    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker (default 2)")
     parser.add_argument("--sweep", metavar="WxT,...",
                         help="first try these worker x thread settings (e.g. 1x8,2x4,4x2) for --sweep-seconds "
                              "each and keep the best by findings/s")
