@@ -1,7 +1,7 @@
 """Language choice: the user's own setting, then this browser's choice, then Accept-Language."""
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -42,6 +42,8 @@ def language_from_header(header: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI, background work: the manual's language
+        return DEFAULT
     if current_user and current_user.is_authenticated and current_user.language:
         return current_user.language.value
     chosen = session.get("lang")

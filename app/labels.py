@@ -2,7 +2,16 @@
 from flask_babel import lazy_gettext as _l
 
 from .i18n import current_language
-from .models import ContactRelation, FindingResult, PublicAreaKind, Role, RoundKind, UnitState, VacancyReason
+from .models import (
+    ContactRelation,
+    FindingResult,
+    PublicAreaKind,
+    Role,
+    RoundKind,
+    TicketStatus,
+    UnitState,
+    VacancyReason,
+)
 
 ROUND_KIND = {
     RoundKind.CORRIDOR: _l("Corridor round"),
@@ -56,6 +65,15 @@ FINDING_RESULT = {
     FindingResult.NOT_APPLICABLE: _l("Not applicable"),
 }
 
+TICKET_STATUS = {
+    TicketStatus.NEW: _l("New"),
+    TicketStatus.DISPATCHED: _l("Dispatched"),
+    TicketStatus.IN_PROGRESS: _l("Being repaired"),
+    TicketStatus.REPAIRED: _l("Repaired, to be checked"),
+    TicketStatus.CLOSED: _l("Closed"),
+    TicketStatus.CANCELLED: _l("Cancelled"),
+}
+
 METER_FLAG = {
     "lower_than_last": _l("Lower than last reading"),
     "consumption_spike": _l("Far above usual"),
@@ -75,5 +93,5 @@ def init_app(app) -> None:  # noqa: ANN001
     app.jinja_env.globals.update(
         ROUND_KIND=ROUND_KIND, ROLE=ROLE, UNIT_STATE=UNIT_STATE, VACANCY_REASON=VACANCY_REASON,
         PUBLIC_AREA_KIND=PUBLIC_AREA_KIND, CONTACT_RELATION=CONTACT_RELATION, FINDING_RESULT=FINDING_RESULT,
-        METER_FLAG=METER_FLAG, choice_label=choice_label,
+        METER_FLAG=METER_FLAG, TICKET_STATUS=TICKET_STATUS, choice_label=choice_label,
     )

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import schedule
+from . import schedule, tickets
 from .checklists import latest_version
 from .models import (
     ChecklistVersion,
@@ -234,6 +234,7 @@ def complete_round(
         raise Conflict(_l("Some of these findings were already stored with another round."))
 
     items = {i.code: i for i in plan.items}
+    stored: list[Finding] = []
     for f in findings:
         point = plan.checkpoint(f.checkpoint)
         finding = Finding(
@@ -247,6 +248,7 @@ def complete_round(
             recorded_at=_phone_time(f.recorded_at, now), received_at=now,
         )
         session.add(finding)
+        stored.append(finding)
         for photo_uuid in f.photo_uuids:
             _name_photo(session, photo_uuid, finding)
     rnd.status = RoundStatus.COMPLETED
@@ -260,6 +262,10 @@ def complete_round(
         if rnd.status is RoundStatus.COMPLETED and rnd.completion_sha256 == fingerprint:
             return rnd
         raise Conflict(_l("This round was stored at the same moment by another request.")) from None
+    # Every defect becomes a repair ticket, or is seen again on an open one, in this transaction.
+    for finding in stored:
+        tickets.ticket_for_defect(session, finding, now)
+    session.flush()
     return rnd
 
 

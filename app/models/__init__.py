@@ -18,8 +18,10 @@ from .places import (
 )
 from .rounds import Finding, FindingAmendment, FindingResult, Photo, PhotoStatus, Round, RoundStatus
 from .schedule import Period, ScheduleRule
+from .tickets import RepairTicket, TicketChannel, TicketClock, TicketCounter, TicketEvent, TicketStatus
 
 __all__ = [
+    "RepairTicket", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus",
     "Finding", "FindingAmendment", "FindingResult", "Photo", "PhotoStatus",
     "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistVersion", "ContactRelation",
     "DefectRoute", "Entrance", "Estate", "ItemType", "Language", "Meter", "MeterKind",

@@ -53,6 +53,8 @@ class Estate(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     address: Mapped[str] = mapped_column(sa.String(255), default="")
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
+    # A unit repair's return visit (回訪) is due this long after it is repaired.
+    return_visit_hours: Mapped[int] = mapped_column(default=48, server_default="48")
 
     buildings: Mapped[list["Building"]] = relationship(
         back_populates="estate", order_by="Building.position", cascade="all, delete-orphan"

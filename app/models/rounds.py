@@ -96,6 +96,8 @@ class Finding(Answer, db.Model):
     meter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meter.id"), index=True)
     # Meter warnings worked out on the server: lower_than_last, consumption_spike, vacant_consumption.
     flags: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The repair ticket this defect opened, or was seen again on.
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("repair_ticket.id"), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -106,6 +108,7 @@ class Finding(Answer, db.Model):
     asset: Mapped[Asset | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
     meter: Mapped[Meter | None] = relationship()
+    ticket: Mapped["RepairTicket | None"] = relationship()  # noqa: F821 - tickets module
     photos: Mapped[list["Photo"]] = relationship(back_populates="finding", order_by="Photo.id")
     amendments: Mapped[list["FindingAmendment"]] = relationship(
         back_populates="finding", order_by="FindingAmendment.id", cascade="all, delete-orphan"

@@ -1,0 +1,219 @@
+"""Repair tickets: a defect opens one (or is seen again on an open one), and the lifecycle
+register → dispatch → in progress → repaired → checked on site / return visit → closed,
+with every step in the ticket's event log and target times per urgency (manual 一, 二, 七)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import schedule
+from .labels import TICKET_STATUS
+from .models import (
+    DefectRoute,
+    Estate,
+    Finding,
+    FindingResult,
+    RepairTicket,
+    TicketChannel,
+    TicketClock,
+    TicketCounter,
+    TicketEvent,
+    TicketStatus,
+    Urgency,
+    User,
+)
+
+# Routes that become repair tickets; decoration breaches follow the violation flow instead.
+TICKET_ROUTES = {DefectRoute.ENGINEERING, DefectRoute.CLEANING, DefectRoute.OUTSIDE_PARTY}
+
+
+@dataclass(frozen=True)
+class Clock:
+    on_site_minutes: int | None
+    done_minutes: int
+
+
+# domain.md "Time standards": urgent on site in 30 min and done in 24 h; normal done in 24 h;
+# planned in 7 days.
+DEFAULT_CLOCKS = {
+    Urgency.URGENT: Clock(30, 24 * 60),
+    Urgency.NORMAL: Clock(None, 24 * 60),
+    Urgency.PLANNED: Clock(None, 7 * 24 * 60),
+}
+
+
+class TicketError(Exception):
+    """A refused ticket action, with a message for the person who tried it."""
+
+    status = 409
+
+    def __init__(self, message) -> None:  # noqa: ANN001 - a lazy string
+        super().__init__(str(message))
+        self.message = message
+
+
+def clock_for(session: Session, estate_id: int, urgency: Urgency) -> Clock:
+    row = session.get(TicketClock, (estate_id, urgency))
+    return Clock(row.on_site_minutes, row.done_minutes) if row else DEFAULT_CLOCKS[urgency]
+
+
+def next_number(session: Session, estate: Estate, now: datetime) -> str:
+    """WX-YYYYMMDD-NNNN, numbered per local day; safe with concurrent writers (row lock / IMMEDIATE)."""
+    day = schedule.local_date(estate, now)
+    counter = session.scalars(sa.select(TicketCounter).where(TicketCounter.day == day).with_for_update()).first()
+    if counter is None:
+        try:
+            with session.begin_nested():
+                counter = TicketCounter(day=day, last=0)
+                session.add(counter)
+        except IntegrityError:  # another request made today's counter first
+            counter = session.scalars(sa.select(TicketCounter).where(TicketCounter.day == day).with_for_update()).one()
+    counter.last += 1
+    return f"WX-{day:%Y%m%d}-{counter.last:04d}"
+
+
+def _log(ticket: RepairTicket, kind: str, by: User | None, before: TicketStatus | None, note: str = "",
+         **data) -> None:
+    ticket.events.append(TicketEvent(kind=kind, by_id=by.id if by else None, from_status=before,
+                                     to_status=ticket.status, note=note, data=data))
+
+
+def _same_place(query, finding: Finding):  # noqa: ANN001
+    for column in ("entrance_id", "floor", "public_area_id", "asset_id", "unit_id", "meter_id"):
+        value = getattr(finding, column)
+        attr = getattr(RepairTicket, column)
+        query = query.where(attr.is_(None) if value is None else attr == value)
+    return query
+
+
+def ticket_for_defect(session: Session, finding: Finding, now: datetime | None = None) -> RepairTicket | None:
+    """Open a ticket for a defect, or attach it to the open ticket of the same place and item."""
+    now = now or datetime.now(timezone.utc)
+    item = finding.item
+    if finding.result is not FindingResult.DEFECT or item.route not in TICKET_ROUTES:
+        return None
+    rnd = finding.round
+    open_here = _same_place(
+        sa.select(RepairTicket).where(
+            RepairTicket.estate_id == rnd.estate_id, RepairTicket.item_code == item.code,
+            RepairTicket.status.not_in([TicketStatus.CLOSED, TicketStatus.CANCELLED]),
+        ), finding,
+    ).order_by(RepairTicket.id).limit(1)
+    ticket = session.scalars(open_here).first()
+    if ticket is not None:
+        ticket.recurrences += 1
+        finding.ticket = ticket
+        _log(ticket, "seen_again", rnd.steward, ticket.status, finding.reason_text or finding.reason_code or "",
+             finding_uuid=finding.uuid, round_uuid=rnd.uuid)
+        return ticket
+
+    estate = rnd.estate
+    clock = clock_for(session, estate.id, item.urgency)
+    reason = next((r["label"]["zh_Hant"] for r in item.reasons if r["code"] == finding.reason_code), "")
+    description = " · ".join(x for x in (item.label_zh_hant, reason, finding.reason_text, finding.note) if x)
+    ticket = RepairTicket(
+        number=next_number(session, estate, now), estate_id=estate.id, building_id=rnd.building_id,
+        entrance_id=finding.entrance_id, floor=finding.floor, public_area_id=finding.public_area_id,
+        asset_id=finding.asset_id, unit_id=finding.unit_id, meter_id=finding.meter_id, item_code=item.code,
+        channel=TicketChannel.ROUND, route=item.route, urgency=item.urgency, status=TicketStatus.NEW,
+        is_unit_repair=False,  # found on a round in common parts or an empty unit: checked on site
+        description=description[:1000], created_at=now, due_at=now + timedelta(minutes=clock.done_minutes),
+        created_by_id=rnd.steward_id,
+    )
+    session.add(ticket)
+    finding.ticket = ticket
+    _log(ticket, "opened", rnd.steward, None, finding_uuid=finding.uuid, round_uuid=rnd.uuid)
+    return ticket
+
+
+# The lifecycle: which action may move a ticket from which status to which.
+TRANSITIONS = {
+    "dispatch": ({TicketStatus.NEW, TicketStatus.DISPATCHED}, TicketStatus.DISPATCHED),
+    "start": ({TicketStatus.DISPATCHED}, TicketStatus.IN_PROGRESS),
+    "repair": ({TicketStatus.DISPATCHED, TicketStatus.IN_PROGRESS}, TicketStatus.REPAIRED),
+    "cancel": ({TicketStatus.NEW, TicketStatus.DISPATCHED, TicketStatus.IN_PROGRESS}, TicketStatus.CANCELLED),
+}
+
+
+def _move(ticket: RepairTicket, action: str, by: User, note: str = "", **data) -> None:
+    allowed, target = TRANSITIONS[action]
+    if ticket.status not in allowed:
+        raise TicketError(_l("This step is not possible while the ticket is “%(status)s”.",
+                             status=TICKET_STATUS[ticket.status]))
+    before = ticket.status
+    ticket.status = target
+    _log(ticket, action, by, before, note, **data)
+
+
+def dispatch(ticket: RepairTicket, by: User, *, to: str, note: str = "") -> None:
+    if not to.strip():
+        raise TicketError(_l("Say which team or person the ticket goes to."))
+    _move(ticket, "dispatch", by, note, to=to.strip())
+
+
+def start(ticket: RepairTicket, by: User) -> None:
+    _move(ticket, "start", by)
+
+
+def repair(ticket: RepairTicket, by: User, *, work_done: str, parts: str = "", chargeable: bool = False,
+           amount: str | None = None, now: datetime | None = None) -> None:
+    now = now or datetime.now(timezone.utc)
+    if not work_done.strip():
+        raise TicketError(_l("Describe the work done."))
+    if chargeable and not amount:
+        raise TicketError(_l("A chargeable repair needs its amount."))
+    _move(ticket, "repair", by, work_done.strip(), parts=parts, chargeable=chargeable, amount=amount)
+    if ticket.is_unit_repair:
+        ticket.visit_due_at = now + timedelta(hours=ticket.estate.return_visit_hours)
+
+
+def verify(ticket: RepairTicket, by: User, *, passed: bool, note: str = "", now: datetime | None = None) -> None:
+    """The check on site of a public repair: a pass closes it, a fail sends it back to the team."""
+    now = now or datetime.now(timezone.utc)
+    if ticket.is_unit_repair:
+        raise TicketError(_l("A unit repair gets a return visit, not a check on site."))
+    if ticket.status is not TicketStatus.REPAIRED:
+        raise TicketError(_l("Only a repaired ticket can be checked."))
+    before = ticket.status
+    ticket.status = TicketStatus.CLOSED if passed else TicketStatus.DISPATCHED
+    ticket.closed_at = now if passed else None
+    _log(ticket, "verified" if passed else "verification_failed", by, before, note)
+
+
+GRADES = {"A", "B", "C"}  # 滿意 / 較滿意 / 不滿意
+
+
+def return_visit(ticket: RepairTicket, by: User, *, grade: str, comment: str = "",
+                 now: datetime | None = None) -> None:
+    """The return visit (回訪) of a unit repair: A or B closes it; C reopens it and alerts the supervisor."""
+    now = now or datetime.now(timezone.utc)
+    if not ticket.is_unit_repair:
+        raise TicketError(_l("A public repair is checked on site, not by a return visit."))
+    if ticket.status is not TicketStatus.REPAIRED:
+        raise TicketError(_l("Only a repaired ticket gets a return visit."))
+    if grade not in GRADES:
+        raise TicketError(_l("The grade is A, B or C."))
+    before = ticket.status
+    ticket.status = TicketStatus.DISPATCHED if grade == "C" else TicketStatus.CLOSED
+    ticket.closed_at = None if grade == "C" else now
+    _log(ticket, "return_visit", by, before, comment, grade=grade, escalated=grade == "C")
+
+
+def cancel(ticket: RepairTicket, by: User, *, reason: str) -> None:
+    if not reason.strip():
+        raise TicketError(_l("Say why the ticket is cancelled."))
+    _move(ticket, "cancel", by, reason.strip())
+    ticket.closed_at = datetime.now(timezone.utc)
+
+
+def is_overdue(ticket: RepairTicket, now: datetime) -> bool:
+    if not ticket.is_open:
+        return False
+    if ticket.status is TicketStatus.REPAIRED:
+        return ticket.visit_due_at is not None and now > ticket.visit_due_at
+    return now > ticket.due_at
