@@ -92,7 +92,8 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "SQLITE_BUSY_TIMEOUT_MS": 15000,
         # Photos: the phone sends ≤ 2048 px JPEGs of a few hundred KB; a camera original can be larger.
         "PHOTO_MAX_BYTES": int(env.get("PHOTO_MAX_BYTES", 20 * 1024 * 1024)),
-        "PHOTO_MAX_PIXELS": int(env.get("PHOTO_MAX_PIXELS", 60_000_000)),
+        # 24 MP: any phone camera's default; decoding costs ~4 bytes a pixel and more for PNG.
+        "PHOTO_MAX_PIXELS": int(env.get("PHOTO_MAX_PIXELS", 24_000_000)),
     }
     cfg.update(overrides)
     # A request body may carry one photo plus its form fields.

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from . import sync
 from .api.schemas import CompletionSchema, RoundStartSchema
-from .models import Role, User
+import sqlalchemy as sa
+
+from .models import Role, Round, User
 
 FORMAT = "xuncha-unsynced-work/1"
 
@@ -43,9 +45,11 @@ def import_unsynced(session: Session, desk_user: User, document: dict, *, max_by
     photos = {p.get("uuid"): p for p in document.get("photos", []) if isinstance(p, dict)}
     report = ImportReport(steward)
     for entry in document.get("entries", []):
-        label = f"{entry.get('type')} {entry.get('photoUuid') or entry.get('roundUuid')}"
+        label = "?"
         try:
+            label = f"{entry['type']} {entry.get('photoUuid') or entry.get('roundUuid')}"
             _apply(session, steward, entry, photos, max_bytes=max_bytes, max_pixels=max_pixels)
+            _check_desk_covers(session, desk_user, entry)
             session.commit()
             report.stored.append(label)
         except (sync.SyncError, ImportRefused) as exc:
@@ -55,6 +59,13 @@ def import_unsynced(session: Session, desk_user: User, document: dict, *, max_by
             session.rollback()
             report.problems.append((label, str(_l("This entry is damaged and was skipped."))))
     return report
+
+
+def _check_desk_covers(session: Session, desk_user: User, entry: dict) -> None:
+    """The desk imports only into rounds of the estates or buildings it covers."""
+    rnd = session.scalars(sa.select(Round).where(Round.uuid == entry.get("roundUuid"))).first()
+    if rnd is not None and not sync.may_see_round(desk_user, rnd):
+        raise ImportRefused(_l("This round is outside your estates."))
 
 
 def _apply(session: Session, steward: User, entry: dict, photos: dict, *, max_bytes: int, max_pixels: int) -> None:

@@ -23,7 +23,7 @@ def offline_pack(session: Session, steward: User, at: datetime | None = None) ->
     targets, plans = [], {}
     for estate in estates_of(session, steward):
         day = schedule.local_date(estate, at)
-        for standing in schedule.standing(session, estate, schedule.targets_for(session, steward, estate), day):
+        for standing in schedule.standing(session, estate, schedule.targets_for(session, steward, estate), day, steward):
             t = standing.target
             key = "/".join(str(x) for x in (t.kind.value, t.estate.id, t.building.id if t.building else "",
                                              t.unit.id if t.unit else ""))

@@ -248,8 +248,10 @@ def _rounds_touching(session: Session, estate: Estate, since: date) -> dict[tupl
     return by_place
 
 
-def standing(session: Session, estate: Estate, targets: list[Target], day: date) -> list[DueRound]:
-    """Each target's standing on the local date `day`: due, overdue or done."""
+def standing(session: Session, estate: Estate, targets: list[Target], day: date,
+             steward: User | None = None) -> list[DueRound]:
+    """Each target's standing on the local date `day`: due, overdue or done. A round in progress
+    is offered for resuming only to its own steward (`steward`), or to anyone when not given."""
     if not targets:
         return []
     occurrences = {kind: occurrence_on(rule_for(session, estate.id, kind, day), day) for kind in RoundKind}
@@ -262,7 +264,8 @@ def standing(session: Session, estate: Estate, targets: list[Target], day: date)
                        target.unit.id if target.unit else None)
         in_occurrence = [r for r in rounds.get(place, []) if occ.contains(r.local_date)]
         completed = next((r for r in in_occurrence if r.status is RoundStatus.COMPLETED), None)
-        in_progress = next((r for r in in_occurrence if r.status is RoundStatus.IN_PROGRESS), None)
+        in_progress = next((r for r in in_occurrence if r.status is RoundStatus.IN_PROGRESS
+                            and (steward is None or r.steward_id == steward.id)), None)
         status = DueStatus.DONE if completed else occ.status_on(day)
         result.append(DueRound(target, occ, status, day, in_progress, completed))
     return result
@@ -271,7 +274,7 @@ def standing(session: Session, estate: Estate, targets: list[Target], day: date)
 def due_for_estate(session: Session, steward: User, estate: Estate, day: date) -> list[DueRound]:
     """The due and overdue rounds of `steward` in `estate` on the local date `day`."""
     return [
-        d for d in standing(session, estate, targets_for(session, steward, estate), day)
+        d for d in standing(session, estate, targets_for(session, steward, estate), day, steward)
         if d.status is not DueStatus.DONE
     ]
 

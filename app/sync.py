@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -34,6 +35,7 @@ from .models import (
     Round,
     RoundKind,
     RoundStatus,
+    Unit,
     User,
 )
 from .round_plan import build_plan, meter_flags
@@ -94,6 +96,9 @@ def start_round(
     newer one was published); by default the latest.
     """
     now = now or datetime.now(timezone.utc)
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    if unit is not None and building_id is None:
+        building_id = unit.building_id  # a unit's round belongs to its building too
     existing = session.scalars(sa.select(Round).where(Round.uuid == uuid)).first()
     if existing is not None:
         if existing.steward_id != steward.id:
@@ -105,10 +110,8 @@ def start_round(
         return existing
 
     estate = session.get(Estate, estate_id) if estate_id in steward.visible_estate_ids else None
-    if estate is None or steward.role is not Role.STEWARD:
-        raise NotFound(_l("This place is not on your rounds."))
-    wanted = _target_key(kind, estate_id, building_id, unit_id)
-    if not any(t.key == wanted for t in schedule.targets_for(session, steward, estate)):
+    if estate is None or steward.role is not Role.STEWARD or not _in_scope(session, steward, estate, kind,
+                                                                          building_id, unit_id):
         raise NotFound(_l("This place is not on your rounds."))
 
     version = latest_version(session, kind)
@@ -136,6 +139,21 @@ def start_round(
     return rnd
 
 
+def _in_scope(session: Session, steward: User, estate: Estate, kind: RoundKind, building_id: int | None,
+              unit_id: int | None) -> bool:
+    """Whether the place is the steward's to walk. Only scope counts, not today's due list: a round
+    walked offline must still be accepted after the unit stopped decorating or the rule changed."""
+    buildings = {b.id for b in steward.building_scope(estate)}
+    if kind in (RoundKind.FACILITY,):
+        return building_id is None and unit_id is None and steward.covers_estate_wide(estate)
+    if kind in (RoundKind.VACANT_UNIT, RoundKind.DECORATION):
+        unit = session.get(Unit, unit_id) if unit_id is not None else None
+        return unit is not None and unit.building_id in buildings and building_id in (None, unit.building_id)
+    if kind is RoundKind.METER and building_id is None:
+        return unit_id is None and steward.covers_estate_wide(estate)
+    return unit_id is None and building_id in buildings
+
+
 def round_for(session: Session, user: User, uuid: str, *, for_update: bool = False) -> Round:
     """The round `uuid` if `user` may see it: its steward, or desk/supervisor of its estate.
 
@@ -152,9 +170,13 @@ def round_for(session: Session, user: User, uuid: str, *, for_update: bool = Fal
 
 
 def may_see_round(user: User, rnd: Round) -> bool:
+    """Stewards see their own rounds; others the rounds of the estates or buildings they cover."""
     if user.role is Role.STEWARD:
         return rnd.steward_id == user.id
-    return rnd.estate_id in user.visible_estate_ids
+    if any(e.id == rnd.estate_id for e in user.estates):
+        return True
+    building_id = rnd.building_id or (rnd.unit.building_id if rnd.unit else None)
+    return building_id is not None and any(b.id == building_id for b in user.buildings)
 
 
 @dataclass(frozen=True)
@@ -281,12 +303,16 @@ def _name_photo(session: Session, photo_uuid: str, finding: Finding) -> None:
         photo.finding = finding
 
 
+KEEP: Any = object()  # an amendment field left out keeps the answer as it stands
+
+
 def amend_finding(
     session: Session, user: User, finding_uuid: str, *, result: FindingResult, why: str,
-    reason_code: str | None = None, reason_text: str = "", action_code: str | None = None, note: str = "",
-    reading_value: Decimal | None = None,
+    reason_code: str | None = KEEP, reason_text: str = KEEP, action_code: str | None = KEEP, note: str = KEEP,
+    reading_value: Decimal | None = KEEP,
 ) -> FindingAmendment:
-    """Correct a completed round's finding; the original stays as it was recorded."""
+    """Correct a completed round's finding; the original stays as it was recorded, and what the
+    correction does not mention stays as it stands (a note fixed does not wipe the reading)."""
     finding = session.scalars(sa.select(Finding).where(Finding.uuid == finding_uuid)).first()
     if finding is None or not may_see_round(user, finding.round) or user.role not in (
         Role.STEWARD, Role.DESK, Role.SUPERVISOR
@@ -294,6 +320,11 @@ def amend_finding(
         raise NotFound(_l("This finding does not exist or is not yours."))
     if not why.strip():
         raise Rejected(_l("Say why the finding is corrected."), {"why": [_l("Say why the finding is corrected.")]})
+    now = finding.current
+    pick = lambda value, current: current if value is KEEP else value  # noqa: E731
+    reason_code, reason_text = pick(reason_code, now.reason_code), pick(reason_text, now.reason_text) or ""
+    action_code, note = pick(action_code, now.action_code), pick(note, now.note) or ""
+    reading_value = pick(reading_value, now.reading_value)
     item = finding.item
     if result is FindingResult.DEFECT and not reason_text.strip() and reason_code not in {r["code"] for r in item.reasons}:
         raise Rejected(_l("Pick a reason or describe the defect."), {"reason": [_l("Pick a reason or describe the defect.")]})
@@ -313,6 +344,11 @@ def amend_finding(
 
 class PhotoTooLarge(Rejected):
     status = 413
+
+
+# At most two photos are decoded at once per process: a burst of large uploads queues up
+# instead of taking all the memory (two cores; the phone sends ≤ 2048 px anyway).
+_DECODING = threading.BoundedSemaphore(2)
 
 
 def store_photo(
@@ -346,8 +382,9 @@ def store_photo(
         raise NotFound(_l("This finding does not exist or is not yours."))
 
     try:
-        processed = process_photo(data, max_bytes=max_bytes, max_pixels=max_pixels,
-                                  camera_timezone=estates[0].timezone)
+        with _DECODING:
+            processed = process_photo(data, max_bytes=max_bytes, max_pixels=max_pixels,
+                                      camera_timezone=estates[0].timezone)
     except PhotoRejected as exc:
         error = PhotoTooLarge if exc.code == "too_large" else Rejected
         raise error(exc.message, {"file": [exc.message]}) from None

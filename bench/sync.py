@@ -397,6 +397,7 @@ class ClientStats:
     findings_per_round: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     reconnects: int = 0
+    warmup_findings: int = 0
     began: float = 0.0
     ended: float = 0.0
 
@@ -463,7 +464,9 @@ def client(port: int, world: World, index: int, photos: list[BenchPhoto], photo_
     phone = Phone(port)
     try:
         phone.login(username)
-        walk_one_round(phone, world, buildings[0], photos[0], ClientStats(), rng)
+        warmup = ClientStats()
+        walk_one_round(phone, world, buildings[0], photos[0], warmup, rng)
+        stats.warmup_findings = warmup.findings
     except Exception as exc:  # noqa: BLE001 - reported, and the barrier must still be reached
         stats.errors.append(f"warm-up: {exc!r}")
     ready.wait()
@@ -502,6 +505,7 @@ class RunResult:
     findings_per_round: list[int]
     errors: list[str]
     reconnects: int
+    warmup_findings: int
     cpu: CpuSample | None = None
 
     @property
@@ -553,13 +557,20 @@ def run_load(server: Server, world: World, photos: list[BenchPhoto], photo_every
         findings_per_round=sorted({n for s in stats for n in s.findings_per_round}),
         errors=[e for s in stats for e in s.errors],
         reconnects=sum(s.reconnects for s in stats),
+        warmup_findings=sum(s.warmup_findings for s in stats),
     )
 
 
 def measure(instance: Instance, world: World, photos: list[BenchPhoto], photo_every: int, seconds: float,
             workers: int, threads: int) -> RunResult:
+    """One run on a fresh gunicorn; checks that the database holds exactly the findings the API confirmed."""
+    before = count_findings(instance)
     with Server(instance, workers, threads) as server:
-        return run_load(server, world, photos, photo_every, seconds)
+        result = run_load(server, world, photos, photo_every, seconds)
+    stored, confirmed = count_findings(instance) - before, result.findings + result.warmup_findings
+    if stored != confirmed:
+        result.errors.append(f"the database gained {stored} findings, the API confirmed {confirmed}")
+    return result
 
 
 def report(title: str, r: RunResult) -> None:
@@ -705,17 +716,19 @@ def main() -> None:
             _, workers, threads = max(tried)
         print(f"gunicorn: gthread, {workers} workers x {threads} threads")
 
+        small_db = count_findings(instance)
         small = measure(instance, world, photos, args.photo_every, seconds, workers, threads)
-        report(f"run 1, database with {count_findings(instance):,} findings", small)
+        report(f"run 1, database with {small_db:,} findings at the start", small)
 
-        large = None
+        large, large_db = None, None
         grown = (0, 0, 0.0)
         if not args.skip_large:
             grown = grow_database(instance, world, args.large)
             print(f"grew the database: {grown[0]:,} rounds, {grown[1]:,} findings in {grown[2]:.1f} s "
-                  f"(now {count_findings(instance):,} findings, {instance.database.stat().st_size / 1e6:.0f} MB)")
+                  f"({instance.database.stat().st_size / 1e6:.0f} MB)")
+            large_db = count_findings(instance)
             large = measure(instance, world, photos, args.photo_every, seconds, workers, threads)
-            report(f"run 2, database with {count_findings(instance):,} findings", large)
+            report(f"run 2, database with {large_db:,} findings at the start", large)
 
         errors = len(small.errors) + (len(large.errors) if large else 0)
         checks = {
@@ -745,7 +758,7 @@ def main() -> None:
             "photo_p95_ms": r1(small.p("photo", 95)),
             "findings_per_s_large_db": r1(large.findings_per_s) if large else None,
             "photos_per_s_large_db": r1(large.photos_per_s) if large else None,
-            "large_db_findings": count_findings(instance) if large else None,
+            "large_db_findings": large_db,
             "grow_seconds": r1(grown[2]) if large else None,
             "findings_per_round": small.findings_per_round,
             "photo_every": args.photo_every,

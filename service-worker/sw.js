@@ -32,7 +32,11 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('message', (event) => {
   if (event.data?.type === 'SKIP_WAITING') self.skipWaiting();
-  if (event.data?.type === 'FORGET_PAGES') event.waitUntil(caches.delete(PAGES_CACHE));
+  if (event.data?.type === 'FORGET_PAGES') {
+    // Every version's pages: a waiting worker may already hold this user's pages too.
+    event.waitUntil(caches.keys().then((names) => Promise.all(
+      names.filter((n) => n.startsWith(`${PREFIX}pages-`)).map((n) => caches.delete(n)))));
+  }
   if (event.data?.type === 'VERSION') event.source?.postMessage({ type: 'VERSION', version: VERSION });
 });
 

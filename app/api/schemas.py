@@ -123,13 +123,15 @@ class CompletionSchema(Schema):
 
 
 class AmendmentInSchema(Schema):
+    """Fields left out keep the answer as it stands."""
+
     result = fields.Enum(FindingResult, by_value=True, required=True)
     why = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    reason_code = fields.String(load_default=None, allow_none=True)
-    reason_text = fields.String(load_default="", validate=validate.Length(max=500))
-    action_code = fields.String(load_default=None, allow_none=True)
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
-    reading_value = fields.Decimal(load_default=None, allow_none=True, places=2, allow_nan=False)
+    reason_code = fields.String(allow_none=True)
+    reason_text = fields.String(validate=validate.Length(max=500))
+    action_code = fields.String(allow_none=True)
+    note = fields.String(validate=validate.Length(max=1000))
+    reading_value = fields.Decimal(allow_none=True, places=2, allow_nan=False)
 
 
 class AmendmentSchema(Schema):

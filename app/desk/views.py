@@ -78,11 +78,12 @@ FINDINGS_PAGE = 50
 def findings():
     """What stewards recorded on completed rounds, newest first; defects only unless asked."""
     show_all = request.args.get("all") == "1"
-    estate_ids = current_user.visible_estate_ids
+    in_scope = sa.or_(Round.estate_id.in_([e.id for e in current_user.estates]),
+                      Round.building_id.in_([b.id for b in current_user.buildings]))
     query = (
         sa.select(Finding)
         .join(Round)
-        .where(Round.estate_id.in_(estate_ids), Round.status == RoundStatus.COMPLETED)
+        .where(in_scope, Round.status == RoundStatus.COMPLETED)
         .options(selectinload(Finding.photos), selectinload(Finding.amendments),
                  selectinload(Finding.round).selectinload(Round.steward), selectinload(Finding.item))
         .order_by(Round.completed_at.desc(), Finding.id)
@@ -97,13 +98,18 @@ def findings():
 IMPORT_MAX_BYTES = 200 * 1024 * 1024  # a day's photos, base64-encoded
 
 
+def allow_large_imports() -> None:
+    """before_request, ahead of the CSRF check (which reads the form): an export carries its photos."""
+    if request.endpoint == "desk.import_work":
+        request.max_content_length = IMPORT_MAX_BYTES
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @roles(Role.DESK, Role.SUPERVISOR)
 def import_work():
     """Import a steward's exported unsynced work (when their phone cannot sync)."""
     report, error = None, None
     if request.method == "POST":
-        request.max_content_length = IMPORT_MAX_BYTES
         upload = request.files.get("file")
         try:
             document = json.load(upload.stream) if upload else None

@@ -90,10 +90,9 @@ def amend(finding_uuid: str):
         abort(400)
     back = request.form.get("round_uuid", "")
     try:
-        amendment = sync.amend_finding(
-            db.session, current_user, finding_uuid, result=result, why=request.form.get("why", ""),
-            reason_text=request.form.get("reason_text", ""), note=request.form.get("note", ""),
-        )
+        given = {k: request.form[k] for k in ("reason_text", "note") if request.form.get(k, "").strip()}
+        amendment = sync.amend_finding(db.session, current_user, finding_uuid, result=result,
+                                       why=request.form.get("why", ""), **given)
     except sync.Rejected as exc:
         db.session.rollback()
         flash(str(exc.message), "error")

@@ -80,6 +80,7 @@ function roundOpen() {
   return location.pathname === '/rounds/walk' && document.querySelector('.checkpoint, .summary');
 }
 let updateMode = null;
+let appliedHere = false; // only the page that asked for the update reloads
 function maybeApplyUpdate(force = false) {
   if (!waitingWorker) return;
   const busy = roundOpen() || isSending();
@@ -87,7 +88,11 @@ function maybeApplyUpdate(force = false) {
   if (mode === updateMode) return; // keep the same button under the user's thumb
   updateMode = mode;
   if (mode === 'later') { notice('update', T.updateLater); return; }
-  const apply = () => (roundOpen() || isSending() ? maybeApplyUpdate(true) : waitingWorker.postMessage({ type: 'SKIP_WAITING' }));
+  const apply = () => {
+    if (roundOpen() || isSending()) { maybeApplyUpdate(true); return; }
+    appliedHere = true;
+    waitingWorker.postMessage({ type: 'SKIP_WAITING' });
+  };
   notice('update', T.updateAvailable, ' ', h('button', { type: 'button', class: 'button', onclick: apply }, T.updateNow));
 }
 async function setUpWorker() {
@@ -103,7 +108,7 @@ async function setUpWorker() {
   let reloading = false;
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     // Only a page that asked for the update reloads (never mid-round: see maybeApplyUpdate).
-    if (waitingWorker && !reloading) { reloading = true; location.reload(); }
+    if (appliedHere && !reloading) { reloading = true; location.reload(); }
   });
   navigator.serviceWorker.addEventListener('message', (event) => { if (event.data?.type === 'SYNC') syncNow(); });
   registration.update().catch(() => {});

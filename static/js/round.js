@@ -322,17 +322,31 @@ function summaryView(message) {
 
 
 
-async function complete() {
-  // The round goes into the outbox (it stays on the phone until the server confirms it), then
-  // each of its photos; sending starts at once when there is signal.
+async function complete(event) {
+  if (state.completed) return; // a second tap: the round is already on its way
+  if (event?.target) event.target.disabled = true;
+  // The completion is written once and kept: a resend carries the very same content.
   const findings = Object.values(state.answers).filter((a) => a.result).map((a) => ({
     ...a, reading_value: a.reading_value === null || a.reading_value === '' ? null : String(a.reading_value),
   }));
-  const body = { completed_at: new Date().toISOString(), findings };
+  state.completion = { completed_at: new Date().toISOString(), findings };
+  state.completed = true;
+  await save();
+  await queueCompletion();
+  state.view = 'done';
+  await save();
+  render();
+}
+
+// Into the outbox: the completion, then each photo. Queued twice after a crash, the server
+// answers the same both times (same UUIDs, same content).
+async function queueCompletion() {
+  if (state.queued) return;
   const user = currentUser();
+  const body = state.completion;
   await enqueue({ user, type: 'complete', roundUuid: state.uuid, url: `/api/v1/rounds/${state.uuid}/completion`,
     method: 'POST', body, bytes: JSON.stringify(body).length });
-  for (const answer of findings) {
+  for (const answer of body.findings) {
     for (const photoUuid of answer.photo_uuids) {
       const photo = await getPhoto(photoUuid);
       if (photo) {
@@ -341,10 +355,8 @@ async function complete() {
       }
     }
   }
-  state.completed = true;
-  state.view = 'done';
+  state.queued = true;
   await save();
-  render();
   document.dispatchEvent(new CustomEvent('xuncha:enqueued'));
 }
 
@@ -377,6 +389,7 @@ function render() {
 
 async function start() {
   state = await getRound(roundUuid);
+  if (state && state.user !== currentUser()) state = null; // another user's round on a shared phone
   if (!state) {
     const result = await api(`/api/v1/rounds/${roundUuid}`);
     if (!result.ok) {
@@ -387,6 +400,7 @@ async function start() {
       completed: false, startedAt: result.data.round.started_at };
     await save();
   }
+  if (state.completed && !state.queued) await queueCompletion(); // the page closed half-way
   render();
   syncNow();
 }

@@ -96,10 +96,10 @@ export async function syncNow() {
   if (!user) return;
   if (state.running) { state.again = true; return; } // asked again while sending: go once more after
   state.again = false;
-  const pending = (await outboxOf(user)).filter((e) => e.status !== 'attention');
-  if (!pending.length) { emit('idle'); return; }
-  state.running = true;
+  state.running = true; // before the first await: one sync at a time in this page
   try {
+    const pending = (await outboxOf(user)).filter((e) => e.status !== 'attention');
+    if (!pending.length) { emit('idle'); return; }
     const session = await freshSession();
     if (session.auth) { emit('login-required'); return; }
     if (session.offline) { emit('offline'); scheduleRetry(true); return; }

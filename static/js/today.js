@@ -15,11 +15,17 @@ async function startLocally(form) {
   const plan = pack?.plans?.[key];
   const checklist = plan && pack.checklists[plan.checklist];
   if (!plan || !checklist) return false;
-  const uuid = newUuid();
+  // Already walking this place on this phone: carry on with that round, never start a second.
+  const walking = (await roundsOfUser(user)).find((r) => !r.completed && r.targetKey === key);
+  if (walking) {
+    location.href = `/rounds/walk?round=${walking.uuid}`;
+    return true;
+  }
+  const uuid = field('uuid') || newUuid();
   const number = (name) => (field(name) === '' ? null : Number(field(name)));
   const startedAt = new Date().toISOString();
   await putRound({
-    uuid, user, index: 0, view: 'walk', completed: false, answers: {}, startedAt,
+    uuid, user, targetKey: key, index: 0, view: 'walk', completed: false, answers: {}, startedAt,
     plan: { round: { uuid, kind: field('kind'), status: 'in_progress' }, title: checklist.title, place: plan.place,
       items: checklist.items, checkpoints: plan.checkpoints },
   });
