@@ -170,7 +170,7 @@ def reopen(jpeg: bytes) -> Image.Image:
 def assert_colour(im: Image.Image, xy: tuple[float, float], expected: tuple[int, int, int], tol: int = 40) -> None:
     x, y = int(xy[0] * im.width), int(xy[1] * im.height)
     got = im.convert("RGB").getpixel((x, y))
-    assert all(abs(g - e) <= tol for g, e in zip(got, expected)), f"pixel at {xy}: {got}, wanted {expected}"
+    assert all(abs(g - e) <= tol for g, e in zip(got, expected, strict=True)), f"pixel at {xy}: {got}, wanted {expected}"
 
 
 def assert_upright(im: Image.Image) -> None:

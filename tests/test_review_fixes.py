@@ -9,7 +9,6 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 
 from app import schedule, sync
 from app.extensions import db
