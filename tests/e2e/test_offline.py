@@ -208,7 +208,9 @@ def test_a_new_service_worker_while_the_outbox_holds_work_loses_nothing(live_ser
     phone.goto(f"{live_server}/rounds/today")
     update = phone.locator("[data-notice=update] button")
     update.wait_for(timeout=20_000)
-    update.click()
+    with phone.expect_navigation():  # the page that asked reloads under the new worker
+        update.click()
+    phone.wait_for_load_state()
     phone.wait_for_function("navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated'")
     phone.wait_for_function("caches.keys().then((names) => names.some((n) => n.endsWith('a-new-deploy')) && !names.some((n) => !n.endsWith('a-new-deploy')))")
     assert outbox_size(phone) == 3
