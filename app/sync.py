@@ -351,71 +351,112 @@ class PhotoTooLarge(Rejected):
 _DECODING = threading.BoundedSemaphore(2)
 
 
-def store_photo(
-    session: Session, user: User, uuid: str, finding_uuid: str, data: bytes, sha256: str, *,
-    max_bytes: int, max_pixels: int, now: datetime | None = None,
-) -> Photo:
-    """Check, clean and store one photo of a finding (which may not have arrived yet)."""
-    from .photos import PhotoRejected, process_photo
-    from .storage import get_storage, new_key
+@dataclass(frozen=True)
+class PhotoUpload:
+    """A photo upload that passed its checks and is still to be processed and stored."""
 
-    now = now or datetime.now(timezone.utc)
+    uuid: str
+    finding_uuid: str
+    sha256: str
+    camera_timezone: str
+
+
+def check_photo(session: Session, user: User, uuid: str, finding_uuid: str, data: bytes,
+                sha256: str) -> Photo | PhotoUpload:
+    """The checks before any pixel is decoded: the photo already stored (the same answer again),
+    a conflict, a finding that is not the user's, bytes that do not match their SHA-256."""
     if hashlib.sha256(data).hexdigest() != sha256:
         message = _l("The photo arrived incomplete (its checksum does not match). It will be sent again.")
         raise Rejected(message, {"sha256": [message]})
-
-    photo = session.scalars(
-        sa.select(Photo).where(Photo.uuid == uuid).with_for_update().execution_options(populate_existing=True)
-    ).first()
+    photo = session.scalars(sa.select(Photo).where(Photo.uuid == uuid)).first()
     if photo is not None and photo.finding_uuid != finding_uuid:
         raise Conflict(_l("This photo was already stored for another finding."))
     if photo is not None and photo.status is PhotoStatus.STORED:
         if photo.sha256 == sha256:
             return photo
         raise Conflict(_l("A different photo was already stored under this ID."))
-
     finding = session.scalars(sa.select(Finding).where(Finding.uuid == finding_uuid)).first()
     if finding is not None and finding.round.steward_id != user.id:
         raise NotFound(_l("This finding does not exist or is not yours."))
-    estates = [finding.round.estate] if finding else [e for e in user.estates] + [b.estate for b in user.buildings]
+    estates = [finding.round.estate] if finding else [*user.estates, *(b.estate for b in user.buildings)]
     if not estates:
         raise NotFound(_l("This finding does not exist or is not yours."))
+    return PhotoUpload(uuid, finding_uuid, sha256, estates[0].timezone)
+
+
+def process_upload(upload: PhotoUpload, data: bytes, *, max_bytes: int, max_pixels: int):  # noqa: ANN201
+    """Decode, clean and shrink the photo: no database, so no lock is held meanwhile."""
+    from .photos import PhotoRejected, process_photo
 
     try:
         with _DECODING:
-            processed = process_photo(data, max_bytes=max_bytes, max_pixels=max_pixels,
-                                      camera_timezone=estates[0].timezone)
+            return process_photo(data, max_bytes=max_bytes, max_pixels=max_pixels,
+                                 camera_timezone=upload.camera_timezone)
     except PhotoRejected as exc:
         error = PhotoTooLarge if exc.code == "too_large" else Rejected
         raise error(exc.message, {"file": [exc.message]}) from None
 
+
+def record_photo(session: Session, user: User, upload: PhotoUpload, processed, size: int,  # noqa: ANN001
+                 now: datetime | None = None) -> Photo:
+    """Save the processed photo's files, then its row, briefly; a twin that won the race is kept."""
+    from .storage import get_storage, new_key
+
+    now = now or datetime.now(timezone.utc)
     storage = get_storage()
     display_key, thumb_key = new_key(), new_key()
     storage.save(display_key, processed.display)
     storage.save(thumb_key, processed.thumbnail)
+
+    def discard() -> None:
+        storage.delete(display_key)
+        storage.delete(thumb_key)
+
+    photo = session.scalars(
+        sa.select(Photo).where(Photo.uuid == upload.uuid).with_for_update().execution_options(populate_existing=True)
+    ).first()
+    if photo is not None and (photo.status is PhotoStatus.STORED or photo.finding_uuid != upload.finding_uuid):
+        discard()  # stored by a twin request while this one was decoding
+        if photo.finding_uuid == upload.finding_uuid and photo.sha256 == upload.sha256:
+            return photo
+        raise Conflict(_l("A different photo was already stored under this ID."))
+    user_id = user.id  # read before the new row is pending: no autoflush outside the try below
     if photo is None:
-        photo = Photo(uuid=uuid, finding_uuid=finding_uuid, finding=finding)
+        finding = session.scalars(sa.select(Finding).where(Finding.uuid == upload.finding_uuid)).first()
+        photo = Photo(uuid=upload.uuid, finding_uuid=upload.finding_uuid, finding=finding)
         session.add(photo)
     photo.status = PhotoStatus.STORED
-    photo.uploaded_by_id = user.id
-    photo.sha256 = sha256
+    photo.uploaded_by_id = user_id
+    photo.sha256 = upload.sha256
     photo.source_format = processed.source_format
     photo.width, photo.height = processed.width, processed.height
-    photo.byte_size = len(data)
+    photo.byte_size = size
     photo.display_key, photo.thumb_key = display_key, thumb_key
     photo.captured_at = processed.captured_at
     photo.received_at = now
     try:
         session.flush()
-    except IntegrityError:  # the same photo arrived twice at once; keep the first
+    except IntegrityError:  # the same photo was inserted at the same moment; keep the first
         session.rollback()
-        storage.delete(display_key)
-        storage.delete(thumb_key)
-        stored = session.scalars(sa.select(Photo).where(Photo.uuid == uuid)).first()
-        if stored is not None and stored.sha256 == sha256 and stored.finding_uuid == finding_uuid:
+        discard()
+        stored = session.scalars(sa.select(Photo).where(Photo.uuid == upload.uuid)).first()
+        if stored is not None and stored.sha256 == upload.sha256 and stored.finding_uuid == upload.finding_uuid:
             return stored
         raise Conflict(_l("A different photo was already stored under this ID.")) from None
     return photo
+
+
+def store_photo(
+    session: Session, user: User, uuid: str, finding_uuid: str, data: bytes, sha256: str, *,
+    max_bytes: int, max_pixels: int, now: datetime | None = None,
+) -> Photo:
+    """Check, clean and store one photo of a finding (which may not have arrived yet), in the
+    caller's transaction. The API splits these steps to hold no lock while decoding."""
+    checked = check_photo(session, user, uuid, finding_uuid, data, sha256)
+    if isinstance(checked, Photo):
+        return checked
+    processed = process_upload(checked, data, max_bytes=max_bytes, max_pixels=max_pixels)
+    return record_photo(session, user, checked, processed, len(data), now)
 
 
 def photo_for(session: Session, user: User, uuid: str) -> Photo:

@@ -1,11 +1,14 @@
 """Benchmark of syncing rounds through the real API under gunicorn, on SQLite.
 
 Run from the repo root:  .venv/bin/python bench/sync.py [--seconds 20] [--large 500000] [--skip-large]
+Other options: --workers/--threads (gunicorn gthread; default 2 x 2, the best of a sweep over
+1x4, 2x2, 2x4, 4x2, 4x1 on a 2-core machine), --sweep 2x2,2x4,... to try settings first and
+keep the best, --photo-every N (a photo on every N-th round only), --keep (keep the temp dir).
 
 A throwaway instance (temp dir, SQLite file, photo folder) is migrated with the real CLI, gets
 one estate with corridor buildings (one stairwell of 3 floors each) and 8 stewards assigned
-estate-wide. The app runs under gunicorn (gthread) on 127.0.0.1. 8 client threads, one per
-steward, sign in through the login form and then, for a fixed time, repeat what a phone does:
+estate-wide. The app runs under gunicorn on 127.0.0.1. 8 client threads, one per steward, sign
+in through the login form and then, for a fixed time, repeat what a phone does:
 
   start    POST /api/v1/rounds                    a corridor round in one of their own buildings
   plan     GET  /api/v1/rounds/<uuid>             the checkpoints and items to answer
@@ -15,7 +18,9 @@ steward, sign in through the login form and then, for a fixed time, repeat what 
 Figures: findings stored per second and photos per second (wall time of the run), and the
 latencies of each step (p50/p95); "round" is the completion POST of one whole round. Then the
 database is grown to --large findings (bulk insert, gunicorn stopped) and the run is repeated
-to show whether the per-round cost grows with the database.
+to show whether the per-round cost grows with the database. Each run also shows where the
+machine's CPU went (gunicorn, the load generator, other processes, idle; Linux /proc): figures
+taken while other processes are busy are not comparable.
 
 Targets: >= 2,000 findings/s, >= 20 photos/s, round p95 <= 100 ms (2 cores, SQLite, the load
 generator on the same machine). The last line printed is one JSON object.

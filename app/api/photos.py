@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from .. import sync
 from ..access import roles
 from ..extensions import db
-from ..models import Role
+from ..models import Photo, Role
 from .schemas import PhotoFileSchema, PhotoSchema, PhotoUploadSchema
 
 blp = Blueprint("api_photos", __name__, url_prefix="/api/v1", description="Photos of findings")
@@ -23,9 +23,13 @@ class PhotoUpload(MethodView):
     @blp.response(201, PhotoSchema)
     def put(self, form, files, uuid):
         """Upload the photo `uuid` of a finding (multipart: file, finding_uuid, sha256)."""
-        photo = sync.store_photo(
-            db.session, current_user, uuid, form["finding_uuid"], files["file"].read(), form["sha256"],
-            max_bytes=current_app.config["PHOTO_MAX_BYTES"], max_pixels=current_app.config["PHOTO_MAX_PIXELS"],
-        )
+        data = files["file"].read()
+        checked = sync.check_photo(db.session, current_user, uuid, form["finding_uuid"], data, form["sha256"])
+        if isinstance(checked, Photo):
+            return checked  # sent before: the same answer again
+        db.session.commit()  # end the read: no lock is held while the photo is decoded
+        processed = sync.process_upload(checked, data, max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+                                        max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
+        photo = sync.record_photo(db.session, current_user, checked, processed, len(data))
         db.session.commit()
         return photo

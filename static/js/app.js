@@ -81,20 +81,23 @@ function roundOpen() {
 }
 let updateMode = null;
 let appliedHere = false; // only the page that asked for the update reloads
-function maybeApplyUpdate(force = false) {
-  if (!waitingWorker) return;
-  const busy = roundOpen() || isSending();
-  const mode = busy ? (force ? 'later' : 'ask-busy') : 'ask';
-  if (mode === updateMode) return; // keep the same button under the user's thumb
-  updateMode = mode;
-  if (mode === 'later') { notice('update', T.updateLater); return; }
-  const apply = () => {
-    if (roundOpen() || isSending()) { maybeApplyUpdate(true); return; }
-    appliedHere = true;
-    waitingWorker.postMessage({ type: 'SKIP_WAITING' });
-  };
-  notice('update', T.updateAvailable, ' ', h('button', { type: 'button', class: 'button', onclick: apply }, T.updateNow));
+let applyWhenIdle = false; // asked while sending: apply as soon as the outbox is quiet
+
+function applyUpdate() {
+  if (roundOpen()) { notice('update', T.updateLater); updateMode = 'later'; return; }
+  if (isSending()) { applyWhenIdle = true; notice('update', T.updateLater); updateMode = 'later'; return; }
+  appliedHere = true;
+  waitingWorker.postMessage({ type: 'SKIP_WAITING' });
 }
+
+function maybeApplyUpdate() {
+  if (!waitingWorker) return;
+  if (applyWhenIdle && !isSending() && !roundOpen()) { applyWhenIdle = false; applyUpdate(); return; }
+  if (updateMode) return; // keep the same button (or message) under the user's thumb
+  updateMode = 'ask';
+  notice('update', T.updateAvailable, ' ', h('button', { type: 'button', class: 'button', onclick: applyUpdate }, T.updateNow));
+}
+
 async function setUpWorker() {
   if (!('serviceWorker' in navigator)) return;
   const registration = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
