@@ -1,6 +1,10 @@
 """Engine set-up that every connection gets, whatever the backend."""
 from __future__ import annotations
 
+import fcntl
+import os
+import time
+
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -10,7 +14,43 @@ from .extensions import db
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+class WriterQueue:
+    """Writers wait for each other on a lock file next to the database, checking every
+    millisecond, before they take SQLite's write lock. SQLite's own busy handler naps up to
+    100 ms between tries, which turns a queue of writers into second-long tails."""
+
+    def __init__(self, path: str, timeout_s: float) -> None:
+        self.path, self.timeout_s = path, timeout_s
+
+    def acquire(self, info: dict) -> None:
+        if "writer_fd" not in info:
+            info["writer_fd"] = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                fcntl.flock(info["writer_fd"], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                info["writer_locked"] = True
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return  # SQLite's busy timeout decides from here
+                time.sleep(0.001)
+
+    def release(self, info: dict) -> None:
+        if info.pop("writer_locked", False):
+            fcntl.flock(info["writer_fd"], fcntl.LOCK_UN)
+
+    def close(self, info: dict) -> None:
+        self.release(info)
+        fd = info.pop("writer_fd", None)
+        if fd is not None:
+            os.close(fd)
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    database = engine.url.database
+    queue = WriterQueue(f"{database}.writer-lock", busy_timeout_ms / 1000) if database not in (None, "", ":memory:") else None
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):  # noqa: ANN001 - DBAPI objects
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see "begin").
@@ -30,7 +70,23 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         if has_request_context() and request.method in READ_ONLY_METHODS:
             connection.exec_driver_sql("BEGIN")
         else:
+            if queue is not None:
+                queue.acquire(connection.connection.info)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    if queue is not None:
+        # The queue is left when the connection goes back to the pool: after COMMIT or ROLLBACK.
+        @event.listens_for(engine, "reset")
+        def on_reset(_dbapi_connection, record, _state=None):  # noqa: ANN001
+            queue.release(record.info)
+
+        @event.listens_for(engine, "close")
+        def on_close(_dbapi_connection, record):  # noqa: ANN001
+            queue.close(record.info)
+
+        @event.listens_for(engine, "invalidate")
+        def on_invalidate(_dbapi_connection, record, _exception):  # noqa: ANN001
+            queue.close(record.info)
 
 
 def init_app(app: Flask) -> None:

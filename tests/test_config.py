@@ -169,3 +169,30 @@ def test_instance_path_comes_from_config(tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path / "inst"), "SECRET_KEY": "t",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'y.db'}"})
     assert Path(app.instance_path) == tmp_path / "inst"
+
+
+def test_writers_queue_on_the_lock_file_and_leave_it_when_done(tmp_path):
+    from app.database import WriterQueue
+
+    first, second = WriterQueue(str(tmp_path / "db.writer-lock"), 0.05), WriterQueue(str(tmp_path / "db.writer-lock"), 0.05)
+    a, b = {}, {}
+    first.acquire(a)
+    assert a["writer_locked"]
+    second.acquire(b)  # waits its turn, then leaves the decision to SQLite's busy timeout
+    assert "writer_locked" not in b
+    first.release(a)
+    second.acquire(b)
+    assert b["writer_locked"]
+    second.close(b)
+    first.close(a)
+
+
+def test_a_request_transaction_leaves_the_writer_queue_when_it_ends(sqlite_app, tmp_path):
+    from app.database import WriterQueue
+
+    db.session.add(Estate(code="Q", name="queue"))
+    db.session.commit()  # the connection went back to the pool: the queue is free again
+    probe = {}
+    WriterQueue(str(tmp_path / "x.db.writer-lock"), 0.05).acquire(probe)
+    assert probe.get("writer_locked")
+    WriterQueue(str(tmp_path / "x.db.writer-lock"), 0.05).close(probe)
