@@ -10,7 +10,7 @@ from . import schedule
 from .access import estates_of
 from .checklists import latest_version
 from .models import Round, RoundKind, User
-from .round_plan import Plan, build_plan
+from .round_plan import Plan, build_plan, checkpoint_documents
 
 
 def _checklist_key(version) -> str:  # noqa: ANN001
@@ -36,11 +36,7 @@ def offline_pack(session: Session, steward: User, at: datetime | None = None) ->
             plans[key] = {
                 "checklist": _checklist_key(version),
                 "place": t.unit.label if t.unit else t.building.name if t.building else t.estate.name,
-                "checkpoints": [
-                    {"key": c.key, "applies_to": c.applies_to, "label": c.label,
-                     "items": [i.code for i in plan.items_at[c.key]], "meter": c.meter}
-                    for c in plan.checkpoints
-                ],
+                "checkpoints": checkpoint_documents(plan),
             }
             targets.append({
                 "key": key, "kind": t.kind.value, "estate_id": t.estate.id,

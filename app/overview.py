@@ -6,10 +6,23 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from . import schedule
-from .models import Building, Estate, Role, Unit, UnitState, User, user_building, user_estate
+from .models import (
+    Building,
+    Estate,
+    Finding,
+    FindingResult,
+    Role,
+    Round,
+    RoundStatus,
+    Unit,
+    UnitState,
+    User,
+    user_building,
+    user_estate,
+)
 
 
 @dataclass(frozen=True)
@@ -72,3 +85,36 @@ def meter_standing(session: Session, estate: Estate, at: datetime | None = None)
     day = schedule.local_date(estate, at or datetime.now(timezone.utc))
     targets = schedule.meter_targets(session, estate, list(estate.buildings), estate_wide=True)
     return schedule.standing(session, estate, targets, day)
+
+
+def unit_search(session: Session, user: User, query: str, limit: int = 50) -> list[Unit]:
+    """Units in the user's scope whose room number contains `query` (e.g. 301, 2-1-301)."""
+    from .access import estates_of
+
+    query = query.strip()
+    if not query:
+        return []
+    buildings = [b.id for e in estates_of(session, user) for b in user.building_scope(e)]
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(session.scalars(
+        sa.select(Unit).join(Building)
+        .where(Unit.building_id.in_(buildings), Unit.room_number.like(pattern, escape="\\"))
+        .order_by(Building.position, Unit.room_number).limit(limit)
+    ))
+
+
+def recent_findings(session: Session, user: User, *, defects_only: bool, limit: int) -> list[Finding]:
+    """Findings of completed rounds in the estates or buildings the user covers, newest first."""
+    in_scope = sa.or_(Round.estate_id.in_([e.id for e in user.estates]),
+                      Round.building_id.in_([b.id for b in user.buildings]))
+    query = (
+        sa.select(Finding).join(Round)
+        .where(in_scope, Round.status == RoundStatus.COMPLETED)
+        .options(selectinload(Finding.photos), selectinload(Finding.amendments),
+                 selectinload(Finding.round).selectinload(Round.steward), selectinload(Finding.item))
+        .order_by(Round.completed_at.desc(), Finding.id)
+        .limit(limit)
+    )
+    if defects_only:
+        query = query.where(Finding.result == FindingResult.DEFECT)
+    return list(session.scalars(query))

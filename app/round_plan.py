@@ -198,3 +198,35 @@ def build_plan(session: Session, rnd: Round) -> Plan:
             plan.checkpoints.append(point)
             plan.items_at[point.key] = asked
     return plan
+
+
+def checkpoint_documents(plan: Plan) -> list[dict]:
+    """The checkpoints as the phone holds them (the API's plan and the offline pack)."""
+    return [
+        {"key": c.key, "applies_to": c.applies_to, "label": c.label,
+         "items": [i.code for i in plan.items_at[c.key]], "meter": c.meter}
+        for c in plan.checkpoints
+    ]
+
+
+@dataclass
+class RoundSummary:
+    notable: list[tuple[Checkpoint, list[Finding]]]  # places with a defect, an N/A or a reading
+    all_fine: list[tuple[Checkpoint, list[Finding]]]
+    counts: dict[str, int]
+
+
+def summarise(plan: Plan, other_places_label: str) -> RoundSummary:
+    """A completed round's findings by place, as the stored round's page shows them."""
+    by_place: dict[tuple, list[Finding]] = {}
+    for finding in plan.round.findings:
+        by_place.setdefault(finding.place, []).append(finding)
+    sections = [(c, by_place.pop(c.place, [])) for c in plan.checkpoints]
+    # Places that left the plan since (a stairwell renumbered, a unit merged) still show their findings.
+    sections += [(Checkpoint("other", "", other_places_label), f) for f in by_place.values()]
+    sections = [(c, f) for c, f in sections if f]
+    notable = [(c, f) for c, f in sections
+               if any(x.current.result is not FindingResult.FINE or x.current.reading_value is not None for x in f)]
+    all_fine = [(c, f) for c, f in sections if (c, f) not in notable]
+    counts = {r.value: sum(1 for f in plan.round.findings if f.current.result is r) for r in FindingResult}
+    return RoundSummary(notable, all_fine, counts)

@@ -83,9 +83,11 @@ def _log(ticket: RepairTicket, kind: str, by: User | None, before: TicketStatus 
                                      to_status=ticket.status, note=note, data=data))
 
 
+PLACE_COLUMNS = ("entrance_id", "floor", "public_area_id", "asset_id", "unit_id", "meter_id")  # Finding.place
+
+
 def _same_place(query, finding: Finding):  # noqa: ANN001
-    for column in ("entrance_id", "floor", "public_area_id", "asset_id", "unit_id", "meter_id"):
-        value = getattr(finding, column)
+    for column, value in zip(PLACE_COLUMNS, finding.place, strict=True):
         attr = getattr(RepairTicket, column)
         query = query.where(attr.is_(None) if value is None else attr == value)
     return query

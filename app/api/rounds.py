@@ -9,7 +9,7 @@ from .. import sync
 from ..access import roles
 from ..extensions import db
 from ..models import Role
-from ..round_plan import build_plan
+from ..round_plan import build_plan, checkpoint_documents
 from .schemas import (
     AmendmentInSchema,
     AmendmentSchema,
@@ -31,11 +31,7 @@ def plan_document(rnd) -> dict:  # noqa: ANN001
         "title": {"zh_Hant": version.title_zh_hant, "zh_Hans": version.title_zh_hans, "en": version.title_en},
         "place": target,
         "items": plan.items,
-        "checkpoints": [
-            {"key": c.key, "applies_to": c.applies_to, "label": c.label,
-             "items": [i.code for i in plan.items_at[c.key]], "meter": c.meter}
-            for c in plan.checkpoints
-        ],
+        "checkpoints": checkpoint_documents(plan),
     }
 
 

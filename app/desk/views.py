@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import json
 
-import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 from flask import current_app, render_template, request
 from flask_login import current_user
 
@@ -11,48 +9,25 @@ from .. import overview
 from ..access import ALL_ROLES, estates_of, may_read_contacts, require_unit_visible, roles
 from ..extensions import db
 from ..import_work import ImportRefused, import_unsynced
-from ..models import Building, Estate, Finding, FindingResult, Role, Round, RoundStatus, Unit
+from ..models import Role, Unit
 from . import bp
-
-UNIT_SEARCH_LIMIT = 50
-
-
-def _my_estates() -> list[Estate]:
-    return estates_of(db.session, current_user)
-
-
-def _unit_search(query: str) -> list[Unit]:
-    """Units in the user's scope whose room number contains `query` (e.g. 301, 2-1-301)."""
-    query = query.strip()
-    if not query:
-        return []
-    visible_buildings = [b.id for e in _my_estates() for b in current_user.building_scope(e)]
-    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return list(
-        db.session.scalars(
-            sa.select(Unit)
-            .join(Building)
-            .where(Unit.building_id.in_(visible_buildings), Unit.room_number.like(pattern, escape="\\"))
-            .order_by(Building.position, Unit.room_number)
-            .limit(UNIT_SEARCH_LIMIT)
-        )
-    )
 
 
 @bp.route("/")
 @roles(Role.DESK, Role.SUPERVISOR)
 def index():
     estates = [
-        (e, overview.building_summaries(db.session, e), overview.rounds_board(db.session, e)) for e in _my_estates()
+        (e, overview.building_summaries(db.session, e), overview.rounds_board(db.session, e)) for e in estates_of(db.session, current_user)
     ]
     q = request.args.get("q", "")
-    return render_template("desk/index.html", estates=estates, q=q, units=_unit_search(q))
+    units = overview.unit_search(db.session, current_user, q)
+    return render_template("desk/index.html", estates=estates, q=q, units=units)
 
 
 @bp.route("/supervisor")
 @roles(Role.SUPERVISOR)
 def supervisor():
-    boards = [(e, overview.rounds_board(db.session, e)) for e in _my_estates()]
+    boards = [(e, overview.rounds_board(db.session, e)) for e in estates_of(db.session, current_user)]
     return render_template("desk/supervisor.html", boards=boards)
 
 
@@ -60,7 +35,7 @@ def supervisor():
 @roles(*ALL_ROLES)
 def units():
     q = request.args.get("q", "")
-    return render_template("desk/units.html", q=q, units=_unit_search(q))
+    return render_template("desk/units.html", q=q, units=overview.unit_search(db.session, current_user, q))
 
 
 @bp.route("/units/<int:unit_id>")
@@ -78,20 +53,7 @@ FINDINGS_PAGE = 50
 def findings():
     """What stewards recorded on completed rounds, newest first; defects only unless asked."""
     show_all = request.args.get("all") == "1"
-    in_scope = sa.or_(Round.estate_id.in_([e.id for e in current_user.estates]),
-                      Round.building_id.in_([b.id for b in current_user.buildings]))
-    query = (
-        sa.select(Finding)
-        .join(Round)
-        .where(in_scope, Round.status == RoundStatus.COMPLETED)
-        .options(selectinload(Finding.photos), selectinload(Finding.amendments),
-                 selectinload(Finding.round).selectinload(Round.steward), selectinload(Finding.item))
-        .order_by(Round.completed_at.desc(), Finding.id)
-        .limit(FINDINGS_PAGE)
-    )
-    if not show_all:
-        query = query.where(Finding.result == FindingResult.DEFECT)
-    rows = db.session.scalars(query).all()
+    rows = overview.recent_findings(db.session, current_user, defects_only=not show_all, limit=FINDINGS_PAGE)
     return render_template("desk/findings.html", findings=rows, show_all=show_all)
 
 

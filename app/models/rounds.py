@@ -115,6 +115,11 @@ class Finding(Answer, db.Model):
     )
 
     @property
+    def place(self) -> tuple:
+        """Where it was found, in the order of round_plan.Checkpoint.place."""
+        return (self.entrance_id, self.floor, self.public_area_id, self.asset_id, self.unit_id, self.meter_id)
+
+    @property
     def current(self) -> "Finding | FindingAmendment":
         """The answer as it stands: the latest amendment, else the finding as recorded."""
         return self.amendments[-1] if self.amendments else self

@@ -10,7 +10,7 @@ from .. import schedule, sync
 from ..access import roles
 from ..extensions import db
 from ..models import FindingResult, Role, RoundKind
-from ..round_plan import Checkpoint, build_plan
+from ..round_plan import build_plan, summarise
 from . import bp
 from .strings import walk_strings
 
@@ -61,24 +61,10 @@ def walk():
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 def summary(round_uuid: str):
     rnd = sync.round_for(db.session, current_user, round_uuid)
-    plan = build_plan(db.session, rnd)
-    by_place: dict[tuple, list] = {}
-    for finding in rnd.findings:
-        place = (finding.entrance_id, finding.floor, finding.public_area_id, finding.asset_id, finding.unit_id,
-                 finding.meter_id)
-        by_place.setdefault(place, []).append(finding)
-    sections = [(c, by_place.pop(c.place, [])) for c in plan.checkpoints]
-    # Places that left the plan since (a stairwell renumbered, a unit merged) still show their findings.
-    sections += [(Checkpoint(key="other", applies_to="", label=_("Other places")), f) for f in by_place.values()]
-    sections = [(c, f) for c, f in sections if f]
-    # Places where everything was fine fold into one list; the ones with something to see stay open.
-    notable = [(c, f) for c, f in sections if any(x.current.result is not FindingResult.FINE
-                                                  or x.current.reading_value is not None for x in f)]
-    all_fine = [(c, f) for c, f in sections if (c, f) not in notable]
-    counts = {r.value: sum(1 for f in rnd.findings if f.current.result is r) for r in FindingResult}
+    summary = summarise(build_plan(db.session, rnd), _("Other places"))
     may_amend = current_user.role in (Role.DESK, Role.SUPERVISOR) or rnd.steward_id == current_user.id
-    return render_template("rounds/summary.html", round=rnd, notable=notable, all_fine=all_fine, counts=counts,
-                           may_amend=may_amend)
+    return render_template("rounds/summary.html", round=rnd, notable=summary.notable, all_fine=summary.all_fine,
+                           counts=summary.counts, may_amend=may_amend)
 
 
 @bp.route("/findings/<string:finding_uuid>/amend", methods=["POST"])
