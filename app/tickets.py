@@ -125,6 +125,7 @@ def ticket_for_defect(session: Session, finding: Finding, now: datetime | None =
         channel=TicketChannel.ROUND, route=item.route, urgency=item.urgency, status=TicketStatus.NEW,
         is_unit_repair=False,  # found on a round in common parts or an empty unit: checked on site
         description=description[:1000], created_at=now, due_at=now + timedelta(minutes=clock.done_minutes),
+        on_site_due_at=now + timedelta(minutes=clock.on_site_minutes) if clock.on_site_minutes else None,
         created_by_id=rnd.steward_id,
     )
     session.add(ticket)
@@ -152,14 +153,17 @@ def _move(ticket: RepairTicket, action: str, by: User, note: str = "", **data) -
     _log(ticket, action, by, before, note, **data)
 
 
-def dispatch(ticket: RepairTicket, by: User, *, to: str, note: str = "") -> None:
+def dispatch(ticket: RepairTicket, by: User, *, to: str, note: str = "", now: datetime | None = None) -> None:
     if not to.strip():
         raise TicketError(_l("Say which team or person the ticket goes to."))
     _move(ticket, "dispatch", by, note, to=to.strip())
+    ticket.dispatched_to = to.strip()[:120]
+    ticket.dispatched_at = now or datetime.now(timezone.utc)
 
 
-def start(ticket: RepairTicket, by: User) -> None:
+def start(ticket: RepairTicket, by: User, now: datetime | None = None) -> None:
     _move(ticket, "start", by)
+    ticket.on_site_at = ticket.on_site_at or now or datetime.now(timezone.utc)
 
 
 def repair(ticket: RepairTicket, by: User, *, work_done: str, parts: str = "", chargeable: bool = False,
@@ -170,6 +174,8 @@ def repair(ticket: RepairTicket, by: User, *, work_done: str, parts: str = "", c
     if chargeable and not amount:
         raise TicketError(_l("A chargeable repair needs its amount."))
     _move(ticket, "repair", by, work_done.strip(), parts=parts, chargeable=chargeable, amount=amount)
+    ticket.repaired_at = now
+    ticket.on_site_at = ticket.on_site_at or now
     if ticket.is_unit_repair:
         ticket.visit_due_at = now + timedelta(hours=ticket.estate.return_visit_hours)
 
@@ -219,3 +225,30 @@ def is_overdue(ticket: RepairTicket, now: datetime) -> bool:
     if ticket.status is TicketStatus.REPAIRED:
         return ticket.visit_due_at is not None and now > ticket.visit_due_at
     return now > ticket.due_at
+
+
+def change_route(ticket: RepairTicket, by: User, route: DefectRoute, note: str = "") -> None:
+    """The desk corrects where a ticket goes (the checklist item's route was wrong for this defect)."""
+    if route not in TICKET_ROUTES:
+        raise TicketError(_l("A repair ticket goes to engineering, cleaning or an outside party."))
+    if not ticket.is_open:
+        raise TicketError(_l("A closed ticket cannot be rerouted."))
+    if route is ticket.route:
+        return
+    before_route = ticket.route
+    ticket.route = route
+    _log(ticket, "rerouted", by, ticket.status, note, route_from=before_route.value, route_to=route.value)
+
+
+def change_urgency(session: Session, ticket: RepairTicket, by: User, urgency: Urgency, note: str = "") -> None:
+    """The desk changes the urgency; the target times follow from the ticket's creation."""
+    if not ticket.is_open:
+        raise TicketError(_l("A closed ticket cannot change its urgency."))
+    if urgency is ticket.urgency:
+        return
+    before = ticket.urgency
+    clock = clock_for(session, ticket.estate_id, urgency)
+    ticket.urgency = urgency
+    ticket.due_at = ticket.created_at + timedelta(minutes=clock.done_minutes)
+    ticket.on_site_due_at = ticket.created_at + timedelta(minutes=clock.on_site_minutes) if clock.on_site_minutes else None
+    _log(ticket, "urgency_changed", by, ticket.status, note, urgency_from=before.value, urgency_to=urgency.value)

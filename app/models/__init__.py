@@ -16,13 +16,13 @@ from .places import (
     UnitState,
     VacancyReason,
 )
-from .rounds import Finding, FindingAmendment, FindingResult, Photo, PhotoStatus, Round, RoundStatus
+from .rounds import Finding, FindingAmendment, FindingComment, FindingResult, Photo, PhotoStatus, Round, RoundStatus
 from .schedule import Period, ScheduleRule
-from .tickets import RepairTicket, TicketChannel, TicketClock, TicketCounter, TicketEvent, TicketStatus
+from .tickets import RepairTicket, TicketChannel, TicketClock, TicketCounter, TicketEvent, TicketStatus, TicketVerification
 
 __all__ = [
-    "RepairTicket", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus",
-    "Finding", "FindingAmendment", "FindingResult", "Photo", "PhotoStatus",
+    "RepairTicket", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus", "TicketVerification",
+    "Finding", "FindingAmendment", "FindingComment", "FindingResult", "Photo", "PhotoStatus",
     "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistVersion", "ContactRelation",
     "DefectRoute", "Entrance", "Estate", "ItemType", "Language", "Meter", "MeterKind",
     "OwnerContact", "Period", "PublicArea", "PublicAreaKind", "Role", "Round", "RoundKind",

@@ -100,6 +100,9 @@ class Finding(Answer, db.Model):
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("repair_ticket.id"), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The desk's review of what was synced.
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
 
     round: Mapped[Round] = relationship(back_populates="findings")
     item: Mapped[ChecklistItem] = relationship()
@@ -108,7 +111,11 @@ class Finding(Answer, db.Model):
     asset: Mapped[Asset | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
     meter: Mapped[Meter | None] = relationship()
-    ticket: Mapped["RepairTicket | None"] = relationship()  # noqa: F821 - tickets module
+    ticket: Mapped["RepairTicket | None"] = relationship(back_populates="findings")  # noqa: F821 - tickets module
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    comments: Mapped[list["FindingComment"]] = relationship(
+        back_populates="finding", order_by="FindingComment.id", cascade="all, delete-orphan"
+    )
     photos: Mapped[list["Photo"]] = relationship(back_populates="finding", order_by="Photo.id")
     amendments: Mapped[list["FindingAmendment"]] = relationship(
         back_populates="finding", order_by="FindingAmendment.id", cascade="all, delete-orphan"
@@ -123,6 +130,21 @@ class Finding(Answer, db.Model):
     def current(self) -> "Finding | FindingAmendment":
         """The answer as it stands: the latest amendment, else the finding as recorded."""
         return self.amendments[-1] if self.amendments else self
+
+
+class FindingComment(db.Model):
+    """A desk remark on a synced finding."""
+
+    __tablename__ = "finding_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(sa.ForeignKey("finding.id", ondelete="CASCADE"), index=True)
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    text: Mapped[str] = mapped_column(sa.String(1000))
+
+    finding: Mapped[Finding] = relationship(back_populates="comments")
+    by: Mapped[User] = relationship()
 
 
 class FindingAmendment(Answer, db.Model):
@@ -149,7 +171,9 @@ class Photo(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
     # The finding is named by its UUID, so a photo may arrive before or after its round.
-    finding_uuid: Mapped[str] = mapped_column(sa.String(36), index=True)
+    finding_uuid: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    # Or: an "after" photo of a repair, taken by the team that did it.
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("repair_ticket.id", ondelete="SET NULL"), index=True)
     finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("finding.id", ondelete="SET NULL"), index=True)
     status: Mapped[PhotoStatus] = mapped_column(str_enum(PhotoStatus), default=PhotoStatus.PENDING)
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))

@@ -12,7 +12,7 @@ from ..extensions import db
 from .base import UTCDateTime, str_enum, utcnow
 from .checklists import DefectRoute, Urgency
 from .people import User
-from .places import Estate, Unit
+from .places import Asset, Building, Entrance, Estate, Meter, PublicArea, Unit
 
 
 class TicketStatus(enum.Enum):
@@ -60,17 +60,59 @@ class RepairTicket(db.Model):
     visit_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    # A phone or walk-in report (desk intake): who reported it, where in their words, what they expect.
+    reporter_name: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    reporter_phone: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
+    place_text: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    expectation: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    # Where the work stands: who it went to, when someone was on site, when it was repaired.
+    dispatched_to: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    on_site_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    on_site_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    repaired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A ticket merged into another stays as a closed pointer to it.
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("repair_ticket.id"))
 
     estate: Mapped[Estate] = relationship()
+    building: Mapped[Building | None] = relationship()
+    entrance: Mapped[Entrance | None] = relationship()
+    public_area: Mapped[PublicArea | None] = relationship()
+    asset: Mapped[Asset | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    meter: Mapped[Meter | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    merged_into: Mapped["RepairTicket | None"] = relationship(remote_side=[id])
     events: Mapped[list["TicketEvent"]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
+    findings: Mapped[list["Finding"]] = relationship(back_populates="ticket", order_by="Finding.id")  # noqa: F821
+    after_photos: Mapped[list["Photo"]] = relationship(order_by="Photo.id")  # noqa: F821
 
     @property
     def is_open(self) -> bool:
         return self.status not in (TicketStatus.CLOSED, TicketStatus.CANCELLED)
+
+    @property
+    def place(self) -> tuple:
+        """Where, in the order of Finding.place."""
+        return (self.entrance_id, self.floor, self.public_area_id, self.asset_id, self.unit_id, self.meter_id)
+
+    @property
+    def place_label(self) -> str:
+        parts = [self.building.name if self.building else ""]
+        if self.unit is not None:
+            parts = [self.unit.label]
+        elif self.asset is not None:
+            parts.append(self.asset.name)
+        elif self.public_area is not None:
+            parts = [self.public_area.name]
+        elif self.entrance is not None:
+            parts.append(self.entrance.name + (f" {self.floor}F" if self.floor is not None else ""))
+        elif self.meter is not None:
+            parts.append(self.meter.serial)
+        label = " ".join(p for p in parts if p) or self.estate.name
+        return f"{label} · {self.place_text}" if self.place_text else label
 
 
 class TicketEvent(db.Model):
@@ -101,7 +143,27 @@ class TicketCounter(db.Model):
     last: Mapped[int] = mapped_column(default=0)
 
 
+class TicketVerification(db.Model):
+    """A steward's check on site of a repaired public ticket, sent from the phone (maybe offline).
 
+    Stored exactly once by its UUID; applied to the ticket if it is still waiting for the check."""
+
+    __tablename__ = "ticket_verification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("repair_ticket.id", ondelete="CASCADE"), index=True)
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    passed: Mapped[bool]
+    note: Mapped[str] = mapped_column(sa.String(1000), default="")
+    photo_uuid: Mapped[str | None] = mapped_column(sa.String(36))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied: Mapped[bool] = mapped_column(default=True)  # False: the ticket had moved on already
+    content_sha256: Mapped[str] = mapped_column(sa.String(64))
+
+    ticket: Mapped[RepairTicket] = relationship()
+    by: Mapped[User] = relationship()
 
 
 class TicketClock(db.Model):
