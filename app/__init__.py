@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .desk import bp as desk_bp
     from .engineering import bp as engineering_bp
+    from .repairs import bp as tickets_bp
     from .main import bp as main_bp
     from .rounds import bp as rounds_bp
 
@@ -54,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(rounds_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(engineering_bp)
+    app.register_blueprint(tickets_bp)
 
     from . import cli
 

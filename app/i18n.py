@@ -67,6 +67,7 @@ def init_app(app: Flask) -> None:
         current_language=current_language, html_lang=html_lang, LANGUAGE_NAMES=LANGUAGE_NAMES
     )
     app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["at"] = format_at
 
 
 def format_day(day) -> str:  # noqa: ANN001
@@ -74,3 +75,15 @@ def format_day(day) -> str:  # noqa: ANN001
     from babel.dates import format_skeleton
 
     return format_skeleton("MMMEd", day, locale=get_locale() or DEFAULT)
+
+
+def format_at(moment, timezone_name: str = "Asia/Shanghai") -> str:  # noqa: ANN001
+    """A moment in the estate's local time, e.g. 11月26日 14:05 / Nov 26, 14:05."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_skeleton
+
+    if moment is None:
+        return ""
+    local = moment.astimezone(ZoneInfo(timezone_name))
+    return f"{format_skeleton('MMMd', local, locale=get_locale() or DEFAULT)} {local:%H:%M}"

@@ -4,6 +4,9 @@ from flask_babel import lazy_gettext as _l
 from .i18n import current_language
 from .models import (
     ContactRelation,
+    DefectRoute,
+    TicketChannel,
+    Urgency,
     FindingResult,
     PublicAreaKind,
     Role,
@@ -74,6 +77,47 @@ TICKET_STATUS = {
     TicketStatus.CANCELLED: _l("Cancelled"),
 }
 
+ROUTE = {
+    DefectRoute.ENGINEERING: _l("Engineering"),
+    DefectRoute.CLEANING: _l("Cleaning"),
+    DefectRoute.OUTSIDE_PARTY: _l("Outside party"),
+    DefectRoute.DECORATION_VIOLATION: _l("Decoration violation"),
+}
+
+URGENCY = {
+    Urgency.URGENT: _l("Urgent"),
+    Urgency.NORMAL: _l("Normal"),
+    Urgency.PLANNED: _l("Planned"),
+}
+
+TICKET_CHANNEL = {
+    TicketChannel.ROUND: _l("Found on a round"),
+    TicketChannel.PHONE: _l("Phone call"),
+    TicketChannel.WALK_IN: _l("Walk-in"),
+    TicketChannel.APP: _l("App"),
+}
+
+TICKET_EVENT = {
+    "opened": _l("Registered"),
+    "seen_again": _l("Seen again on a round"),
+    "dispatch": _l("Dispatched"),
+    "start": _l("Work started"),
+    "repair": _l("Repaired"),
+    "verified": _l("Checked on site: passed"),
+    "verification_failed": _l("Checked on site: not passed"),
+    "late_verification": _l("Checked on site after the ticket had moved on"),
+    "return_visit": _l("Return visit"),
+    "cancel": _l("Cancelled"),
+    "rerouted": _l("Route corrected"),
+    "urgency_changed": _l("Urgency changed"),
+    "merged_into": _l("Merged into another ticket"),
+    "merged_from": _l("Another ticket merged in"),
+    "split_from": _l("Split out of another ticket"),
+    "split_out": _l("A defect split out"),
+}
+
+GRADE = {"A": _l("A · Satisfied"), "B": _l("B · Fairly satisfied"), "C": _l("C · Not satisfied")}
+
 METER_FLAG = {
     "lower_than_last": _l("Lower than last reading"),
     "consumption_spike": _l("Far above usual"),
@@ -93,5 +137,6 @@ def init_app(app) -> None:  # noqa: ANN001
     app.jinja_env.globals.update(
         ROUND_KIND=ROUND_KIND, ROLE=ROLE, UNIT_STATE=UNIT_STATE, VACANCY_REASON=VACANCY_REASON,
         PUBLIC_AREA_KIND=PUBLIC_AREA_KIND, CONTACT_RELATION=CONTACT_RELATION, FINDING_RESULT=FINDING_RESULT,
-        METER_FLAG=METER_FLAG, TICKET_STATUS=TICKET_STATUS, choice_label=choice_label,
+        METER_FLAG=METER_FLAG, TICKET_STATUS=TICKET_STATUS, ROUTE=ROUTE, URGENCY=URGENCY,
+        TICKET_CHANNEL=TICKET_CHANNEL, GRADE=GRADE, TICKET_EVENT=TICKET_EVENT, choice_label=choice_label,
     )

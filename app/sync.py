@@ -31,6 +31,7 @@ from .models import (
     ItemType,
     Photo,
     PhotoStatus,
+    RepairTicket,
     Role,
     Round,
     RoundKind,
@@ -459,12 +460,34 @@ def store_photo(
     return record_photo(session, user, checked, processed, len(data), now)
 
 
+def store_after_photo(session: Session, user: User, ticket: RepairTicket, data: bytes, *, max_bytes: int,
+                      max_pixels: int, now: datetime | None = None) -> Photo:
+    """An "after" photo of a repair, uploaded with the repair form: checked like any photo."""
+    import uuid as uuidlib
+
+    from .storage import get_storage, new_key
+
+    upload = PhotoUpload(str(uuidlib.uuid4()), "", hashlib.sha256(data).hexdigest(), ticket.estate.timezone)
+    processed = process_upload(upload, data, max_bytes=max_bytes, max_pixels=max_pixels)
+    storage = get_storage()
+    photo = Photo(uuid=upload.uuid, finding_uuid=None, status=PhotoStatus.STORED, uploaded_by_id=user.id,
+                  sha256=upload.sha256, source_format=processed.source_format, width=processed.width,
+                  height=processed.height, byte_size=len(data), display_key=new_key(), thumb_key=new_key(),
+                  captured_at=processed.captured_at, received_at=now or datetime.now(timezone.utc))
+    storage.save(photo.display_key, processed.display)
+    storage.save(photo.thumb_key, processed.thumbnail)
+    tickets.add_after_photo(ticket, photo)
+    return photo
+
+
 def photo_for(session: Session, user: User, uuid: str) -> Photo:
     """A stored photo `user` may see: of a round they may see, or one they uploaded."""
     photo = session.scalars(sa.select(Photo).where(Photo.uuid == uuid, Photo.status == PhotoStatus.STORED)).first()
     if photo is None:
         raise NotFound(_l("This photo does not exist or is not yours."))
     if photo.finding is not None and may_see_round(user, photo.finding.round):
+        return photo
+    if photo.ticket_id is not None and tickets.may_see_ticket(user, session.get(RepairTicket, photo.ticket_id)):
         return photo
     if photo.finding is None and photo.uploaded_by_id == user.id:
         return photo

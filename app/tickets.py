@@ -9,21 +9,26 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from . import schedule
 from .labels import TICKET_STATUS
 from .models import (
+    Building,
     DefectRoute,
     Estate,
     Finding,
     FindingResult,
+    Photo,
+    PublicArea,
     RepairTicket,
+    Role,
     TicketChannel,
     TicketClock,
     TicketCounter,
     TicketEvent,
     TicketStatus,
+    Unit,
     Urgency,
     User,
 )
@@ -224,7 +229,13 @@ def is_overdue(ticket: RepairTicket, now: datetime) -> bool:
         return False
     if ticket.status is TicketStatus.REPAIRED:
         return ticket.visit_due_at is not None and now > ticket.visit_due_at
-    return now > ticket.due_at
+    return now > ticket.due_at or late_on_site(ticket, now)
+
+
+def late_on_site(ticket: RepairTicket, now: datetime) -> bool:
+    """An urgent ticket nobody has reached within its on-site time (30 min by default)."""
+    return (ticket.is_open and ticket.on_site_due_at is not None and ticket.on_site_at is None
+            and ticket.repaired_at is None and now > ticket.on_site_due_at)
 
 
 def change_route(ticket: RepairTicket, by: User, route: DefectRoute, note: str = "") -> None:
@@ -252,3 +263,179 @@ def change_urgency(session: Session, ticket: RepairTicket, by: User, urgency: Ur
     ticket.due_at = ticket.created_at + timedelta(minutes=clock.done_minutes)
     ticket.on_site_due_at = ticket.created_at + timedelta(minutes=clock.on_site_minutes) if clock.on_site_minutes else None
     _log(ticket, "urgency_changed", by, ticket.status, note, urgency_from=before.value, urgency_to=urgency.value)
+
+
+# Desk intake: phone calls and walk-ins become tickets too.
+INTAKE_CHANNELS = {TicketChannel.PHONE, TicketChannel.WALK_IN}
+
+
+@dataclass(frozen=True)
+class Report:
+    """A repair reported to the desk (報修): who, where, what, and what they expect."""
+
+    channel: TicketChannel
+    reporter_name: str
+    reporter_phone: str
+    description: str
+    expectation: str = ""
+    unit: Unit | None = None
+    building: Building | None = None
+    public_area: PublicArea | None = None
+    place_text: str = ""
+    route: DefectRoute = DefectRoute.ENGINEERING
+    urgency: Urgency = Urgency.NORMAL
+
+
+def register_report(session: Session, by: User, estate: Estate, report: Report,
+                    now: datetime | None = None) -> RepairTicket:
+    """Register a phone or walk-in report at once and give it its number (told to the reporter)."""
+    now = now or datetime.now(timezone.utc)
+    if report.channel not in INTAKE_CHANNELS:
+        raise TicketError(_l("A report comes by phone or in person."))
+    if not report.reporter_name.strip():
+        raise TicketError(_l("Write down who reported it."))
+    if not report.description.strip():
+        raise TicketError(_l("Describe what needs repairing."))
+    if report.route not in TICKET_ROUTES:
+        raise TicketError(_l("A repair ticket goes to engineering, cleaning or an outside party."))
+    places = [p for p in (report.unit, report.public_area) if p is not None]
+    if len(places) > 1:
+        raise TicketError(_l("Give a unit or a public place, not both."))
+    building = report.unit.building if report.unit else report.building
+    if building is not None and building.estate_id != estate.id or (
+            report.public_area is not None and report.public_area.estate_id != estate.id):
+        raise TicketError(_l("This place is not in the estate."))
+    if not places and building is None and not report.place_text.strip():
+        raise TicketError(_l("Say where: a unit, a public place or a few words."))
+    clock = clock_for(session, estate.id, report.urgency)
+    ticket = RepairTicket(
+        number=next_number(session, estate, now), estate=estate, estate_id=estate.id,
+        building_id=building.id if building else None,
+        unit_id=report.unit.id if report.unit else None,
+        entrance_id=report.unit.entrance_id if report.unit else None,
+        floor=report.unit.floor if report.unit else None,
+        public_area_id=report.public_area.id if report.public_area else None,
+        channel=report.channel, route=report.route, urgency=report.urgency, status=TicketStatus.NEW,
+        is_unit_repair=report.unit is not None,  # a unit repair gets a return visit (回訪)
+        description=report.description.strip()[:1000], reporter_name=report.reporter_name.strip()[:120],
+        reporter_phone=report.reporter_phone.strip()[:32], place_text=report.place_text.strip()[:200],
+        expectation=report.expectation.strip()[:500], created_at=now,
+        due_at=now + timedelta(minutes=clock.done_minutes),
+        on_site_due_at=now + timedelta(minutes=clock.on_site_minutes) if clock.on_site_minutes else None,
+        created_by_id=by.id,
+    )
+    session.add(ticket)
+    _log(ticket, "opened", by, None, channel=report.channel.value)
+    return ticket
+
+
+def merge(session: Session, source: RepairTicket, target: RepairTicket, by: User,
+          now: datetime | None = None) -> None:
+    """Two tickets about one defect: `source` closes as merged and its findings move to `target`."""
+    if source.id == target.id:
+        raise TicketError(_l("A ticket cannot be merged into itself."))
+    if source.estate_id != target.estate_id:
+        raise TicketError(_l("Tickets of different estates cannot be merged."))
+    if not source.is_open or not target.is_open:
+        raise TicketError(_l("Only open tickets can be merged."))
+    moved = list(source.findings)
+    for finding in moved:
+        finding.ticket = target
+    target.recurrences += source.recurrences + 1  # the source's first sighting and its repeats
+    before = source.status
+    source.status = TicketStatus.CANCELLED
+    source.merged_into = target
+    source.closed_at = now or datetime.now(timezone.utc)
+    _log(source, "merged_into", by, before, target.number, into=target.number)
+    _log(target, "merged_from", by, target.status, source.number, source=source.number,
+         findings=[f.uuid for f in moved])
+
+
+def split(session: Session, finding: Finding, by: User, now: datetime | None = None) -> RepairTicket:
+    """A defect attached to the wrong open ticket gets a ticket of its own."""
+    now = now or datetime.now(timezone.utc)
+    old = finding.ticket
+    if old is None:
+        raise TicketError(_l("This finding has no ticket."))
+    if len(old.findings) < 2:
+        raise TicketError(_l("This is the ticket's only defect: there is nothing to split from."))
+    if not old.is_open:
+        raise TicketError(_l("Only an open ticket can be split."))
+    if finding.uuid == old.findings[0].uuid:
+        raise TicketError(_l("This is the defect that opened the ticket; split the later ones."))
+    item, rnd = finding.item, finding.round
+    clock = clock_for(session, old.estate_id, old.urgency)
+    ticket = RepairTicket(
+        number=next_number(session, old.estate, now), estate_id=old.estate_id, building_id=rnd.building_id,
+        entrance_id=finding.entrance_id, floor=finding.floor, public_area_id=finding.public_area_id,
+        asset_id=finding.asset_id, unit_id=finding.unit_id, meter_id=finding.meter_id, item_code=item.code,
+        channel=TicketChannel.ROUND, route=old.route, urgency=old.urgency, status=TicketStatus.NEW,
+        is_unit_repair=False, description=old.description, created_at=now,
+        due_at=now + timedelta(minutes=clock.done_minutes),
+        on_site_due_at=now + timedelta(minutes=clock.on_site_minutes) if clock.on_site_minutes else None,
+        created_by_id=by.id,
+    )
+    session.add(ticket)
+    finding.ticket = ticket
+    old.recurrences = max(0, old.recurrences - 1)
+    _log(ticket, "split_from", by, None, old.number, source=old.number, finding_uuid=finding.uuid)
+    _log(old, "split_out", by, old.status, ticket.number, into=ticket.number, finding_uuid=finding.uuid)
+    return ticket
+
+
+def add_after_photo(ticket: RepairTicket, photo: Photo) -> None:
+    photo.ticket_id = ticket.id
+    ticket.after_photos.append(photo)
+
+
+# Who sees which ticket: desk and supervisors their estates' tickets; engineering only its own
+# team's (the engineering route); stewards none here (their verification tasks come to the round).
+
+
+def visible_tickets(user: User):  # noqa: ANN201 - a Select
+    query = sa.select(RepairTicket).where(RepairTicket.estate_id.in_(user.visible_estate_ids or {-1}))
+    if user.role is Role.ENGINEERING:
+        query = query.where(RepairTicket.route == DefectRoute.ENGINEERING)
+    elif user.role not in (Role.DESK, Role.SUPERVISOR):
+        query = query.where(sa.false())
+    return query
+
+
+def may_see_ticket(user: User, ticket: RepairTicket) -> bool:
+    if ticket.estate_id not in user.visible_estate_ids:
+        return False
+    if user.role is Role.ENGINEERING:
+        return ticket.route is DefectRoute.ENGINEERING
+    if user.role is Role.STEWARD:  # the check on site of a public repair in their scope
+        building_ids = {b.id for b in user.building_scope(ticket.estate)}
+        return not ticket.is_unit_repair and (
+            ticket.building_id in building_ids if ticket.building_id else user.covers_estate_wide(ticket.estate))
+    return user.role in (Role.DESK, Role.SUPERVISOR)
+
+
+def overdue_tickets(session: Session, user: User, now: datetime | None = None,
+                    limit: int = 200) -> list[RepairTicket]:
+    """Late tickets for the supervisor (上報): past their done time, not reached on site in time,
+    or waiting past their return visit; most late first."""
+    now = now or datetime.now(timezone.utc)
+    working = [TicketStatus.NEW, TicketStatus.DISPATCHED, TicketStatus.IN_PROGRESS]
+    late_work = sa.and_(RepairTicket.status.in_(working), sa.or_(
+        RepairTicket.due_at < now,
+        sa.and_(RepairTicket.on_site_due_at < now, RepairTicket.on_site_at.is_(None)),
+    ))
+    late_visit = sa.and_(RepairTicket.status == TicketStatus.REPAIRED, RepairTicket.visit_due_at < now)
+    query = visible_tickets(user).where(sa.or_(late_work, late_visit)).order_by(
+        sa.func.coalesce(RepairTicket.on_site_due_at, RepairTicket.due_at), RepairTicket.id).limit(limit)
+    return list(session.scalars(query.options(
+        selectinload(RepairTicket.estate), selectinload(RepairTicket.building), selectinload(RepairTicket.unit),
+        selectinload(RepairTicket.public_area), selectinload(RepairTicket.entrance),
+        selectinload(RepairTicket.asset), selectinload(RepairTicket.meter))))
+
+
+def escalations(session: Session, user: User, since: datetime, limit: int = 50) -> list[TicketEvent]:
+    """Return visits graded C (不滿意) since `since`: the supervisor is alerted."""
+    query = (sa.select(TicketEvent).join(RepairTicket)
+             .where(RepairTicket.id.in_(visible_tickets(user).with_only_columns(RepairTicket.id)),
+                    TicketEvent.kind == "return_visit", TicketEvent.at >= since)
+             .order_by(TicketEvent.at.desc()).limit(limit))
+    return [e for e in session.scalars(query) if e.data.get("grade") == "C"]

@@ -78,7 +78,7 @@ def test_supervisor_sees_overdue_rounds_per_steward(client, auth, world):
 
 def test_engineering_sees_this_months_meter_reading(client, auth, world):
     auth.login(factories.user(Role.ENGINEERING, estates=[world["estate"]]).username)
-    html = client.get("/engineering/").get_data(as_text=True)
+    html = client.get("/engineering/meters").get_data(as_text=True)
     assert html.count("kind-meter") == 1 and "1棟" in html
 
 

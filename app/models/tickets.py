@@ -33,7 +33,10 @@ class TicketChannel(enum.Enum):
 
 class RepairTicket(db.Model):
     __tablename__ = "repair_ticket"
-    __table_args__ = (sa.Index("ix_repair_ticket_open_place", "estate_id", "item_code", "status"),)
+    __table_args__ = (
+        sa.Index("ix_repair_ticket_open_place", "estate_id", "item_code", "status"),
+        sa.Index("ix_repair_ticket_estate_status_due", "estate_id", "status", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(24), unique=True)  # WX-20261126-0007
