@@ -136,6 +136,7 @@ class IsolatedClient(FlaskClient):
         if not has_app_context():  # a redirect followed inside an isolated request
             return super().open(*args, **kwargs)
         db.session.commit()
+        kwargs.setdefault("buffered", True)  # a streamed body (CSV) is read inside the request's context
         response = contextvars.Context().run(super().open, *args, **kwargs)
         db.session.expire_all()
         return response

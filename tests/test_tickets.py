@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from app import sync, tickets
 from app.extensions import db
 from app.models import (
+    DefectRoute,
     FindingResult,
     RepairTicket,
     Role,
     RoundKind,
+    TicketChannel,
     TicketClock,
     TicketStatus,
     Urgency,
@@ -200,3 +202,158 @@ def test_clocks_per_estate_and_overdue(world):
     assert not tickets.is_overdue(ticket, NOW + timedelta(hours=8))
     assert tickets.is_overdue(ticket, NOW + timedelta(hours=8, seconds=1))
     assert tickets.clock_for(db.session, world["estate"].id, Urgency.URGENT) == tickets.Clock(30, 24 * 60)
+
+
+# Every action from every status, for a public and a unit repair: which are legal, and where they lead.
+ACTIONS = {
+    "dispatch": lambda t, u: tickets.dispatch(t, u, to="工程部"),
+    "start": lambda t, u: tickets.start(t, u),
+    "repair": lambda t, u: tickets.repair(t, u, work_done="換燈管"),
+    "verify_pass": lambda t, u: tickets.verify(t, u, passed=True),
+    "verify_fail": lambda t, u: tickets.verify(t, u, passed=False, note="仍不亮"),
+    "visit_a": lambda t, u: tickets.return_visit(t, u, grade="A"),
+    "visit_c": lambda t, u: tickets.return_visit(t, u, grade="C"),
+    "cancel": lambda t, u: tickets.cancel(t, u, reason="重複"),
+}
+S = TicketStatus
+LEGAL = {  # (unit repair?, status, action) -> status after; anything missing is refused
+    **{(unit, S.NEW, "dispatch"): S.DISPATCHED for unit in (False, True)},
+    **{(unit, S.DISPATCHED, "dispatch"): S.DISPATCHED for unit in (False, True)},  # redispatch
+    **{(unit, s, "cancel"): S.CANCELLED for unit in (False, True) for s in (S.NEW, S.DISPATCHED, S.IN_PROGRESS)},
+    **{(unit, S.DISPATCHED, "start"): S.IN_PROGRESS for unit in (False, True)},
+    **{(unit, s, "repair"): S.REPAIRED for unit in (False, True) for s in (S.DISPATCHED, S.IN_PROGRESS)},
+    (False, S.REPAIRED, "verify_pass"): S.CLOSED,
+    (False, S.REPAIRED, "verify_fail"): S.DISPATCHED,
+    (True, S.REPAIRED, "visit_a"): S.CLOSED,
+    (True, S.REPAIRED, "visit_c"): S.DISPATCHED,
+}
+
+
+@pytest.mark.parametrize("unit_repair", [False, True], ids=["public", "unit"])
+@pytest.mark.parametrize("status", list(TicketStatus), ids=lambda s: s.value)
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_every_transition_is_legal_or_refused(world, unit_repair, status, action):
+    ticket = unit_ticket(world)
+    ticket.is_unit_repair = unit_repair
+    ticket.status = status
+    db.session.flush()
+    events_before = len(ticket.events)
+    expected = LEGAL.get((unit_repair, status, action))
+    if expected is None:
+        with pytest.raises(tickets.TicketError) as info:
+            ACTIONS[action](ticket, world["desk"])
+        assert str(info.value.message)
+        assert ticket.status is status and len(ticket.events) == events_before
+    else:
+        ACTIONS[action](ticket, world["desk"])
+        assert ticket.status is expected
+        assert ticket.events[-1].from_status is status and ticket.events[-1].to_status is expected
+
+
+def intake(world, **kw) -> RepairTicket:
+    report = dict(channel=TicketChannel.PHONE, reporter_name="陳太", reporter_phone="13800000000",
+                  description="廚房水龍頭漏水", expectation="明早九點前上門")
+    report.update(kw)
+    return tickets.register_report(db.session, world["desk"], world["estate"], tickets.Report(**report), now=NOW)
+
+
+def test_desk_intake_gives_a_number_and_a_unit_repair_gets_a_return_visit(world):
+    unit = factories.unit(world["building"], "1-102")
+    ticket = intake(world, unit=unit, urgency=Urgency.URGENT)
+    db.session.flush()
+    assert ticket.number == "WX-20261124-0001" and ticket.is_unit_repair and ticket.channel is TicketChannel.PHONE
+    assert ticket.on_site_due_at == NOW + timedelta(minutes=30) and ticket.due_at == NOW + timedelta(hours=24)
+    assert ticket.building_id == world["building"].id and ticket.floor == unit.floor
+    assert [e.kind for e in ticket.events] == ["opened"] and ticket.events[0].by_id == world["desk"].id
+    # Nobody on site 31 minutes later: late, though the repair itself is not due yet.
+    assert tickets.late_on_site(ticket, NOW + timedelta(minutes=31))
+    tickets.dispatch(ticket, world["desk"], to="工程部", now=NOW + timedelta(minutes=5))
+    tickets.start(ticket, world["desk"], now=NOW + timedelta(minutes=20))
+    assert not tickets.is_overdue(ticket, NOW + timedelta(minutes=31))
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    (dict(reporter_name=" "), "who reported"),
+    (dict(description=""), "Describe"),
+    (dict(channel=TicketChannel.ROUND), "phone or in person"),
+    (dict(route=DefectRoute.DECORATION_VIOLATION), "engineering, cleaning"),
+    (dict(), "Say where"),
+])
+def test_intake_refuses_incomplete_reports(world, kw, message):
+    with pytest.raises(tickets.TicketError) as info:
+        intake(world, **kw)
+    assert message in str(info.value.message)
+    assert all_tickets() == []
+
+
+def test_intake_refuses_a_place_of_another_estate(world):
+    other = factories.unit(factories.building(factories.estate()), "9-901")
+    with pytest.raises(tickets.TicketError):
+        intake(world, unit=other)
+    assert all_tickets() == []
+
+
+def test_merge_moves_the_defects_and_closes_the_source(world):
+    [first] = walk(world, LIGHT)
+    phoned = intake(world, place_text="1梯 1樓燈不亮")
+    db.session.flush()
+    target = first.ticket
+    tickets.merge(db.session, phoned, target, world["desk"])
+    assert phoned.status is TicketStatus.CANCELLED and phoned.merged_into is target
+    assert target.recurrences == 1
+    assert [e.kind for e in target.events][-1] == "merged_from"
+
+
+def test_merging_tickets_of_different_estates_is_refused(world):
+    [first] = walk(world, LIGHT)
+    other_estate = factories.estate()
+    factories.building(other_estate)
+    stranger = tickets.register_report(
+        db.session, world["desk"], other_estate,
+        tickets.Report(channel=TicketChannel.PHONE, reporter_name="王", reporter_phone="", description="燈",
+                       place_text="大堂"), now=NOW)
+    db.session.flush()
+    with pytest.raises(tickets.TicketError) as info:
+        tickets.merge(db.session, stranger, first.ticket, world["desk"])
+    assert "different estates" in str(info.value.message)
+    assert stranger.status is TicketStatus.NEW and first.ticket.recurrences == 0
+
+
+def test_split_gives_a_wrongly_attached_defect_its_own_ticket(world):
+    [first] = walk(world, LIGHT)
+    [again] = walk(world, LIGHT, now=NOW + timedelta(days=1))
+    ticket = first.ticket
+    assert again.ticket is ticket and ticket.recurrences == 1
+    with pytest.raises(tickets.TicketError):
+        tickets.split(db.session, first, world["desk"])  # the opening defect stays
+    new = tickets.split(db.session, again, world["desk"], now=NOW + timedelta(days=1))
+    db.session.flush()
+    assert again.ticket is new and new.number == "WX-20261125-0001" and ticket.recurrences == 0
+    assert [e.kind for e in ticket.events][-1] == "split_out" and [e.kind for e in new.events] == ["split_from"]
+    with pytest.raises(tickets.TicketError):
+        tickets.split(db.session, again, world["desk"])  # now alone on its ticket
+
+
+def test_changing_urgency_moves_the_target_times(world):
+    [first] = walk(world, LIGHT)
+    ticket = first.ticket
+    tickets.change_urgency(db.session, ticket, world["desk"], Urgency.URGENT)
+    assert ticket.on_site_due_at == NOW + timedelta(minutes=30) and ticket.due_at == NOW + timedelta(hours=24)
+    tickets.change_urgency(db.session, ticket, world["desk"], Urgency.PLANNED)
+    assert ticket.on_site_due_at is None and ticket.due_at == NOW + timedelta(days=7)
+    assert [e.kind for e in ticket.events][-2:] == ["urgency_changed", "urgency_changed"]
+
+
+def test_overdue_list_for_the_supervisor(world):
+    supervisor = factories.user(Role.SUPERVISOR, estates=[world["estate"]])
+    [first] = walk(world, LIGHT)
+    visit = intake(world, unit=factories.unit(world["building"], "1-103"))
+    db.session.flush()
+    tickets.dispatch(visit, world["desk"], to="工程部")
+    tickets.repair(visit, world["desk"], work_done="修好", now=NOW)
+    db.session.flush()
+    assert tickets.overdue_tickets(db.session, supervisor, NOW + timedelta(hours=23)) == []
+    assert tickets.overdue_tickets(db.session, supervisor, NOW + timedelta(hours=25)) == [first.ticket]
+    assert tickets.overdue_tickets(db.session, supervisor, NOW + timedelta(hours=49)) == [first.ticket, visit]
+    outsider = factories.user(Role.SUPERVISOR, estates=[factories.estate()])
+    assert tickets.overdue_tickets(db.session, outsider, NOW + timedelta(hours=49)) == []
