@@ -83,7 +83,7 @@ class Finding(Answer, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True, insert_sentinel=True)
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id", ondelete="CASCADE"), index=True)
     checklist_item_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist_item.id"))
     # Where: the checkpoint of the round (a floor of a stairwell, a stairwell, a public area,
