@@ -439,3 +439,24 @@ def escalations(session: Session, user: User, since: datetime, limit: int = 50) 
                     TicketEvent.kind == "return_visit", TicketEvent.at >= since)
              .order_by(TicketEvent.at.desc()).limit(limit))
     return [e for e in session.scalars(query) if e.data.get("grade") == "C"]
+
+
+MAX_CLOCK_MINUTES = 90 * 24 * 60
+
+
+def set_clocks(session: Session, estate: Estate, by: User, clocks: dict[Urgency, Clock],
+               return_visit_hours: int) -> None:
+    """An estate's own target times; all checked before any is stored."""
+    for urgency, clock in clocks.items():
+        for minutes in (clock.on_site_minutes, clock.done_minutes):
+            if minutes is not None and not 1 <= minutes <= MAX_CLOCK_MINUTES:
+                raise TicketError(_l("Target times are between 1 minute and 90 days."))
+        if clock.on_site_minutes is not None and clock.on_site_minutes > clock.done_minutes:
+            raise TicketError(_l("Being on site cannot come after the repair's own target time."))
+    if not 1 <= return_visit_hours <= 24 * 30:
+        raise TicketError(_l("The return visit is due between 1 hour and 30 days after the repair."))
+    for urgency, clock in clocks.items():
+        row = session.get(TicketClock, (estate.id, urgency)) or TicketClock(estate_id=estate.id, urgency=urgency)
+        row.on_site_minutes, row.done_minutes = clock.on_site_minutes, clock.done_minutes
+        session.add(row)
+    estate.return_visit_hours = return_visit_hours

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from app import tickets
 from app.extensions import db
-from app.models import DefectRoute, Language, Photo, RepairTicket, Role, TicketChannel, TicketStatus
+from app.models import DefectRoute, Language, Photo, RepairTicket, Role, TicketChannel, TicketClock, TicketStatus
 
 from . import factories
 
@@ -229,3 +229,30 @@ def test_csv_export_refuses_an_unbounded_range(client, auth, world, query):
     assert response.headers["Content-Type"].startswith("text/html")
     if query:
         assert "at most 366 days" in response.get_data(as_text=True)
+
+
+def test_supervisor_sets_the_estates_target_times(client, auth, world):
+    auth.login("u-supervisor")
+    assert 'value="24"' in client.get("/tickets/clocks").get_data(as_text=True)
+    form = {"estate": world["estate"].id, "urgent_on_site": "20", "urgent_done": "12", "normal_on_site": "",
+            "normal_done": "8", "planned_on_site": "", "planned_done": "72", "return_visit_hours": "24"}
+    assert post(client, auth, "/tickets/clocks", form).status_code == 302
+    ticket = report(world, created_at=datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc))
+    assert ticket.due_at == datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)  # normal: 8 hours
+    assert db.session.get(type(world["estate"]), world["estate"].id).return_visit_hours == 24
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"normal_done": "0"}, "between 1 minute and 90 days"),
+    ({"urgent_on_site": "9999", "urgent_done": "1"}, "cannot come after"),
+    ({"planned_done": "seven"}, "whole numbers"),
+    ({"return_visit_hours": "0"}, "between 1 hour and 30 days"),
+])
+def test_bad_target_times_are_refused_and_nothing_is_saved(client, auth, world, change, message):
+    auth.login("u-supervisor")
+    form = {"estate": world["estate"].id, "urgent_on_site": "20", "urgent_done": "12", "normal_on_site": "",
+            "normal_done": "8", "planned_on_site": "", "planned_done": "72", "return_visit_hours": "24", **change}
+    response = post(client, auth, "/tickets/clocks", form)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TicketClock)) == 0
+    assert db.session.get(type(world["estate"]), world["estate"].id).return_visit_hours == 48

@@ -367,3 +367,45 @@ def _export_rows(first: date, last: date):  # noqa: ANN202
                    local(ticket.closed_at), ticket.recurrences, grade]
 
     return csv_response(f"tickets-{first}-{last}.csv", header, rows())
+
+
+@bp.route("/clocks", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def clocks():
+    """The estate's target times per urgency (defaults from the manual), changed by the supervisor."""
+    estates = estates_of(db.session, current_user)
+    estate = next((e for e in estates if e.id == request.values.get("estate", type=int)), estates[0] if estates else None)
+    if estate is None:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        try:
+            new = {u: tickets.Clock(_minutes(f"{u.value}_on_site", hours=False), _minutes(f"{u.value}_done"))
+                   for u in Urgency}
+            tickets.set_clocks(db.session, estate, current_user, new, _whole(request.form.get("return_visit_hours")))
+        except tickets.TicketError as exc:
+            db.session.rollback()
+            error = str(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Target times saved. New tickets use them."), "info")
+            return redirect(url_for("tickets.clocks", estate=estate.id))
+    current = {u: tickets.clock_for(db.session, estate.id, u) for u in Urgency}
+    return render_template("tickets/clocks.html", estates=estates, estate=estate, current=current, error=error,
+                           form=request.form if error else None), 422 if error else 200
+
+
+def _whole(raw: str | None) -> int:
+    try:
+        return int((raw or "").strip())
+    except ValueError:
+        raise tickets.TicketError(_("Enter whole numbers.")) from None
+
+
+def _minutes(name: str, hours: bool = True) -> int | None:
+    """Done times are entered in hours, on-site times in minutes (empty: no on-site target)."""
+    raw = request.form.get(name, "").strip()
+    if not raw and not hours:
+        return None
+    value = _whole(raw)
+    return value * 60 if hours else value
