@@ -11,11 +11,11 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from . import sync
+from . import sync, tickets, verification
 from .api.schemas import CompletionSchema, RoundStartSchema
 import sqlalchemy as sa
 
-from .models import Role, Round, User
+from .models import RepairTicket, Role, Round, User
 
 FORMAT = "xuncha-unsynced-work/1"
 
@@ -63,6 +63,11 @@ def import_unsynced(session: Session, desk_user: User, document: dict, *, max_by
 
 def _check_desk_covers(session: Session, desk_user: User, entry: dict) -> None:
     """The desk imports only into rounds of the estates or buildings it covers."""
+    if entry.get("type") == "verification":
+        ticket = session.get(RepairTicket, entry["body"]["ticket_id"])
+        if ticket is None or not tickets.may_see_ticket(desk_user, ticket):
+            raise ImportRefused(_l("This repair is outside your estates."))
+        return
     rnd = session.scalars(sa.select(Round).where(Round.uuid == entry.get("roundUuid"))).first()
     if rnd is not None and not sync.may_see_round(desk_user, rnd):
         raise ImportRefused(_l("This round is outside your estates."))
@@ -84,5 +89,9 @@ def _apply(session: Session, steward: User, entry: dict, photos: dict, *, max_by
         sync.store_photo(session, steward, photo["uuid"], photo["finding_uuid"],
                          base64.b64decode(photo["jpeg_base64"], validate=True), photo["sha256"],
                          max_bytes=max_bytes, max_pixels=max_pixels)
+    elif kind == "verification":
+        from .api.tickets import VerificationInSchema
+
+        verification.record_verification(session, steward, **VerificationInSchema().load(entry["body"]))
     else:
         raise ValueError(kind)

@@ -1,12 +1,13 @@
-"""What a steward's phone keeps to work with no signal: their places, today's standing, and
-a ready plan for every round they may start, so a round can be started and walked offline."""
+"""What a steward's phone keeps to work with no signal: their places, today's standing, a ready
+plan for every round they may start, so a round can be started and walked offline, and the
+repaired public tickets waiting for their check on site."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from . import schedule
+from . import schedule, verification
 from .access import estates_of
 from .checklists import latest_version
 from .models import Round, RoundKind, User
@@ -51,5 +52,6 @@ def offline_pack(session: Session, steward: User, at: datetime | None = None) ->
                             "items": list(v.items)}
         for v in versions.values() if v is not None
     }
-    return {"generated_at": at, "user_id": steward.id, "targets": targets, "plans": plans, "checklists": checklists}
+    return {"generated_at": at, "user_id": steward.id, "targets": targets, "plans": plans, "checklists": checklists,
+            "verifications": verification.tasks_for(session, steward, at)}
 

@@ -487,6 +487,10 @@ def photo_for(session: Session, user: User, uuid: str) -> Photo:
         raise NotFound(_l("This photo does not exist or is not yours."))
     if photo.finding is not None and may_see_round(user, photo.finding.round):
         return photo
+    # A defect's photo is seen by whoever may see its ticket (engineering, the steward checking it).
+    if photo.finding is not None and photo.finding.ticket is not None and tickets.may_see_ticket(
+            user, photo.finding.ticket):
+        return photo
     if photo.ticket_id is not None and tickets.may_see_ticket(user, session.get(RepairTicket, photo.ticket_id)):
         return photo
     if photo.finding is None and photo.uploaded_by_id == user.id:

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Finding, Photo, PhotoStatus, Role, Round, RoundStatus
+from app.models import Finding, Photo, PhotoStatus, Role, Round, RoundStatus, User
 
 from . import factories
 
@@ -102,3 +102,27 @@ def test_a_damaged_entry_is_reported_and_the_rest_imported(client, auth, world):
     assert response.status_code == 200
     assert db.session.scalars(sa.select(Round)).one().status is RoundStatus.COMPLETED
     assert "field-error" in response.get_data(as_text=True)
+
+
+def test_an_exported_check_of_a_repair_is_imported_once(client, auth, world):
+    from app import tickets
+    from app.models import RepairTicket, TicketStatus, TicketVerification
+
+    document = exported_file(client, auth, world)
+    auth.login("desk")
+    assert post_file(client, auth, document).status_code == 200
+    ticket = db.session.scalars(sa.select(RepairTicket)).one()
+    desk = db.session.scalars(sa.select(User).where(User.username == "desk")).one()
+    tickets.dispatch(ticket, desk, to="工程部")
+    tickets.repair(ticket, desk, work_done="換燈管")
+    db.session.commit()
+    check_uuid = str(uuidlib.uuid4())
+    document = {"format": "xuncha-unsynced-work/1", "user_id": world["steward"].id, "photos": [], "entries": [
+        {"user": world["steward"].id, "type": "verification", "roundUuid": check_uuid,
+         "body": {"uuid": check_uuid, "ticket_id": ticket.id, "passed": True, "note": "",
+                  "recorded_at": "2026-11-26T10:00:00+08:00"}}]}
+    for _ in range(2):
+        response = post_file(client, auth, document)
+        assert response.status_code == 200 and "damaged" not in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TicketVerification)) == 1
+    assert db.session.get(RepairTicket, ticket.id).status is TicketStatus.CLOSED

@@ -5,14 +5,21 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
+from marshmallow import fields
 
 from ..access import ALL_ROLES, roles
 from ..extensions import db
 from ..models import Role
 from ..offline import offline_pack
 from .schemas import OfflinePackSchema, SessionSchema
+from .tickets import VerificationTaskSchema
 
 blp = Blueprint("api_session", __name__, url_prefix="/api/v1", description="Session and offline data")
+
+
+class PackSchema(OfflinePackSchema):
+    verifications = fields.List(fields.Nested(VerificationTaskSchema),
+                                metadata={"description": "repaired public tickets waiting for this steward's check"})
 
 
 @blp.route("/session")
@@ -29,7 +36,7 @@ class CurrentSession(MethodView):
 @blp.route("/offline-pack")
 @roles(Role.STEWARD)
 class OfflinePack(MethodView):
-    @blp.response(200, OfflinePackSchema)
+    @blp.response(200, PackSchema)
     def get(self):
         """Everything the phone needs to start and walk this steward's rounds with no signal."""
         return offline_pack(db.session, current_user)

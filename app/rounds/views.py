@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import schedule, sync
+from .. import schedule, sync, verification
 from ..access import roles
 from ..extensions import db
 from ..models import FindingResult, Role, RoundKind
@@ -21,8 +21,10 @@ def today():
     due = schedule.due_rounds(db.session, current_user)
     overdue = [d for d in due if d.status is schedule.DueStatus.OVERDUE]
     on_time = [d for d in due if d.status is schedule.DueStatus.DUE]
+    checks = verification.tasks_for(db.session, current_user)
     # A fresh UUID per card: pressing "start" twice (or resending the form) starts one round.
-    return render_template("rounds/today.html", overdue=overdue, due=on_time, new_uuid=lambda: str(uuidlib.uuid4()))
+    return render_template("rounds/today.html", overdue=overdue, due=on_time, checks=checks,
+                           new_uuid=lambda: str(uuidlib.uuid4()))
 
 
 def _optional_int(name: str) -> int | None:

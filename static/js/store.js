@@ -41,8 +41,14 @@ export const deletePhoto = async (uuid) => (await db()).delete('photos', uuid);
 export const photosOfRound = async (roundUuid) => (await db()).getAllFromIndex('photos', 'round', roundUuid);
 
 // The outbox: keys grow, so key order is the order things were captured.
+const pending = (entry) => ({ status: 'pending', error: null, createdAt: new Date().toISOString(), ...entry });
 export async function enqueue(entry) {
-  return (await db()).add('outbox', { status: 'pending', error: null, createdAt: new Date().toISOString(), ...entry });
+  return (await db()).add('outbox', pending(entry));
+}
+// An answer kept for its card (in meta) and its outbox entry, written together: never one alone.
+export async function enqueueWithMeta(entry, key, value) {
+  const tx = (await db()).transaction(['outbox', 'meta'], 'readwrite');
+  await Promise.all([tx.objectStore('outbox').add(pending(entry)), tx.objectStore('meta').put({ key, value }), tx.done]);
 }
 export const outboxOf = async (user) => (await db()).getAllFromIndex('outbox', 'user', user);
 export const updateEntry = async (entry) => (await db()).put('outbox', entry);
@@ -50,3 +56,5 @@ export const removeEntry = async (id) => (await db()).delete('outbox', id);
 
 export const getMeta = async (key) => (await (await db()).get('meta', key))?.value;
 export const putMeta = async (key, value) => (await db()).put('meta', { key, value });
+export const metaFrom = async (prefix) => (await db()).getAll('meta', IDBKeyRange.bound(prefix, `${prefix}\uffff`));
+export const deleteMeta = async (key) => (await db()).delete('meta', key);

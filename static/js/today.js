@@ -1,8 +1,9 @@
 // Today page: rounds start on the phone first (so they start with no signal too), and what is
-// still on this phone is listed with where it stands.
+// still on this phone is listed with where it stands. Repaired public tickets are checked here,
+// with or without signal: the answer goes into the outbox like a round.
 import { newUuid } from './api.js';
 import { h, label } from './dom.js';
-import { db, enqueue, getMeta, putRound, roundsOfUser } from './store.js';
+import { db, deleteMeta, enqueue, enqueueWithMeta, getMeta, metaFrom, putRound, roundsOfUser } from './store.js';
 import { currentUser, events, roundStatus } from './sync.js';
 
 const T = JSON.parse(document.getElementById('app-strings').textContent);
@@ -77,6 +78,55 @@ async function showLocalRounds() {
   }
 }
 
-document.addEventListener('xuncha:outbox', showLocalRounds);
-events.addEventListener('sent', showLocalRounds);
-showLocalRounds();
+// Checks on site. An answer is kept per ticket and repair (a ticket repaired again is a new check).
+const CHECK = `check:${user}:`;
+const checkKey = (card) => `${CHECK}${card.dataset.ticket}@${card.dataset.repaired}`;
+
+async function answerCheck(form, passed, note, label) {
+  const card = form.closest('.check-card');
+  const uuid = newUuid();
+  const body = { uuid, ticket_id: Number(card.dataset.ticket), passed, note, recorded_at: new Date().toISOString() };
+  // roundUuid is the outbox's unit of delivery (held back on "needs attention", retried as one).
+  await enqueueWithMeta({ user, type: 'verification', roundUuid: uuid, url: '/api/v1/verifications', method: 'POST',
+    body, bytes: JSON.stringify(body).length }, checkKey(card), { uuid, label, note });
+  document.dispatchEvent(new CustomEvent('xuncha:enqueued'));
+  await showChecks();
+}
+
+for (const form of document.querySelectorAll('.check-form')) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const passed = event.submitter?.value === '1';
+    const note = form.elements.note.value.trim();
+    const error = form.querySelector('.field-error');
+    error.hidden = passed || note !== '';
+    if (!error.hidden) { form.elements.note.focus(); return; }
+    for (const button of form.querySelectorAll('button')) button.disabled = true;
+    await answerCheck(form, passed, note, event.submitter.textContent.trim());
+  });
+}
+
+async function showChecks() {
+  const cards = new Map([...document.querySelectorAll('.check-card')].map((card) => [checkKey(card), card]));
+  for (const { key, value: answer } of await metaFrom(CHECK)) {
+    const status = await roundStatus(answer.uuid);
+    const card = cards.get(key);
+    if (!card) {
+      // No longer listed (this page is the last one the server sent) and in the office: done.
+      if (status.status === 'office') await deleteMeta(key);
+      continue;
+    }
+    card.querySelector('.check-form').hidden = true;
+    card.className = `card check-card status-${status.status}`;
+    const out = card.querySelector('.check-answer');
+    out.hidden = false;
+    out.replaceChildren(h('span', { class: `badge badge-${status.status}` }, T[STATUS[status.status]]),
+      ` ${answer.label}${answer.note ? ` · ${answer.note}` : ''}`,
+      ...(status.message ? [h('div', { class: 'field-error' }, status.message)] : []));
+  }
+}
+
+const refresh = () => { showLocalRounds(); showChecks(); };
+document.addEventListener('xuncha:outbox', refresh);
+events.addEventListener('sent', refresh);
+refresh();
