@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .engineering import bp as engineering_bp
     from .repairs import bp as tickets_bp
     from .main import bp as main_bp
+    from .reports import bp as reports_bp
     from .rounds import bp as rounds_bp
 
     app.register_blueprint(main_bp)
@@ -55,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(rounds_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(engineering_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(tickets_bp)
 
     from . import cli
