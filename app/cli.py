@@ -28,8 +28,10 @@ def print_demo_logins() -> None:
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no estate and no user.")
+@click.option("--history", is_flag=True,
+              help="Also the four weeks before today: rounds, findings, photos and tickets in every state.")
 @with_appcontext
-def seed_demo(if_empty: bool) -> None:
+def seed_demo(if_empty: bool, history: bool = False) -> None:
     """Load the demo estate (翠湖花園) and the demo users."""
     sync_checklists(db.session)
     if demo.demo_exists(db.session):
@@ -39,9 +41,11 @@ def seed_demo(if_empty: bool) -> None:
         db.session.commit()
         return
     else:
-        estate = demo.load_demo(db.session)
+        estate = demo.load_demo(db.session, history=history)
         click.echo(f"Loaded the demo estate {estate.name}: {len(estate.buildings)} buildings, "
                    f"{sum(len(b.units) for b in estate.buildings)} units.")
+        if history:
+            click.echo("With its last four weeks: " + demo.history_counts(db.session))
     db.session.commit()
     print_demo_logins()
 
@@ -60,7 +64,7 @@ def setup() -> None:
         raise _database_error(exc) from None
     for version in created:
         click.echo(f"Checklist {version.kind.value} is now version {version.version}.")
-    click.get_current_context().invoke(seed_demo, if_empty=True)
+    click.get_current_context().invoke(seed_demo, if_empty=True, history=True)
 
 
 @click.command("sync-checklists")

@@ -5,31 +5,56 @@ Only this loader creates the demo users.
 """
 from __future__ import annotations
 
+import hashlib
+import heapq
+import io
 import random
+import uuid as uuidlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
+from . import schedule, sync, tickets, verification
 from .models import (
     Asset,
     AssetKind,
     Building,
     ContactRelation,
+    DefectRoute,
     Entrance,
     Estate,
+    Finding,
+    FindingComment,
+    FindingResult,
+    ItemType,
     Meter,
     MeterKind,
     OwnerContact,
+    Photo,
+    PhotoStatus,
     PublicArea,
     PublicAreaKind,
+    RepairTicket,
     Role,
+    Round,
+    RoundKind,
+    RoundStatus,
+    TicketChannel,
     Unit,
     UnitState,
+    Urgency,
     User,
+    UTCDateTime,
     VacancyReason,
 )
+from .round_plan import build_plan, meter_flags
 
 DEMO_ESTATE_CODE = "CUIHU"
 DEMO_PASSWORD = "xuncha-demo"
@@ -77,8 +102,9 @@ def _person(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2))
 
 
-def load_demo(session: Session) -> Estate:
-    """Create the demo estate and users. The caller commits."""
+def load_demo(session: Session, *, history: bool = False, today: date | None = None) -> Estate:
+    """Create the demo estate and users; with `history`, also the four weeks before `today` (the
+    estate's local date, by default now): rounds, findings, photos and tickets. The caller commits."""
     rng = random.Random(20261126)
     estate = Estate(code=DEMO_ESTATE_CODE, name="翠湖花園", address="深圳市南山區翠湖路 88 號", timezone="Asia/Shanghai")
     session.add(estate)
@@ -137,9 +163,11 @@ def load_demo(session: Session) -> Estate:
         session.add(Meter(estate=estate, kind=kind, serial=f"{prefix}-GARAGE", location="地下車庫"))
 
     users = {}
+    hashed = User()
+    hashed.set_password(DEMO_PASSWORD)  # scrypt is slow on purpose: once for all the demo logins
     for login in DEMO_LOGINS:
-        user = User(username=login.username, display_name=login.display_name, role=login.role)
-        user.set_password(DEMO_PASSWORD)
+        user = User(username=login.username, display_name=login.display_name, role=login.role,
+                    password_hash=hashed.password_hash)
         session.add(user)
         users[login.username] = user
     b1, b2, b3 = estate.buildings
@@ -149,4 +177,575 @@ def load_demo(session: Session) -> Estate:
     for name in ("desk1", "super1", "eng1"):
         users[name].estates = [estate]
     session.flush()
+    if history:
+        load_history(session, estate, users, today=today)
     return estate
+
+
+# --- History: the four weeks before today ---------------------------------------------------
+#
+# A small simulation, in time order, of what the demo estate's people did: stewards walk their
+# rounds through the real sync code (start_round / complete_round: the same checks, the same
+# tickets opened or seen again, the same meter flags), photos go through the real pipeline, and
+# the desk, engineering and the stewards move the tickets with app.tickets at the simulated time.
+# Nothing happens on or after today's local midnight: today's rounds are still the stewards' to walk.
+
+HISTORY_DAYS = 28
+HISTORY_SEED = 20261127
+PHOTO_SIZE = (640, 480)
+
+# Chance that a checked item is found defective, per kind of round (a few per cent at most).
+DEFECT_RATE = {
+    RoundKind.CORRIDOR: 0.008, RoundKind.FACILITY: 0.03, RoundKind.VACANT_UNIT: 0.03,
+    RoundKind.DECORATION: 0.008, RoundKind.METER: 0.003,
+}
+ITEM_WEIGHT = {"COR-LIGHT": 3.0, "COR-HYGIENE": 2.5, "COR-CLUTTER": 2.0, "FAC-GREENERY": 2.0,
+               "FAC-PUBLIC-HYGIENE": 2.0, "DEC-COMMON-DEBRIS": 3.0, "DEC-PROTECTION": 2.0, "VAC-BALCONY": 2.0}
+MINUTES = {RoundKind.CORRIDOR: (35, 50), RoundKind.FACILITY: (55, 80), RoundKind.VACANT_UNIT: (8, 15),
+           RoundKind.DECORATION: (10, 18), RoundKind.METER: (50, 75)}
+DAY_ORDER = [RoundKind.DECORATION, RoundKind.CORRIDOR, RoundKind.FACILITY, RoundKind.VACANT_UNIT, RoundKind.METER]
+
+TEAMS = {DefectRoute.ENGINEERING: ["工程部 李志強", "工程部 王師傅"], DefectRoute.CLEANING: ["保潔組 劉阿姨", "保潔組 周師傅"]}
+OUTSIDE_PARTIES = {"FAC-ELEVATOR-RUN": "奧的斯電梯維保", "FAC-ELEVATOR-CAR": "奧的斯電梯維保", "FAC-GREENERY": "綠城園林綠化"}
+WORK_DONE = {
+    "COR-LIGHT": ["更換 LED 燈管", "更換聲控開關", "更換燈罩並緊固"],
+    "COR-HYGIENE": ["已清掃並拖洗", "已清除小廣告並擦洗牆面"],
+    "COR-CLUTTER": ["雜物已清走", "通知住戶後已移走電動車"],
+    "COR-FIRE-DOOR": ["更換閉門器", "調整門扇並上油"],
+    "COR-EXIT-SIGN": ["更換疏散指示燈"],
+    "COR-FIRE-EQUIPMENT": ["更換到期滅火器", "補齊消火栓箱配件"],
+    "COR-WALL-CEILING": ["鏟除起皮處,重新批蕩刷漆"],
+    "COR-PIPE-LEAK": ["更換閥門密封圈", "緊固接頭並做防鏽處理"],
+    "FAC-GARAGE-DRAINAGE": ["疏通排水溝,清理格柵"],
+    "FAC-GARAGE-LIGHT": ["更換車庫燈管"],
+    "FAC-ELEVATOR-RUN": ["維保公司更換導靴並調整平層"],
+    "FAC-GREENERY": ["修剪枯枝,補種苗木"],
+}
+WORK_DONE_BY_ROUTE = {DefectRoute.ENGINEERING: "已修復並試用正常", DefectRoute.CLEANING: "已清理完畢",
+                      DefectRoute.OUTSIDE_PARTY: "外協單位已處理完畢"}
+NOTES = ["近電梯口", "靠窗一側", "住戶反映已有幾天", "已拍照", "樓梯轉角處", ""]
+CANCEL_REASONS = ["重複報修,已併入前一張單", "住戶已自行處理", "複查時已恢復正常"]
+VERIFY_FAILED = ["複查時仍未修好", "仍有問題,退回維修"]
+DESK_COMMENTS = ["已電話通知業主", "已通知工程部跟進", "已提醒保潔加強該處", "下次巡查時重點複查"]
+
+
+@dataclass(frozen=True)
+class _Planted:
+    """A defect that keeps coming back at the same place (seen again on its open ticket)."""
+
+    chance: float
+    reason: str
+    note: str = ""
+
+
+def _photo_jpeg(seed: int, stamp: str, taken_local: datetime) -> bytes:
+    """A small camera-like JPEG: a scene of blocks and a time stamp, with EXIF capture time."""
+    from PIL import ExifTags, Image, ImageDraw
+
+    rng = random.Random(seed)
+    w, h = PHOTO_SIZE
+    base = [rng.randint(60, 180) for _ in range(3)]
+    image = Image.new("RGB", PHOTO_SIZE, tuple(base))
+    draw = ImageDraw.Draw(image)
+    for y in range(0, h, 12):  # a soft gradient, like light falling off down a corridor
+        shade = tuple(max(0, min(255, c - y // 8 + rng.randint(-3, 3))) for c in base)
+        draw.rectangle([0, y, w, y + 12], fill=shade)
+    for _ in range(6):
+        x0, y0 = rng.randint(0, w - 120), rng.randint(0, h - 160)
+        colour = tuple(rng.randint(20, 235) for _ in range(3))
+        draw.rectangle([x0, y0, x0 + rng.randint(60, 220), y0 + rng.randint(40, 160)], fill=colour)
+    draw.ellipse([w // 2 - 40, 30, w // 2 + 40, 70], fill=(250, 245, 210))
+    draw.rectangle([0, h - 34, w, h], fill=(0, 0, 0))
+    draw.text((12, h - 26), stamp, fill=(255, 255, 255))
+    exif = Image.Exif()
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken_local.strftime("%Y:%m:%d %H:%M:%S")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80, exif=exif)
+    return out.getvalue()
+
+
+class _History:
+    def __init__(self, session: Session, estate: Estate, users: dict[str, User], today: date) -> None:
+        self.s = session
+        self.estate = estate
+        self.users = users
+        self.tz = ZoneInfo(estate.timezone)
+        self.today = today
+        self.first_day = today - timedelta(days=HISTORY_DAYS)
+        self.end = self.local(today, 0)
+        self.rng = random.Random(HISTORY_SEED)
+        self.real_start = datetime.now(timezone.utc)
+        self.now = self.end
+        self.queue: list[tuple[datetime, int, Iterator[datetime]]] = []
+        self.seq = 0
+        self.known_tickets: set[int] = set()
+        self.meter_values: dict[int, tuple[Decimal, Decimal]] = {}
+        self.photo_jobs: list[tuple] = []
+        self.reviews: list[dict] = []
+        self.photo_limits = (current_app.config["PHOTO_MAX_BYTES"], current_app.config["PHOTO_MAX_PIXELS"])
+        self.steward_of_building = {b.id: s for s in (users["steward1"], users["steward2"]) for b in s.buildings}
+        b1, b2, b3 = estate.buildings
+        self.b1, self.b2, self.b3 = b1, b2, b3
+        units = sorted((u for b in estate.buildings for u in b.units), key=lambda u: u.id)
+        vacant = [u for u in units if u.state is UnitState.VACANT]
+        occupied = [u for u in units if u.state is UnitState.OCCUPIED and u.contacts]
+        decorating = [u for u in units if u.state is UnitState.DECORATING]
+        self.occupied = occupied
+        # Meter anomalies in the latest reading: water running in an empty unit; a digit misread.
+        self.vacant_running = next((m.id for m in vacant[0].meters if m.kind is MeterKind.WATER), None) if vacant else None
+        self.misread = next(m.id for m in occupied[3].meters if m.kind is MeterKind.ELECTRICITY)
+        garage = next(a for a in estate.public_areas if a.kind is PublicAreaKind.GARAGE)
+        elevator = session.scalars(sa.select(Asset).where(Asset.estate_id == estate.id, Asset.kind == AssetKind.ELEVATOR)
+                                   .order_by(Asset.id)).first()
+        e_b1, e_b2 = b1.entrances[1], b2.entrances[0]
+        self.planted: dict[tuple, _Planted] = {
+            ((e_b1.id, 7, None, None, None, None), "COR-LIGHT"): _Planted(0.7, "FLICKERING", "7 樓燈又在閃"),
+            ((e_b2.id, 3, None, None, None, None), "COR-CLUTTER"): _Planted(0.8, "BIKES", "同一輛電動車"),
+            ((None, None, garage.id, None, None, None), "FAC-GARAGE-DRAINAGE"): _Planted(0.8, "PONDING", "B 區坡道底"),
+            ((None, None, None, elevator.id, None, None), "FAC-ELEVATOR-RUN"): _Planted(1.0, "NOISE", "運行時有異響"),
+        }
+        if decorating:
+            self.planted[((None, None, None, None, decorating[0].id, None), "DEC-COMMON-DEBRIS")] = _Planted(
+                0.3, "WASTE", "裝修垃圾堆在樓梯間")
+        # Waiting on others, so open for weeks and seen again on every walk: the lift company's part,
+        # the owner of the e-bike parked in the stairwell.
+        self.slow = {(place, code) for (place, code) in self.planted if code in ("FAC-ELEVATOR-RUN", "COR-CLUTTER")}
+
+    # time
+
+    def local(self, day: date, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(day, time(hour, minute), self.tz).astimezone(timezone.utc)
+
+    def working(self, at: datetime) -> datetime:
+        """The first office moment (08:30–18:00 local) at or after `at`."""
+        lt = at.astimezone(self.tz)
+        if lt.hour >= 18:
+            return self.local(lt.date() + timedelta(days=1), 8, 30 + self.rng.randint(0, 25))
+        if (lt.hour, lt.minute) < (8, 30):
+            return self.local(lt.date(), 8, 30 + self.rng.randint(0, 25))
+        return at
+
+    def after(self, lo_hours: float, hi_hours: float) -> datetime:
+        return self.working(self.now + timedelta(hours=self.rng.uniform(lo_hours, hi_hours)))
+
+    def uuid(self) -> str:
+        return str(uuidlib.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def spawn(self, at: datetime, process: Iterator[datetime]) -> None:
+        if at < self.end:
+            self.seq += 1
+            heapq.heappush(self.queue, (at, self.seq, process))
+
+    def run(self) -> None:
+        while self.queue:
+            at, _, process = heapq.heappop(self.queue)
+            self.now = at
+            following = next(process, None)
+            if following is not None:
+                self.spawn(max(following, at), process)
+
+    def stamp(self, ticket: RepairTicket) -> None:
+        """Events are logged at the real clock by default: put them at the simulated time."""
+        for event in ticket.events:
+            if event.at is None or event.at >= self.real_start:
+                event.at = self.now
+
+    # rounds
+
+    def plan_rounds(self) -> None:
+        rng = random.Random(HISTORY_SEED + 1)  # the calendar: its own stream, apart from what is found
+        by_day: dict[tuple[date, int], list] = {}
+        for steward in (self.users["steward1"], self.users["steward2"]):
+            for target in schedule.targets_for(self.s, steward, self.estate):
+                for day in self._days_for(target, rng):
+                    by_day.setdefault((day, steward.id), []).append((steward, target))
+        for (day, _), walks in sorted(by_day.items(), key=lambda kv: kv[0]):
+            walks.sort(key=lambda w: (DAY_ORDER.index(w[1].kind), w[1].building.position if w[1].building else 0,
+                                      w[1].unit.room_number if w[1].unit else ""))
+            at = self.local(day, 9, rng.randint(0, 25))
+            for steward, target in walks:
+                minutes = rng.randint(*MINUTES[target.kind])
+                self.spawn(at, self.walk(steward, target, at, at + timedelta(minutes=minutes)))
+                at += timedelta(minutes=minutes + rng.randint(5, 20))
+                if self.local(day, 12) <= at < self.local(day, 13, 30):
+                    at = self.local(day, 13, 30 + rng.randint(0, 15))  # lunch
+
+    def _days_for(self, target: schedule.Target, rng: random.Random) -> list[date]:
+        """The local days this target was walked: on time, a few late, a few missed (building 2's
+        corridors the week before last, building 3's three weeks ago, a decoration check now and then)."""
+        kind = target.kind
+        rule = schedule.DEFAULT_RULES[kind]
+        days: list[date] = []
+        if kind is RoundKind.DECORATION:
+            day = self.first_day
+            while day < self.today:
+                if rng.random() > 0.07:
+                    days.append(day)
+                day += timedelta(days=1)
+            return days
+        if kind in (RoundKind.CORRIDOR, RoundKind.FACILITY):
+            missed = {self.b2.id: self.today - timedelta(days=7), self.b3.id: self.today - timedelta(days=21)}
+            occ = schedule.occurrence_on(rule, self.first_day)
+            while occ.start < self.today:
+                if kind is RoundKind.CORRIDOR:
+                    day = occ.start + timedelta(days=rng.choices([0, 1, 2], [0.72, 0.22, 0.06])[0])
+                else:
+                    day = occ.start + timedelta(days=rng.choices([0, 1], [0.85, 0.15])[0])
+                skipped = kind is RoundKind.CORRIDOR and occ.contains(missed.get(target.building.id, date.min))
+                if not skipped and self.first_day <= day < self.today:
+                    days.append(day)
+                occ = schedule.occurrence_on(rule, occ.end)
+            return days
+        # Monthly: the last two months, so every meter has a reading before its latest one.
+        occ = schedule.occurrence_on(rule, self.today)
+        for _ in range(3):
+            day = occ.start + timedelta(days=rng.randint(1, 6) if kind is RoundKind.METER else rng.randint(1, 14))
+            if day < self.today and len(days) < 2:
+                days.append(day)
+            occ = schedule.occurrence_on(rule, occ.start - timedelta(days=1))
+        return sorted(days)
+
+    def walk(self, steward: User, target: schedule.Target, start: datetime, done: datetime) -> Iterator[datetime]:
+        yield done  # walked on the phone; stored when completed
+        rnd = sync.start_round(
+            self.s, steward, uuid=self.uuid(), kind=target.kind, estate_id=self.estate.id,
+            building_id=target.building.id if target.building and not target.unit else None,
+            unit_id=target.unit.id if target.unit else None, started_at=start, now=done)
+        plan = build_plan(self.s, rnd)
+        answers, photos, misread = self.answers(rnd, plan, start, done)
+        defects = self.complete(rnd, plan, answers, done)
+        self.photo_jobs += [(steward, *photo, done) for photo in photos]
+        self.spawn(self.after(1, 30), self.review(rnd, defects))
+        if misread is not None:  # the desk spots the misread reading and corrects it from the meter photo
+            when = self.after(4, 24)
+            self.spawn(when if when < self.end else self.now + timedelta(minutes=40), self.correct_reading(*misread))
+
+    def complete(self, rnd: Round, plan, answers: list[sync.FindingInput], done: datetime) -> list[Finding]:  # noqa: ANN001
+        """Store a completion as sync.complete_round does (findings with their place and meter flags,
+        photos named, a ticket opened or seen again per defect), the findings in one bulk insert."""
+        items = {i.code: i for i in plan.items}
+        points = {p.key: p for p in plan.checkpoints}
+        rows = []
+        for f in answers:
+            point = points[f.checkpoint]
+            defect = f.result is FindingResult.DEFECT
+            rows.append(dict(
+                uuid=f.uuid, round_id=rnd.id, checklist_item_id=items[f.item_code].id, result=f.result,
+                entrance_id=point.entrance_id, floor=point.floor, public_area_id=point.public_area_id,
+                asset_id=point.asset_id, unit_id=point.unit_id, meter_id=point.meter_id,
+                reason_code=f.reason_code if defect else None, reason_text=f.reason_text if defect else "",
+                action_code=f.action_code, note=f.note, reading_value=f.reading_value,
+                flags=meter_flags(point.meter, f.reading_value) if point.meter and f.reading_value is not None else [],
+                recorded_at=f.recorded_at, received_at=done,
+            ))
+        self.s.execute(sa.insert(Finding), rows)
+        rnd.status = RoundStatus.COMPLETED
+        rnd.completed_at = done
+        rnd.completion_sha256 = sync.content_sha256({"findings": [
+            (a.uuid, a.checkpoint, a.item_code, a.result.value, a.reason_code, a.action_code, a.note, a.reading_value,
+             a.recorded_at, a.photo_uuids) for a in answers]})
+        named = {f.uuid: f.photo_uuids for f in answers if f.result is FindingResult.DEFECT}
+        if not named:
+            return []
+        defects = list(self.s.scalars(sa.select(Finding).where(Finding.uuid.in_(list(named))).order_by(Finding.id)))
+        for finding in defects:
+            for photo_uuid in named[finding.uuid]:
+                self.s.add(Photo(uuid=photo_uuid, finding_uuid=finding.uuid, finding=finding, status=PhotoStatus.PENDING))
+            ticket = tickets.ticket_for_defect(self.s, finding, done)
+            if ticket is None:
+                continue
+            self.s.flush()
+            self.stamp(ticket)
+            if ticket.id not in self.known_tickets:
+                self.known_tickets.add(ticket.id)
+                self.spawn(self.now, self.ticket_life(ticket))
+        return defects
+
+    def answers(self, rnd: Round, plan, start: datetime, done: datetime):  # noqa: ANN001, ANN201
+        rng = self.rng
+        answers: list[sync.FindingInput] = []
+        photos: list[tuple[str, str, str]] = []
+        misread = None
+        total = sum(len(plan.items_at[p.key]) for p in plan.checkpoints) or 1
+        n = 0
+        for point in plan.checkpoints:
+            for item in plan.items_at[point.key]:
+                at = start + (done - start) * n / total
+                n += 1
+                uuid = self.uuid()
+                if item.item_type is ItemType.READING:
+                    value, right = self.reading(point)
+                    if right is not None:
+                        misread = (uuid, right)
+                    answers.append(sync.FindingInput(uuid, point.key, item.code, FindingResult.FINE,
+                                                     reading_value=value, recorded_at=at))
+                    continue
+                planted = self.planted.get((point.place, item.code))
+                running = (item.code == "MTR-VACANT-RUNNING" and point.meter_id == self.vacant_running
+                           and point.meter is not None and point.meter.previous is not None)
+                if running:
+                    planted = _Planted(1.0, "LEAK-SUSPECTED", "空置房水錶在走")
+                if rnd.kind is RoundKind.METER and not item.required and item.code != "MTR-BOX" and not running:
+                    continue  # asked only when something looks wrong
+                reason = None
+                if planted is not None and rng.random() < planted.chance:
+                    reason, note = planted.reason, planted.note
+                elif item.reasons and rng.random() < DEFECT_RATE[rnd.kind] * ITEM_WEIGHT.get(item.code, 0.7):
+                    reason, note = rng.choice(item.reasons)["code"], rng.choice(NOTES)
+                if reason is None:
+                    answers.append(sync.FindingInput(uuid, point.key, item.code, FindingResult.FINE, recorded_at=at))
+                    continue
+                action = item.actions[0]["code"] if item.actions and rng.random() < 0.8 else None
+                if running:
+                    action = "VALVE-CLOSED-NOTICE"
+                photo_uuids: tuple[str, ...] = ()
+                if item.photo_required:
+                    photo_uuids = (self.uuid(),)
+                    place = point.label.encode("ascii", "ignore").decode().strip()
+                    photos.append((photo_uuids[0], uuid, f"{at.astimezone(self.tz):%Y-%m-%d %H:%M}  {item.code} {place}"))
+                answers.append(sync.FindingInput(uuid, point.key, item.code, FindingResult.DEFECT, reason_code=reason,
+                                                 action_code=action, note=note, recorded_at=at, photo_uuids=photo_uuids))
+        return answers, photos, misread
+
+    def reading(self, point) -> tuple[Decimal, Decimal | None]:  # noqa: ANN001
+        """This month's reading of a meter (and the right value, when the steward misread it)."""
+        rng, meter = self.rng, point.meter
+        last, use = self.meter_values.get(point.meter_id, (None, None))
+        if last is None:
+            water = meter.kind == "water"
+            public = meter.unit_label is None
+            last = Decimal(rng.randint(80, 900) if water else rng.randint(1500, 20000)) * (20 if public else 1)
+            use = Decimal(rng.randint(4, 16) if water else rng.randint(90, 420)) * (25 if public else 1)
+            if meter.unit_vacant:
+                use = Decimal(0)
+            if meter.previous is not None:
+                last = meter.previous[1]
+            value = last
+        else:
+            value = last + (use * Decimal(str(round(rng.uniform(0.75, 1.3), 2)))).quantize(Decimal("1"))
+        if point.meter_id == self.vacant_running and meter.previous is not None:
+            value = last + Decimal("2.30")
+        self.meter_values[point.meter_id] = (value, use)
+        if point.meter_id == self.misread and meter.previous is not None:
+            wrong = Decimal(str(int(value))[:-1] or "0")  # the last digit left out
+            if wrong < meter.previous[1]:
+                return wrong, value
+        return value, None
+
+    def review(self, rnd: Round, defects: list[Finding]) -> Iterator[datetime]:
+        """The desk reads what was synced and marks it reviewed; a remark here and there."""
+        desk = self.users["desk1"]
+        self.reviews.append({"round": rnd.id, "at": self.now, "by": desk.id})
+        for finding in defects:
+            if self.rng.random() < 0.3:
+                self.s.add(FindingComment(finding_id=finding.id, by_id=desk.id, at=self.now,
+                                          text=self.rng.choice(DESK_COMMENTS)))
+        return
+        yield  # a process of one step
+
+    def store_photos(self) -> None:
+        """The phones send their photos after each completion: through the real pipeline (the
+        checks, the Pillow processing, storage and the row), the decoding two at a time."""
+        max_bytes, max_pixels = self.photo_limits
+
+        def shot(job: tuple) -> bytes:
+            _, _, _, stamp, at, seed = job
+            return _photo_jpeg(seed, stamp, at.astimezone(self.tz).replace(tzinfo=None))
+
+        jobs = [(*job, seed) for seed, job in enumerate(self.photo_jobs, start=1)]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            shots = list(pool.map(shot, jobs))
+            uploads = [sync.check_photo(self.s, steward, photo_uuid, finding_uuid, data, hashlib.sha256(data).hexdigest())
+                       for (steward, photo_uuid, finding_uuid, *_), data in zip(jobs, shots, strict=True)]
+            processed = list(pool.map(lambda pair: sync.process_upload(pair[0], pair[1], max_bytes=max_bytes,
+                                                                       max_pixels=max_pixels), zip(uploads, shots)))
+        for (steward, *_, at, _), upload, data, result in zip(jobs, uploads, shots, processed, strict=True):
+            sync.record_photo(self.s, steward, upload, result, len(data), now=at + timedelta(minutes=2))
+
+    def finish(self) -> None:
+        self.store_photos()
+        if self.reviews:
+            table = Finding.__table__
+            self.s.execute(
+                table.update().where(table.c.round_id == sa.bindparam("round"))
+                .values(reviewed_at=sa.bindparam("at", type_=UTCDateTime), reviewed_by_id=sa.bindparam("by")),
+                self.reviews)
+
+    def correct_reading(self, finding_uuid: str, right: Decimal) -> Iterator[datetime]:
+        amendment = sync.amend_finding(self.s, self.users["desk1"], finding_uuid, result=FindingResult.FINE,
+                                       why="抄錄時漏了一位數,按表計照片更正", reading_value=right)
+        amendment.amended_at = self.now
+        return
+        yield
+
+    # tickets
+
+    def checker_for(self, ticket: RepairTicket) -> User:
+        return self.steward_of_building.get(ticket.building_id, self.users["steward1"])
+
+    def ticket_life(self, ticket: RepairTicket) -> Iterator[datetime]:
+        """Desk dispatches, the team goes on site and repairs, the steward checks it on the next walk."""
+        rng, desk, eng = self.rng, self.users["desk1"], self.users["eng1"]
+        yield self.after(0.2, 2)
+        if rng.random() < 0.05 and (ticket.place, ticket.item_code) not in self.slow:
+            tickets.cancel(ticket, desk, reason=rng.choice(CANCEL_REASONS))
+            ticket.closed_at = self.now
+            self.stamp(ticket)
+            return
+        if ticket.item_code in ("COR-PIPE-LEAK", "VAC-LEAK", "MTR-VACANT-RUNNING"):
+            tickets.change_urgency(self.s, ticket, desk, Urgency.URGENT, "漏水可能影響樓下,提為緊急")
+        elif ticket.urgency is Urgency.NORMAL and rng.random() < 0.08:
+            tickets.change_urgency(self.s, ticket, desk, Urgency.PLANNED, "不影響使用,排期處理")
+        route = ticket.route
+        team = OUTSIDE_PARTIES.get(ticket.item_code or "", "外協單位") if route is DefectRoute.OUTSIDE_PARTY else rng.choice(TEAMS[route])
+        tickets.dispatch(ticket, desk, to=team, now=self.now)
+        self.stamp(ticket)
+        fixer = eng if route is DefectRoute.ENGINEERING else desk  # the desk records what cleaners and outside parties report
+        while True:
+            if route is DefectRoute.CLEANING and (ticket.place, ticket.item_code) in self.slow:
+                yield self.after(24 * 30, 24 * 40)  # the owner keeps promising to move it
+            elif route is DefectRoute.CLEANING:
+                yield self.after(0.5, 5)
+            else:
+                yield self.after(0.3, 3) if ticket.urgency is Urgency.URGENT else self.after(1, 20)
+                tickets.start(ticket, fixer, now=self.now)
+                self.stamp(ticket)
+                if (ticket.place, ticket.item_code) in self.slow:
+                    yield self.after(24 * 30, 24 * 40)  # waiting for a part
+                elif route is DefectRoute.OUTSIDE_PARTY or rng.random() < 0.08:
+                    yield self.after(24 * 3, 24 * 12)
+                else:
+                    yield self.after(1, 26)
+            choices = WORK_DONE.get(ticket.item_code or "", [WORK_DONE_BY_ROUTE[route]])
+            tickets.repair(ticket, fixer, work_done=rng.choice(choices), now=self.now)
+            self.stamp(ticket)
+            yield self.after(18, 80)  # the steward checks it on a later walk
+            passed = rng.random() > 0.12
+            self.check(ticket, passed, "" if passed else rng.choice(VERIFY_FAILED))
+            if passed:
+                return
+
+    def check(self, ticket: RepairTicket, passed: bool, note: str = "") -> None:
+        """The steward's check on site of a public repair, sent from the phone (app.verification)."""
+        verification.record_verification(self.s, self.checker_for(ticket), uuid=self.uuid(), ticket_id=ticket.id,
+                                         passed=passed, note=note, recorded_at=self.now, now=self.now)
+        self.stamp(ticket)
+
+    def intake(self, spec: dict) -> Iterator[datetime]:
+        """A phone call or walk-in at the desk (app.tickets.register_report), and what happened since."""
+        desk, eng = self.users["desk1"], self.users["eng1"]
+        unit: Unit | None = spec.get("unit")
+        contact = unit.contacts[0] if unit is not None and unit.contacts else None
+        name, phone = (contact.name, contact.phone) if contact else spec["reporter"]
+        report = tickets.Report(
+            channel=spec["channel"], reporter_name=name, reporter_phone=phone, description=spec["description"],
+            expectation=spec["expectation"], unit=unit, building=spec.get("building"),
+            public_area=spec.get("public_area"), place_text=spec["place_text"],
+            urgency=spec.get("urgency", Urgency.NORMAL))
+        ticket = tickets.register_report(self.s, desk, self.estate, report, now=self.now)
+        self.s.flush()
+        self.stamp(ticket)
+        created = self.now
+        for hours, action, kwargs in spec.get("steps", []):
+            yield created + timedelta(hours=hours)
+            if action == "dispatch":
+                tickets.dispatch(ticket, desk, to=kwargs.get("to", "工程部 王師傅"), now=self.now)
+            elif action == "urgency":
+                tickets.change_urgency(self.s, ticket, desk, kwargs["urgency"], kwargs["note"])
+            elif action == "start":
+                tickets.start(ticket, eng, now=self.now)
+            elif action == "repair":
+                tickets.repair(ticket, eng, now=self.now, **kwargs)
+            elif action == "visit":
+                tickets.return_visit(ticket, desk, now=self.now, **kwargs)
+            elif action == "verify":
+                self.check(ticket, passed=True)
+            elif action == "cancel":
+                tickets.cancel(ticket, desk, reason=kwargs["reason"])
+                ticket.closed_at = self.now
+            self.stamp(ticket)
+
+    def plan_intake(self) -> None:
+        """Desk reports placed relative to today, so every ticket status shows whatever the weekday."""
+        occ = self.occupied
+        garage = next(a for a in self.estate.public_areas if a.kind is PublicAreaKind.GARAGE)
+        playground = next(a for a in self.estate.public_areas if a.kind is PublicAreaKind.PLAYGROUND)
+        in_b = {b.id: [u for u in occ if u.building_id == b.id] for b in (self.b1, self.b2, self.b3)}
+        b1, b2, b3 = in_b[self.b1.id], in_b[self.b2.id], in_b[self.b3.id]
+        phone, walk_in = TicketChannel.PHONE, TicketChannel.WALK_IN
+        specs = [
+            # (days before today, local time), the report, its steps (hours after the report)
+            ((1, 19, 40), dict(channel=phone, unit=b1[0], description="廚房水龍頭關不緊,一直滴水", place_text="廚房",
+                               expectation="明天上午九點後上門,來前先打電話")),
+            ((1, 10, 15), dict(channel=walk_in, unit=b2[1], description="主臥插座沒電,其他房間正常", place_text="主臥",
+                               expectation="下班後(18:30 後)在家", steps=[(0.4, "dispatch", {})])),
+            ((5, 9, 20), dict(channel=phone, unit=b3[2], description="衛生間頂棚滲水,懷疑樓上防水", place_text="衛生間",
+                              expectation="盡快查明原因,聯繫樓上業主", steps=[
+                                  (0.3, "urgency", {"urgency": Urgency.URGENT, "note": "漏水影響樓下,提為緊急"}),
+                                  (0.4, "dispatch", {}), (1.2, "start", {})])),
+            ((2, 14, 0), dict(channel=walk_in, unit=b1[1], description="入戶門鎖芯卡滯,鑰匙難轉", place_text="入戶門",
+                              expectation="今天內修好", steps=[
+                                  (0.5, "dispatch", {}), (2.5, "start", {}),
+                                  (3.5, "repair", {"work_done": "更換鎖芯", "parts": "C 級鎖芯 1 個",
+                                                   "chargeable": True, "amount": "180"})])),
+            ((6, 11, 0), dict(channel=phone, unit=b2[2], description="陽台地漏堵塞,下雨反水", place_text="陽台",
+                              expectation="週末前處理", steps=[
+                                  (0.5, "dispatch", {}), (2, "start", {}),
+                                  (3, "repair", {"work_done": "疏通地漏,清出頭髮雜物"})])),
+            ((13, 9, 30), dict(channel=phone, unit=b1[2], description="熱水器進水管接頭漏水", place_text="廚房",
+                               expectation="上午在家", steps=[
+                                   (0.3, "dispatch", {}), (1.5, "start", {}),
+                                   (2.5, "repair", {"work_done": "更換進水軟管並緊固", "parts": "不鏽鋼軟管 1 條",
+                                                    "chargeable": True, "amount": "45"}),
+                                   (26, "visit", {"grade": "A", "comment": "師傅準時,修得好"})])),
+            ((20, 16, 10), dict(channel=walk_in, unit=b3[0], description="客廳窗戶密封條脫落,下雨滲水", place_text="客廳窗",
+                                expectation="下次下雨前修好", steps=[
+                                    (0.3, "dispatch", {}), (18, "start", {}),
+                                    (20, "repair", {"work_done": "重新安裝密封條"}),
+                                    (44, "visit", {"grade": "C", "comment": "昨晚下雨還是滲水"}),
+                                    (50, "start", {}),
+                                    (54, "repair", {"work_done": "更換整條密封膠條並打膠"}),
+                                    (80, "visit", {"grade": "B", "comment": "不滲了,但來了兩次"})])),
+            ((9, 20, 30), dict(channel=phone, unit=b2[0], description="馬桶水箱一直流水", place_text="主衛",
+                               expectation="明天來看", steps=[
+                                   (13, "cancel", {"reason": "業主來電:已自行更換配件,無需上門"})])),
+            ((1, 8, 50), dict(channel=walk_in, public_area=garage, description="地下車庫 B 區 3 盞燈不亮",
+                              place_text="B 區 12–18 號車位上方", expectation="晚上停車太暗,盡快修",
+                              reporter=("周先生", "13912345678"), steps=[
+                                  (0.3, "dispatch", {}), (2, "start", {}),
+                                  (5, "repair", {"work_done": "更換 3 支 LED 燈管"})])),
+            ((2, 10, 30), dict(channel=phone, building=self.b3, description="可視對講按不通,開不了門",
+                               place_text="1梯大堂門口", expectation="今天修好", reporter=("吳太太", "13698765432"),
+                               steps=[(0.2, "dispatch", {}), (1, "start", {}),
+                                      (6, "repair", {"work_done": "更換對講主機按鍵板"})])),
+            ((15, 15, 0), dict(channel=walk_in, public_area=playground, urgency=Urgency.URGENT,
+                               description="兒童游樂場鞦韆鏈條鬆動", place_text="鞦韆", expectation="先圍起來,別讓小孩玩",
+                               reporter=("陳媽媽", "13811112222"), steps=[
+                                   (0.2, "dispatch", {}), (0.5, "start", {}),
+                                   (2, "repair", {"work_done": "更換連接扣並緊固鏈條"}), (20, "verify", {})])),
+        ]
+        for (days_ago, hour, minute), spec in specs:
+            self.spawn(self.local(self.today - timedelta(days=days_ago), hour, minute), self.intake(spec))
+
+
+def load_history(session: Session, estate: Estate, users: dict[str, User], *, today: date | None = None) -> None:
+    """Four weeks of rounds, findings, photos and tickets in the demo estate, ending before `today`
+    (the estate's local date; default: now). Needs an app context (photo storage). Deterministic
+    for a given `today`."""
+    today = today or schedule.local_date(estate, datetime.now(timezone.utc))
+    history = _History(session, estate, users, today)
+    history.plan_rounds()
+    history.plan_intake()
+    history.run()
+    history.finish()
+    session.flush()
+
+
+def history_counts(session: Session) -> str:
+    """One line for the command line: what the history holds."""
+    def count(model, *where) -> int:  # noqa: ANN001
+        return session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
+
+    return (f"{count(Round):,} rounds, {count(Finding):,} findings "
+            f"({count(Finding, Finding.result == FindingResult.DEFECT)} defects), "
+            f"{count(Photo, Photo.status == PhotoStatus.STORED)} photos, {count(RepairTicket)} repair tickets.")
