@@ -94,3 +94,11 @@ def init_app(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def commit_and_keep() -> None:
+    """Commit, keeping the loaded objects as they are: an API answer is serialised from them
+    without reading them again, which would open a second (write) transaction on SQLite."""
+    session = db.session()
+    session.expire_on_commit = False  # the session ends with the request
+    session.commit()

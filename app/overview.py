@@ -6,17 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from . import schedule
 from .models import (
     Building,
     Estate,
-    Finding,
-    FindingResult,
     Role,
-    Round,
-    RoundStatus,
     Unit,
     UnitState,
     User,
@@ -101,20 +97,3 @@ def unit_search(session: Session, user: User, query: str, limit: int = 50) -> li
         .where(Unit.building_id.in_(buildings), Unit.room_number.like(pattern, escape="\\"))
         .order_by(Building.position, Unit.room_number).limit(limit)
     ))
-
-
-def recent_findings(session: Session, user: User, *, defects_only: bool, limit: int) -> list[Finding]:
-    """Findings of completed rounds in the estates or buildings the user covers, newest first."""
-    in_scope = sa.or_(Round.estate_id.in_([e.id for e in user.estates]),
-                      Round.building_id.in_([b.id for b in user.buildings]))
-    query = (
-        sa.select(Finding).join(Round)
-        .where(in_scope, Round.status == RoundStatus.COMPLETED)
-        .options(selectinload(Finding.photos), selectinload(Finding.amendments),
-                 selectinload(Finding.round).selectinload(Round.steward), selectinload(Finding.item))
-        .order_by(Round.completed_at.desc(), Finding.id)
-        .limit(limit)
-    )
-    if defects_only:
-        query = query.where(Finding.result == FindingResult.DEFECT)
-    return list(session.scalars(query))

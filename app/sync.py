@@ -257,27 +257,26 @@ def complete_round(
         raise Conflict(_l("Some of these findings were already stored with another round."))
 
     items = {i.code: i for i in plan.items}
-    stored: list[Finding] = []
+    # One bulk INSERT for the whole round (no unit-of-work per row: a round has dozens of answers);
+    # the few findings that open tickets or name photos are loaded back as objects afterwards.
+    rows = []
     for f in findings:
         point = plan.checkpoint(f.checkpoint)
-        finding = Finding(
-            uuid=f.uuid, round=rnd, item=items[f.item_code], result=f.result,
+        defect = f.result is FindingResult.DEFECT
+        rows.append(dict(
+            uuid=f.uuid, round_id=rnd.id, checklist_item_id=items[f.item_code].id, result=f.result,
             entrance_id=point.entrance_id, floor=point.floor, public_area_id=point.public_area_id,
             asset_id=point.asset_id, unit_id=point.unit_id, meter_id=point.meter_id,
-            reason_code=f.reason_code if f.result is FindingResult.DEFECT else None,
-            reason_text=f.reason_text.strip() if f.result is FindingResult.DEFECT else "",
+            reason_code=f.reason_code if defect else None, reason_text=f.reason_text.strip() if defect else "",
             action_code=f.action_code, note=f.note.strip(), reading_value=f.reading_value,
             flags=meter_flags(point.meter, f.reading_value) if point.meter and f.reading_value is not None else [],
             recorded_at=_phone_time(f.recorded_at, now), received_at=now,
-        )
-        session.add(finding)
-        stored.append(finding)
-        for photo_uuid in f.photo_uuids:
-            _name_photo(session, photo_uuid, finding)
+        ))
     rnd.status = RoundStatus.COMPLETED
     rnd.completed_at = _phone_time(completed_at, now)
     rnd.completion_sha256 = fingerprint
     try:
+        session.execute(Finding.__table__.insert(), rows)  # Core executemany: one statement
         session.flush()
     except IntegrityError:
         session.rollback()
@@ -285,10 +284,17 @@ def complete_round(
         if rnd.status is RoundStatus.COMPLETED and rnd.completion_sha256 == fingerprint:
             return rnd
         raise Conflict(_l("This round was stored at the same moment by another request.")) from None
-    # Every defect becomes a repair ticket, or is seen again on an open one, in this transaction.
-    for finding in stored:
-        tickets.ticket_for_defect(session, finding, now)
-    session.flush()
+    session.expire(rnd, ["findings"])
+    rnd.stored_findings = len(rows)
+    special = {f.uuid: f for f in findings if f.result is FindingResult.DEFECT or f.photo_uuids}
+    if special:
+        stored = session.scalars(sa.select(Finding).where(Finding.uuid.in_(special)).order_by(Finding.id)).all()
+        for finding in stored:
+            for photo_uuid in special[finding.uuid].photo_uuids:
+                _name_photo(session, photo_uuid, finding)
+            # Every defect becomes a repair ticket, or is seen again on an open one, in this transaction.
+            tickets.ticket_for_defect(session, finding, now)
+        session.flush()
     return rnd
 
 

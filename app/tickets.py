@@ -101,8 +101,10 @@ def _same_place(query, finding: Finding):  # noqa: ANN001
 def ticket_for_defect(session: Session, finding: Finding, now: datetime | None = None) -> RepairTicket | None:
     """Open a ticket for a defect, or attach it to the open ticket of the same place and item."""
     now = now or datetime.now(timezone.utc)
+    if finding.result is not FindingResult.DEFECT:
+        return None
     item = finding.item
-    if finding.result is not FindingResult.DEFECT or item.route not in TICKET_ROUTES:
+    if item.route not in TICKET_ROUTES:
         return None
     rnd = finding.round
     open_here = _same_place(

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from app import tickets
+from app.extensions import db
 from app.models import Role, UnitState
 
 from . import factories
@@ -26,7 +28,31 @@ MATRIX = {
     "desk.units": ("GET", "/desk/units?q=1", ALL),
     "desk.unit": ("GET", "/desk/units/{unit_id}", ALL),
     "engineering.index": ("GET", "/engineering/", {Role.ENGINEERING}),
+    "engineering.meters": ("GET", "/engineering/meters", {Role.ENGINEERING}),
+    "tickets.index": ("GET", "/tickets/", {Role.DESK, Role.SUPERVISOR, Role.ENGINEERING}),
+    "tickets.overdue": ("GET", "/tickets/overdue", {Role.DESK, Role.SUPERVISOR}),
+    "tickets.new": ("GET", "/tickets/new", {Role.DESK, Role.SUPERVISOR}),
+    "tickets.detail": ("GET", "/tickets/{ticket_id}", {Role.DESK, Role.SUPERVISOR, Role.ENGINEERING}),
+    "tickets.print_ticket": ("GET", "/tickets/{ticket_id}/print", {Role.DESK, Role.SUPERVISOR, Role.ENGINEERING}),
+    "tickets.export": ("GET", "/tickets/export.csv", {Role.DESK, Role.SUPERVISOR}),
+    "tickets.dispatch": ("POST", "/tickets/{ticket_id}/dispatch", {Role.DESK, Role.SUPERVISOR}),
+    "tickets.start": ("POST", "/tickets/{ticket_id}/start", {Role.DESK, Role.SUPERVISOR, Role.ENGINEERING}),
+    "tickets.repair": ("POST", "/tickets/{ticket_id}/repair", {Role.DESK, Role.SUPERVISOR, Role.ENGINEERING}),
+    "tickets.verify": ("POST", "/tickets/{ticket_id}/verify", {Role.DESK, Role.SUPERVISOR}),
+    "tickets.return_visit": ("POST", "/tickets/{ticket_id}/return-visit", {Role.DESK, Role.SUPERVISOR}),
+    "tickets.cancel": ("POST", "/tickets/{ticket_id}/cancel", {Role.DESK, Role.SUPERVISOR}),
+    "tickets.urgency": ("POST", "/tickets/{ticket_id}/urgency", {Role.DESK, Role.SUPERVISOR}),
+    "tickets.route": ("POST", "/tickets/{ticket_id}/route", {Role.DESK, Role.SUPERVISOR}),
+    "tickets.merge": ("POST", "/tickets/{ticket_id}/merge", {Role.DESK, Role.SUPERVISOR}),
+    "tickets.split": ("POST", "/tickets/{ticket_id}/split", {Role.DESK, Role.SUPERVISOR}),
+    "tickets.clocks": ("GET", "/tickets/clocks", {Role.SUPERVISOR}),
     "desk.findings": ("GET", "/desk/findings", {Role.DESK, Role.SUPERVISOR}),
+    "desk.findings_csv": ("GET", "/desk/findings.csv?date_from=2026-11-01&date_to=2026-11-30",
+                          {Role.DESK, Role.SUPERVISOR}),
+    "desk.review_finding": ("POST", "/desk/findings/{finding_uuid}/review", {Role.DESK, Role.SUPERVISOR}),
+    "desk.review_findings": ("POST", "/desk/findings/review", {Role.DESK, Role.SUPERVISOR}),
+    "desk.comment_finding": ("POST", "/desk/findings/{finding_uuid}/comments", {Role.DESK, Role.SUPERVISOR}),
+    "desk.finding_route": ("POST", "/desk/findings/{finding_uuid}/route", {Role.DESK, Role.SUPERVISOR}),
     "desk.import_work": ("GET", "/desk/import", {Role.DESK, Role.SUPERVISOR}),
     "rounds.start": ("POST", "/rounds/start", {Role.STEWARD}),
     "rounds.walk": ("GET", "/rounds/walk?round={round_uuid}", {Role.STEWARD}),
@@ -42,9 +68,11 @@ MATRIX = {
     "api_photos.PhotoUpload": ("PUT", "/api/v1/photos/{photo_uuid}", {Role.STEWARD}),
     "api_session.CurrentSession": ("GET", "/api/v1/session", ALL),
     "api_session.OfflinePack": ("GET", "/api/v1/offline-pack", {Role.STEWARD}),
+    "api_tickets.Verifications": ("POST", "/api/v1/verifications", {Role.STEWARD}),
     "pwa.service_worker": ("GET", "/sw.js", PUBLIC),
     "pwa.manifest": ("GET", "/manifest.webmanifest", PUBLIC),
     "pwa.offline": ("GET", "/offline", PUBLIC),
+    "reports.summary": ("GET", "/reports/summary", {Role.DESK, Role.SUPERVISOR}),
 }
 
 
@@ -60,7 +88,9 @@ def estate_world(app):
     factories.contact(unit, phone="13912345678", id_number="440301199001011234")
     users = {role: factories.user(role, username=f"u-{role.value}", estates=[estate]) for role in Role}
     finding = factories.finding_with_photo(users[Role.STEWARD], estate, b)
-    ids = {"unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
+    ticket = tickets.ticket_for_defect(db.session, finding)  # an engineering defect: every worker sees it
+    db.session.flush()
+    ids = {"ticket_id": ticket.id, "unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
            "photo_uuid": finding.photos[0].uuid}
     return estate, unit, users, ids
 

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 
 from .. import sync
 from ..access import roles
+from ..database import commit_and_keep
 from ..extensions import db
 from ..models import Role
 from ..round_plan import build_plan, checkpoint_documents
@@ -43,7 +44,7 @@ class Rounds(MethodView):
     def post(self, data):
         """Start a round (idempotent by UUID)."""
         rnd = sync.start_round(db.session, current_user, **data)
-        db.session.commit()
+        commit_and_keep()
         return rnd
 
 
@@ -66,7 +67,7 @@ class RoundCompletion(MethodView):
         findings = [sync.FindingInput(**{**f, "photo_uuids": tuple(f["photo_uuids"])}) for f in data["findings"]]
         rnd = sync.complete_round(db.session, current_user, uuid, findings, completed_at=data["completed_at"],
                                   fingerprint=sync.content_sha256(data))
-        db.session.commit()
+        commit_and_keep()
         return rnd
 
 

@@ -46,7 +46,9 @@ class RoundSchema(Schema):
     findings = fields.Method("_count", metadata={"description": "number of stored findings"})
 
     def _count(self, rnd) -> int:  # noqa: ANN001
-        # A count, not len(rnd.findings): after the commit that would load every finding again.
+        # Known when the round was just completed; else a count (len(rnd.findings) would load them all).
+        if rnd.stored_findings is not None:
+            return rnd.stored_findings
         return object_session(rnd).scalar(sa.select(sa.func.count()).where(Finding.round_id == rnd.id))
 
 

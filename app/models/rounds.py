@@ -33,7 +33,15 @@ class PhotoStatus(enum.Enum):
 
 class Round(db.Model):
     __tablename__ = "round"
-    __table_args__ = (sa.Index("ix_round_estate_kind_date", "estate_id", "kind", "local_date"),)
+    __table_args__ = (
+        sa.Index("ix_round_estate_kind_date", "estate_id", "kind", "local_date"),
+        # The desk's review (app/review.py): completed rounds newest first (date, then id), of one
+        # estate or of all, with every filtered column in the index so a page or a capped count
+        # walks the index alone and stops when it has enough.
+        sa.Index("ix_round_review_estate", "estate_id", "status", "local_date", "id", "kind", "building_id",
+                 "steward_id"),
+        sa.Index("ix_round_review", "status", "local_date", "id", "estate_id", "kind", "building_id", "steward_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Made on the phone, so a round started offline is stored exactly once.
@@ -61,6 +69,7 @@ class Round(db.Model):
     findings: Mapped[list["Finding"]] = relationship(
         back_populates="round", order_by="Finding.id", cascade="all, delete-orphan"
     )
+    stored_findings = None  # not a column: how many findings sync.complete_round just stored
 
 
 class Answer:
@@ -80,6 +89,10 @@ class Finding(Answer, db.Model):
     __tablename__ = "finding"
     __table_args__ = (
         sa.Index("ix_finding_place_item", "checklist_item_id", "unit_id", "entrance_id", "floor"),
+        # The review's defect / not-reviewed filters and counts, answered per round from an index
+        # (not reviewed is rare once the desk keeps up: it gets a seek of its own).
+        sa.Index("ix_finding_review", "round_id", "result", "reviewed_at"),
+        sa.Index("ix_finding_round_reviewed", "round_id", "reviewed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

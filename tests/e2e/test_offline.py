@@ -126,7 +126,7 @@ def test_round_with_photo_done_offline_survives_closing_and_syncs_once(live_serv
     desk = browser.new_context(viewport=PHONE, locale="zh-TW")
     desk_page = desk.new_page()
     sign_in(desk_page, live_server, "desk1")
-    desk_page.goto(f"{live_server}/desk/findings")
+    desk_page.goto(f"{live_server}/desk/findings?defects_only=1")
     image = desk_page.locator(".finding.result-defect .thumb img")
     image.wait_for()
     desk_page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())

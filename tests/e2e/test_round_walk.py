@@ -67,7 +67,7 @@ def test_corridor_round_with_a_defect_and_photo_reaches_the_desk(live_server, ph
     desk = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-TW")
     page = desk.new_page()
     sign_in(page, live_server, "desk1")
-    page.goto(f"{live_server}/desk/findings")
+    page.goto(f"{live_server}/desk/findings?defects_only=1")
     card = page.locator(".findings-list .finding.result-defect")
     assert card.count() == 1
     image = card.locator(".thumb img")
