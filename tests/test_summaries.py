@@ -367,7 +367,7 @@ def test_the_page_shows_charts_and_numbers(client, auth, world):
     html = response.get_data(as_text=True)
     assert html.count("<svg") >= 6 and 'role="img"' in html
     assert "翠湖花園" in html and "兒童遊樂場" in html and "1棟 1梯 5F" in html
-    assert "10.0 h" in html and "12.0 h" in html  # engineering and overall medians
+    assert "10.0 小時" in html and "12.0 小時" in html  # engineering and overall medians (zh_Hant page)
     assert "57% (4/7)" in html  # repaired within target, all routes
     assert 'value="2026-10-01"' in html
     assert "start=2026-09-01" in html and "start=2026-11-01" in html  # previous and next months
