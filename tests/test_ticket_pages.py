@@ -256,3 +256,12 @@ def test_bad_target_times_are_refused_and_nothing_is_saved(client, auth, world, 
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TicketClock)) == 0
     assert db.session.get(type(world["estate"]), world["estate"].id).return_visit_hours == 48
+
+
+def test_engineering_never_sees_owner_id_numbers(client, auth, world):
+    factories.contact(world["unit"], phone="13912345678", id_number="440301199001011234")
+    ticket = report(world, unit=world["unit"])
+    auth.login("u-engineering")
+    for path in (f"/tickets/{ticket.id}", f"/tickets/{ticket.id}/print", "/engineering/", "/tickets/"):
+        html = client.get(path).get_data(as_text=True)
+        assert "440301199001011234" not in html and "13912345678" not in html
