@@ -36,6 +36,10 @@ class RepairTicket(db.Model):
     __table_args__ = (
         sa.Index("ix_repair_ticket_open_place", "estate_id", "item_code", "status"),
         sa.Index("ix_repair_ticket_estate_status_due", "estate_id", "status", "due_at"),
+        # The summaries read an estate's tickets of one period: keep that flat as years go by.
+        sa.Index("ix_repair_ticket_estate_created", "estate_id", "created_at"),
+        sa.Index("ix_repair_ticket_estate_repaired", "estate_id", "repaired_at"),
+        sa.Index("ix_repair_ticket_estate_closed", "estate_id", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +126,8 @@ class TicketEvent(db.Model):
     """Who did what to a ticket, when: the ticket's history, never edited."""
 
     __tablename__ = "ticket_event"
+    # Recent return visits graded C (the supervisor's list) and the period's grades (summaries).
+    __table_args__ = (sa.Index("ix_ticket_event_kind_at", "kind", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("repair_ticket.id", ondelete="CASCADE"), index=True)
