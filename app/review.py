@@ -42,6 +42,7 @@ from .models import (
     RoundStatus,
     Unit,
     User,
+    place_words,
 )
 
 PAGE_SIZE = 50
@@ -510,21 +511,10 @@ def building_of(finding: Finding) -> Building | None:
 def place_text(*, unit: str | None = None, asset: str | None = None, area: str | None = None,
                meter_where: str | None = None, meter_serial: str | None = None, entrance: str | None = None,
                floor: int | None = None, round_unit: str | None = None) -> str:
-    """Where in the building (or estate) it was found: a unit, an asset, an area, a meter, a
-    stairwell and floor. The page and the CSV file say it the same way."""
-    if unit:
-        return unit
-    if asset:
-        return asset
-    if area:
-        return area
-    if meter_serial:
-        return " · ".join(x for x in (meter_where, meter_serial) if x)
-    if entrance:
-        return entrance + (f" {floor}F" if floor is not None else "")
-    if floor is not None:
-        return f"{floor}F"
-    return round_unit or ""
+    """Where in the building (or estate) it was found (the building has a column of its own):
+    the page and the CSV file say it the same way, and as tickets and summaries do."""
+    meter = " · ".join(x for x in (meter_where, meter_serial) if x) if meter_serial else None
+    return place_words(room=unit or round_unit, area=area, asset=asset, entrance=entrance, floor=floor, meter=meter)
 
 
 def place_of(finding: Finding) -> str:

@@ -58,6 +58,7 @@ from .models import (
     TicketStatus,
     Unit,
     User,
+    place_words,
 )
 from .overview import stewards_of
 from .tickets import TICKET_ROUTES
@@ -403,22 +404,8 @@ def _defects(session: Session, estate: Estate, period: Period):  # noqa: ANN202
 
 def _place_label(estate: Estate, building: str | None, floor: int | None, entrance: str | None,
                  room: str | None, area: str | None, asset: str | None, meter: str | None) -> str:
-    """Words for a checkpoint, as RepairTicket.place_label puts them: "1棟 301", "兒童遊樂場",
-    "2棟 1梯 5F", "2棟 1梯電梯"; the estate's name for the estate itself."""
-    if room is not None:
-        return f"{building} {room}" if building else room
-    if area is not None:
-        return area
-    parts = [building or ""]
-    if asset is not None:
-        parts.append(asset)
-    elif entrance is not None:
-        parts.append(entrance + (f" {floor}F" if floor is not None else ""))
-    elif meter is not None:
-        parts.append(meter)
-    elif floor is not None:
-        parts.append(f"{floor}F")
-    return " ".join(p for p in parts if p) or estate.name
+    return place_words(building=building, room=room, area=area, asset=asset, entrance=entrance, floor=floor,
+                       meter=meter, fallback=estate.name)
 
 
 def _item_labels(session: Session, codes: list[str]) -> dict[str, dict[str, str]]:

@@ -390,6 +390,11 @@ def add_after_photo(ticket: RepairTicket, photo: Photo) -> None:
     ticket.after_photos.append(photo)
 
 
+# What a ticket's place_label reads, loaded with a list of tickets in one query each.
+PLACE_LOADS = tuple(selectinload(getattr(RepairTicket, name)) for name in (
+    "estate", "building", "unit", "public_area", "entrance", "asset", "meter"))
+
+
 # Who sees which ticket: desk and supervisors their estates' tickets; engineering only its own
 # team's (the engineering route); stewards none here (their verification tasks come to the round).
 
@@ -428,10 +433,17 @@ def overdue_tickets(session: Session, user: User, now: datetime | None = None,
     late_visit = sa.and_(RepairTicket.status == TicketStatus.REPAIRED, RepairTicket.visit_due_at < now)
     query = visible_tickets(user).where(sa.or_(late_work, late_visit)).order_by(
         sa.func.coalesce(RepairTicket.on_site_due_at, RepairTicket.due_at), RepairTicket.id).limit(limit)
-    return list(session.scalars(query.options(
-        selectinload(RepairTicket.estate), selectinload(RepairTicket.building), selectinload(RepairTicket.unit),
-        selectinload(RepairTicket.public_area), selectinload(RepairTicket.entrance),
-        selectinload(RepairTicket.asset), selectinload(RepairTicket.meter))))
+    return list(session.scalars(query.options(*PLACE_LOADS)))
+
+
+def engineering_queue(session: Session, user: User, limit: int = 200) -> list[RepairTicket]:
+    """The team's open work on a phone: urgent first, then by due time."""
+    urgency_order = sa.case((RepairTicket.urgency == Urgency.URGENT, 0), (RepairTicket.urgency == Urgency.NORMAL, 1),
+                            else_=2)
+    query = (visible_tickets(user)
+             .where(RepairTicket.status.in_([TicketStatus.NEW, TicketStatus.DISPATCHED, TicketStatus.IN_PROGRESS]))
+             .order_by(urgency_order, RepairTicket.due_at).limit(limit))
+    return list(session.scalars(query.options(*PLACE_LOADS)))
 
 
 def escalations(session: Session, user: User, since: datetime, limit: int = 50) -> list[TicketEvent]:

@@ -15,6 +15,7 @@ from .places import (
     Unit,
     UnitState,
     VacancyReason,
+    place_words,
 )
 from .rounds import Finding, FindingAmendment, FindingComment, FindingResult, Photo, PhotoStatus, Round, RoundStatus
 from .schedule import Period, ScheduleRule
@@ -27,5 +28,5 @@ __all__ = [
     "DefectRoute", "Entrance", "Estate", "ItemType", "Language", "Meter", "MeterKind",
     "OwnerContact", "Period", "PublicArea", "PublicAreaKind", "Role", "Round", "RoundKind",
     "RoundStatus", "ScheduleRule", "Unit", "UnitState", "Urgency", "User", "UTCDateTime",
-    "VacancyReason", "user_building", "user_estate", "utcnow",
+    "VacancyReason", "place_words", "user_building", "user_estate", "utcnow",
 ]

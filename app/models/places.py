@@ -192,3 +192,24 @@ class Meter(db.Model):
     @property
     def is_public(self) -> bool:
         return self.unit_id is None
+
+
+def place_words(*, building: str | None = None, room: str | None = None, area: str | None = None,
+                asset: str | None = None, entrance: str | None = None, floor: int | None = None,
+                meter: str | None = None, fallback: str = "") -> str:
+    """How a place is written everywhere (tickets, the review, summaries): "1棟 1-101",
+    "兒童遊樂場", "2棟 1梯 5F", "2棟 1梯電梯"; `fallback` (the estate's name) for the estate itself."""
+    if room:
+        return f"{building} {room}" if building else room
+    if area:
+        return area
+    parts = [building or ""]
+    if asset:
+        parts.append(asset)
+    elif entrance:
+        parts.append(entrance + (f" {floor}F" if floor is not None else ""))
+    elif meter:
+        parts.append(meter)
+    elif floor is not None:
+        parts.append(f"{floor}F")
+    return " ".join(p for p in parts if p) or fallback

@@ -12,7 +12,7 @@ from ..extensions import db
 from .base import UTCDateTime, str_enum, utcnow
 from .checklists import DefectRoute, Urgency
 from .people import User
-from .places import Asset, Building, Entrance, Estate, Meter, PublicArea, Unit
+from .places import Asset, Building, Entrance, Estate, Meter, PublicArea, Unit, place_words
 
 
 class TicketStatus(enum.Enum):
@@ -107,18 +107,14 @@ class RepairTicket(db.Model):
 
     @property
     def place_label(self) -> str:
-        parts = [self.building.name if self.building else ""]
-        if self.unit is not None:
-            parts = [self.unit.label]
-        elif self.asset is not None:
-            parts.append(self.asset.name)
-        elif self.public_area is not None:
-            parts = [self.public_area.name]
-        elif self.entrance is not None:
-            parts.append(self.entrance.name + (f" {self.floor}F" if self.floor is not None else ""))
-        elif self.meter is not None:
-            parts.append(self.meter.serial)
-        label = " ".join(p for p in parts if p) or self.estate.name
+        label = place_words(
+            building=self.building.name if self.building else None,
+            room=self.unit.room_number if self.unit else None,
+            area=self.public_area.name if self.public_area else None,
+            asset=self.asset.name if self.asset else None,
+            entrance=self.entrance.name if self.entrance else None, floor=self.floor,
+            meter=self.meter.serial if self.meter else None, fallback=self.estate.name,
+        )
         return f"{label} · {self.place_text}" if self.place_text else label
 
 

@@ -74,18 +74,12 @@ def index():
     before = request.args.get("before", type=int)
     if before:
         query = query.where(RepairTicket.id < before)
-    rows = list(db.session.scalars(query.order_by(RepairTicket.id.desc()).limit(PAGE + 1).options(*_place_loads())))
+    rows = list(db.session.scalars(query.order_by(RepairTicket.id.desc()).limit(PAGE + 1).options(*tickets.PLACE_LOADS)))
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     next_url = url_for("tickets.index", **{**request.args, "before": rows[-1].id}) if more else None
     return render_template("tickets/index.html", tickets=rows, status=status, next_url=next_url, now=_now(),
                            statuses=TICKET_STATUS, routes=ROUTE, urgencies=URGENCY)
-
-
-def _place_loads():  # noqa: ANN202
-    return (selectinload(RepairTicket.estate), selectinload(RepairTicket.building), selectinload(RepairTicket.unit),
-            selectinload(RepairTicket.public_area), selectinload(RepairTicket.entrance),
-            selectinload(RepairTicket.asset), selectinload(RepairTicket.meter))
 
 
 @bp.route("/overdue")
@@ -351,7 +345,7 @@ def _export_rows(first: date, last: date):  # noqa: ANN202
               _("Due"), _("Dispatched to"), _("Repaired"), _("Closed"), _("Seen again"), _("Return visit")]
 
     def rows():  # noqa: ANN202
-        for ticket in db.session.scalars(query.options(*_place_loads(), selectinload(RepairTicket.events))):
+        for ticket in db.session.scalars(query.options(*tickets.PLACE_LOADS, selectinload(RepairTicket.events))):
             zone = ZoneInfo(ticket.estate.timezone)
             if not first <= ticket.created_at.astimezone(zone).date() <= last:
                 continue
