@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from .. import sync, tickets
+from .. import review, sync, ticket_export, tickets
 from ..access import estates_of, may_read_contacts, roles
 from ..csv_export import csv_response
 from ..extensions import db
@@ -33,7 +31,7 @@ from .forms import IntakeForm, choices
 DESK = (Role.DESK, Role.SUPERVISOR)
 WORKERS = (Role.DESK, Role.SUPERVISOR, Role.ENGINEERING)
 PAGE = 50
-EXPORT_MAX_DAYS = 366
+EXPORT_MAX_DAYS = review.MAX_RANGE_DAYS  # one bound for every export
 
 
 def _ticket(ticket_id: int) -> RepairTicket:
@@ -327,40 +325,9 @@ def export():
         flash(_("Choose a date range of at most %(days)d days to export.", days=EXPORT_MAX_DAYS), "error")
         return render_template("tickets/export.html", first=request.args.get("from", ""),
                                last=request.args.get("to", "")), 400 if request.args else 200
-    return _export_rows(first, last)
-
-
-def _export_rows(first: date, last: date):  # noqa: ANN202
-    query = tickets.visible_tickets(current_user)
-    estate_id = request.args.get("estate", type=int)
-    if estate_id:
-        query = query.where(RepairTicket.estate_id == estate_id)
-    # The range is in local days; the widest offsets bound it in UTC, each row checked locally.
-    start = datetime.combine(first, time.min, timezone.utc) - timedelta(hours=14)
-    end = datetime.combine(last + timedelta(days=1), time.min, timezone.utc) + timedelta(hours=14)
-    query = query.where(RepairTicket.created_at >= start, RepairTicket.created_at < end).order_by(RepairTicket.id)
-    show_contacts = may_read_contacts(current_user)
-    header = [_("Number"), _("Estate"), _("Place"), _("How it was reported"), _("Goes to"), _("Urgency"),
-              _("Status"), _("What needs repairing"), _("Reporter"), _("Reporter's phone"), _("Opened"),
-              _("Due"), _("Dispatched to"), _("Repaired"), _("Closed"), _("Seen again"), _("Return visit")]
-
-    def rows():  # noqa: ANN202
-        for ticket in db.session.scalars(query.options(*tickets.PLACE_LOADS, selectinload(RepairTicket.events))):
-            zone = ZoneInfo(ticket.estate.timezone)
-            if not first <= ticket.created_at.astimezone(zone).date() <= last:
-                continue
-            grade = next((e.data.get("grade") for e in reversed(ticket.events) if e.kind == "return_visit"), "")
-
-            def local(moment):  # noqa: ANN001, ANN202
-                return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-            yield [ticket.number, ticket.estate.name, ticket.place_label, str(TICKET_CHANNEL[ticket.channel]),
-                   str(ROUTE[ticket.route]), str(URGENCY[ticket.urgency]), str(TICKET_STATUS[ticket.status]),
-                   ticket.description, ticket.reporter_name, ticket.reporter_phone if show_contacts else "",
-                   local(ticket.created_at), local(ticket.due_at), ticket.dispatched_to, local(ticket.repaired_at),
-                   local(ticket.closed_at), ticket.recurrences, grade]
-
-    return csv_response(f"tickets-{first}-{last}.csv", header, rows())
+    rows = ticket_export.rows(db.session, current_user, first, last, estate_id=request.args.get("estate", type=int),
+                              show_contacts=may_read_contacts(current_user))
+    return csv_response(f"tickets-{first}-{last}.csv", ticket_export.header(), rows)
 
 
 @bp.route("/clocks", methods=["GET", "POST"])
