@@ -44,7 +44,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)  # after the API, so its handlers win
 
     from .auth import bp as auth_bp
+    from .decorations import bp as decoration_bp
     from .desk import bp as desk_bp
+    from .gate import bp as gate_bp
     from .engineering import bp as engineering_bp
     from .repairs import bp as tickets_bp
     from .main import bp as main_bp
@@ -58,6 +60,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(engineering_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(decoration_bp)
+    app.register_blueprint(gate_bp)
 
     from . import cli
 

@@ -19,6 +19,8 @@ from .models import Estate, Role, Unit, User
 F = TypeVar("F", bound=Callable)
 PUBLIC = "public"
 ALL_ROLES = frozenset(Role)
+# The owner archive's unit pages: everyone on the estate's staff but the security gate (檔案保密).
+ARCHIVE_ROLES = ALL_ROLES - {Role.GATE}
 # Endpoints that Flask or extensions add themselves.
 BUILTIN_PUBLIC_ENDPOINTS = {"static", "api-docs.openapi_json"}
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from . import schedule, sync, tickets, verification
+from . import decoration, schedule, sync, tickets, verification
 from .models import (
     Asset,
     AssetKind,
@@ -41,6 +41,7 @@ from .models import (
     PhotoStatus,
     PublicArea,
     PublicAreaKind,
+    RecheckResult,
     RepairTicket,
     Role,
     Round,
@@ -53,6 +54,7 @@ from .models import (
     User,
     UTCDateTime,
     VacancyReason,
+    WetArea,
 )
 from .round_plan import build_plan, meter_flags
 
@@ -79,7 +81,12 @@ DEMO_LOGINS = [
     DemoLogin("desk1", "前台 黃美玲", Role.DESK),
     DemoLogin("super1", "主管 張建宏", Role.SUPERVISOR),
     DemoLogin("eng1", "工程 李志強", Role.ENGINEERING),
+    DemoLogin("gate", "門崗 王保安", Role.GATE),
 ]
+CONTRACTORS = [("安居裝飾工程", "13760012345"), ("美家裝修隊", "13922334455"), ("匠心室內設計", "13534567890"),
+               ("宏達裝飾", "13688776655")]
+DECORATION_SCOPES = ["更換客廳及臥室地板，廚房、衛生間重新鋪貼瓷磚並做防水", "衛生間翻新：拆除舊瓷磚，重做防水，更換潔具",
+                     "全屋翻新：水電改造、牆面批蕩刷漆、櫥櫃安裝", "陽台封閉及客廳吊頂，更換入戶門"]
 
 
 def demo_exists(session: Session) -> bool:
@@ -174,12 +181,34 @@ def load_demo(session: Session, *, history: bool = False, today: date | None = N
     users["steward1"].estates = [estate]  # facility round
     users["steward1"].buildings = [b1, b2]
     users["steward2"].buildings = [b3]
-    for name in ("desk1", "super1", "eng1"):
+    for name in ("desk1", "super1", "eng1", "gate"):
         users[name].estates = [estate]
     session.flush()
+    today = today or schedule.local_date(estate, datetime.now(timezone.utc))
+    register_decorations(session, estate, users["desk1"], today, before_history=history)
     if history:
         load_history(session, estate, users, today=today)
     return estate
+
+
+def register_decorations(session: Session, estate: Estate, desk: User, today: date, *, before_history: bool) -> None:
+    """A decoration registration (裝修登記) for every decorating unit, through app.decoration: made
+    before the four weeks of history when there is one (its daily checks follow), else today."""
+    tz = ZoneInfo(estate.timezone)
+    units = sorted((u for b in estate.buildings for u in b.units if u.state is UnitState.DECORATING), key=lambda u: u.id)
+    for i, unit in enumerate(units):
+        owner = next((c for c in unit.contacts if c.relation is ContactRelation.OWNER), None)
+        day = today - timedelta(days=HISTORY_DAYS + 2 + 3 * i) if before_history else today
+        at = datetime.combine(day, time(10, 15 + i % 40), tz).astimezone(timezone.utc)
+        if not before_history:
+            at = min(at, datetime.now(timezone.utc))
+        contractor, phone = CONTRACTORS[i % len(CONTRACTORS)]
+        decoration.register(session, desk, decoration.Registration(
+            unit_id=unit.id, owner_name=owner.name if owner else "業主", owner_phone=owner.phone if owner else "—",
+            contractor_name=contractor, contractor_phone=phone, workers=2 + i % 4,
+            worker_names="、".join(["張師傅", "李師傅", "王師傅", "趙師傅", "劉師傅"][: 2 + i % 4]),
+            planned_start=day + timedelta(days=2), planned_end=today + timedelta(days=30 + 7 * i),
+            scope=DECORATION_SCOPES[i % len(DECORATION_SCOPES)], deposit=Decimal(2000 + 1000 * (i % 3))), now=at)
 
 
 # --- History: the four weeks before today ---------------------------------------------------
@@ -227,6 +256,10 @@ NOTES = ["近電梯口", "靠窗一側", "住戶反映已有幾天", "已拍照"
 CANCEL_REASONS = ["重複報修,已併入前一張單", "住戶已自行處理", "複查時已恢復正常"]
 VERIFY_FAILED = ["複查時仍未修好", "仍有問題,退回維修"]
 DESK_COMMENTS = ["已電話通知業主", "已通知工程部跟進", "已提醒保潔加強該處", "下次巡查時重點複查"]
+
+
+# The breach planted on a decoration check two days ago (a violation noticed for today's re-check).
+BREACH_ITEM, BREACH_REASON, BREACH_NOTE = "DEC-PERMIT", "SCOPE-EXCEEDED", "擅自拆改陽台門窗，超出登記範圍"
 
 
 @dataclass(frozen=True)
@@ -291,6 +324,13 @@ class _History:
         occupied = [u for u in units if u.state is UnitState.OCCUPIED and u.contacts]
         decorating = [u for u in units if u.state is UnitState.DECORATING]
         self.occupied = occupied
+        # The decoration flow on steward 1's decorating units: a breach found two days ago and
+        # noticed for today's re-check, a flood test that may pass now, materials waiting at the gate.
+        mine = [u for u in decorating if self.steward_of_building.get(u.building_id) is users["steward1"]] or decorating
+        self.breach_unit = mine[0] if mine else None
+        self.flood_unit = mine[1 % len(mine)] if mine else None
+        self.material_unit = mine[2 % len(mine)] if mine else None
+        self.breach_day = today - timedelta(days=2)
         # Meter anomalies in the latest reading: water running in an empty unit; a digit misread.
         self.vacant_running = next((m.id for m in vacant[0].meters if m.kind is MeterKind.WATER), None) if vacant else None
         self.misread = next(m.id for m in occupied[3].meters if m.kind is MeterKind.ELECTRICITY)
@@ -306,7 +346,7 @@ class _History:
         }
         if decorating:
             self.planted[((None, None, None, None, decorating[0].id, None), "DEC-COMMON-DEBRIS")] = _Planted(
-                0.3, "WASTE", "裝修垃圾堆在樓梯間")
+                0.12, "WASTE", "裝修垃圾堆在樓梯間")
         # Waiting on others, so open for weeks and seen again on every walk: the lift company's part,
         # the owner of the e-bike parked in the stairwell.
         self.slow = {(place, code) for (place, code) in self.planted if code in ("FAC-ELEVATOR-RUN", "COR-CLUTTER")}
@@ -378,8 +418,9 @@ class _History:
         days: list[date] = []
         if kind is RoundKind.DECORATION:
             day = self.first_day
+            breach = target.unit is self.breach_unit
             while day < self.today:
-                if rng.random() > 0.07:
+                if rng.random() > 0.07 or (breach and day == self.breach_day):
                     days.append(day)
                 day += timedelta(days=1)
             return days
@@ -459,6 +500,10 @@ class _History:
             if ticket.id not in self.known_tickets:
                 self.known_tickets.add(ticket.id)
                 self.spawn(self.now, self.ticket_life(ticket))
+        if rnd.kind is RoundKind.DECORATION:  # as sync.complete_round: breaches become a violation
+            violation = decoration.after_completion(self.s, rnd, defects, now=done)
+            if violation is not None:
+                self.spawn(self.after(1, 3), self.notice(rnd, violation))
         return defects
 
     def answers(self, rnd: Round, plan, start: datetime, done: datetime):  # noqa: ANN001, ANN201
@@ -485,12 +530,17 @@ class _History:
                            and point.meter is not None and point.meter.previous is not None)
                 if running:
                     planted = _Planted(1.0, "LEAK-SUSPECTED", "空置房水錶在走")
+                if (rnd.unit is not None and rnd.unit is self.breach_unit and rnd.local_date == self.breach_day
+                        and item.code == BREACH_ITEM):
+                    planted = _Planted(1.0, BREACH_REASON, BREACH_NOTE)
                 if rnd.kind is RoundKind.METER and not item.required and item.code != "MTR-BOX" and not running:
                     continue  # asked only when something looks wrong
                 reason = None
                 if planted is not None and rng.random() < planted.chance:
                     reason, note = planted.reason, planted.note
-                elif item.reasons and rng.random() < DEFECT_RATE[rnd.kind] * ITEM_WEIGHT.get(item.code, 0.7):
+                elif (item.reasons and item.route is not DefectRoute.DECORATION_VIOLATION
+                      and rng.random() < DEFECT_RATE[rnd.kind] * ITEM_WEIGHT.get(item.code, 0.7)):
+                    # Breaches of decoration rules are the planted one only: each is a violation to follow up.
                     reason, note = rng.choice(item.reasons)["code"], rng.choice(NOTES)
                 if reason is None:
                     answers.append(sync.FindingInput(uuid, point.key, item.code, FindingResult.FINE, recorded_at=at))
@@ -542,6 +592,57 @@ class _History:
                                           text=self.rng.choice(DESK_COMMENTS)))
         return
         yield  # a process of one step
+
+    def notice(self, rnd: Round, violation) -> Iterator[datetime]:  # noqa: ANN001
+        """The desk issues the rectification notice and phones the owner; the steward re-checks at
+        the deadline. The planted breach's deadline is today: its re-check is on today's list."""
+        desk = self.users["desk1"]
+        planted = rnd.unit is self.breach_unit and rnd.local_date == self.breach_day
+        day = schedule.local_date(self.estate, self.now)
+        deadline = self.today if planted else max(rnd.local_date + timedelta(days=1), day)
+        decoration.issue_notice(self.s, desk, violation, deadline=deadline, now=self.now,
+                                requirements="拆除擅自改動部分，按登記範圍恢復原狀；整改完畢後通知管家複查。" if planted
+                                else "即日清走公共區域的裝修垃圾，袋裝後運至指定堆放點。")
+        yield self.after(0.5, 2)
+        decoration.log_owner_call(self.s, desk, violation, "已電話通知業主，業主承諾按期整改", now=self.now)
+        yield self.local(deadline, 10, self.rng.randint(0, 50))  # dropped when it falls today or later
+        decoration.record_recheck(self.s, rnd.steward, uuid=self.uuid(), violation_id=violation.id,
+                                  result=RecheckResult.RECTIFIED, note="已清理完畢", recorded_at=self.now, now=self.now)
+
+    def decoration_tasks(self) -> None:
+        """Today's decoration work for steward 1: a flood test started three days ago in the
+        afternoon, over 48 hours before today began (so it may pass now; the unit below and next
+        door already checked), and materials the gate asked to let in yesterday evening."""
+        steward, gate = self.users["steward1"], self.users["gate"]
+        max_bytes, max_pixels = self.photo_limits
+        if self.flood_unit is not None:
+            unit, start = self.flood_unit, self.local(self.today - timedelta(days=3), 16, 0)  # 56 h before midnight
+            test_uuid = self.uuid()
+            photo = sync.store_record_photo(
+                self.s, steward, test_uuid, _photo_jpeg(90001, f"FLOOD TEST {unit.room_number}", start.astimezone(self.tz).replace(tzinfo=None)),
+                max_bytes=max_bytes, max_pixels=max_pixels, timezone_name=self.estate.timezone, now=start)
+            photo.uuid = self.uuid()  # the phone's UUID, deterministic here
+            self.s.flush()
+            decoration.start_flood_test(self.s, steward, uuid=test_uuid, unit_id=unit.id, wet_area=WetArea.BATHROOM,
+                                        photo_uuid=photo.uuid, water_level_cm=Decimal("3.0"), recorded_at=start,
+                                        now=start)
+            below = next((u.room_number for u in unit.building.units
+                          if u.entrance_id == unit.entrance_id and u.floor == unit.floor - 1), "樓下")
+            decoration.check_neighbours(self.s, steward, uuid=self.uuid(), flood_test_uuid=test_uuid,
+                                        units=f"{below}（樓下）及同層相鄰單元", leak=False, note="天花及牆面乾燥，無滲水",
+                                        recorded_at=start + timedelta(hours=24), now=start + timedelta(hours=24))
+        if self.material_unit is not None:
+            at = self.local(self.today - timedelta(days=1), 17, 40)
+            request_uuid = self.uuid()
+            photo = sync.store_record_photo(
+                self.s, gate, request_uuid, _photo_jpeg(90002, f"MATERIALS {self.material_unit.room_number}",
+                                                        at.astimezone(self.tz).replace(tzinfo=None)),
+                max_bytes=max_bytes, max_pixels=max_pixels, timezone_name=self.estate.timezone, now=at)
+            photo.uuid = self.uuid()
+            self.s.flush()
+            decoration.raise_material_request(self.s, gate, uuid=request_uuid, unit_id=self.material_unit.id,
+                                              materials="瓷磚 30 箱、水泥 20 包、防水塗料 4 桶", photo_uuid=photo.uuid,
+                                              now=at)
 
     def store_photos(self) -> None:
         """The phones send their photos after each completion: through the real pipeline (the
@@ -737,6 +838,7 @@ def load_history(session: Session, estate: Estate, users: dict[str, User], *, to
     history.plan_rounds()
     history.plan_intake()
     history.run()
+    history.decoration_tasks()
     history.finish()
     session.flush()
 

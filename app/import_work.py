@@ -15,7 +15,7 @@ from . import sync, tickets, verification
 from .api.schemas import CompletionSchema, RoundStartSchema
 import sqlalchemy as sa
 
-from .models import RepairTicket, Role, Round, User
+from .models import Photo, RepairTicket, Role, Round, User
 
 FORMAT = "xuncha-unsynced-work/1"
 
@@ -68,6 +68,13 @@ def _check_desk_covers(session: Session, desk_user: User, entry: dict) -> None:
         if ticket is None or not tickets.may_see_ticket(desk_user, ticket):
             raise ImportRefused(_l("This repair is outside your estates."))
         return
+    if entry.get("type") in DECORATION_ENTRIES:
+        from . import decoration
+
+        unit = _decoration_unit(session, entry)
+        if unit is None or not decoration.in_scope(desk_user, unit):
+            raise ImportRefused(_l("This unit is outside your estates."))
+        return
     rnd = session.scalars(sa.select(Round).where(Round.uuid == entry.get("roundUuid"))).first()
     if rnd is not None and not sync.may_see_round(desk_user, rnd):
         raise ImportRefused(_l("This round is outside your estates."))
@@ -81,17 +88,71 @@ def _apply(session: Session, steward: User, entry: dict, photos: dict, *, max_by
         data = CompletionSchema().load(entry["body"])
         findings = [sync.FindingInput(**{**f, "photo_uuids": tuple(f["photo_uuids"])}) for f in data["findings"]]
         sync.complete_round(session, steward, entry["roundUuid"], findings, completed_at=data["completed_at"],
-                            fingerprint=sync.content_sha256(data))
+                            fingerprint=sync.content_sha256(data), visit_outcome=data.get("visit_outcome"))
     elif kind == "photo":
         photo = photos.get(entry["photoUuid"])
         if photo is None:
             raise ImportRefused(_l("The photo itself is missing from the file."))
-        sync.store_photo(session, steward, photo["uuid"], photo["finding_uuid"],
-                         base64.b64decode(photo["jpeg_base64"], validate=True), photo["sha256"],
-                         max_bytes=max_bytes, max_pixels=max_pixels)
+        data = base64.b64decode(photo["jpeg_base64"], validate=True)
+        if photo.get("record_uuid"):  # a decoration record's photo (a flood test's water level)
+            checked = sync.check_photo(session, steward, photo["uuid"], None, data, photo["sha256"],
+                                       record_uuid=photo["record_uuid"])
+            if not isinstance(checked, Photo):
+                processed = sync.process_upload(checked, data, max_bytes=max_bytes, max_pixels=max_pixels)
+                sync.record_photo(session, steward, checked, processed, len(data))
+        else:
+            sync.store_photo(session, steward, photo["uuid"], photo["finding_uuid"], data, photo["sha256"],
+                             max_bytes=max_bytes, max_pixels=max_pixels)
     elif kind == "verification":
         from .api.tickets import VerificationInSchema
 
         verification.record_verification(session, steward, **VerificationInSchema().load(entry["body"]))
+    elif kind in DECORATION_ENTRIES:
+        _apply_decoration(session, steward, kind, entry)
     else:
         raise ValueError(kind)
+
+
+# What the phone's today page queues for decoration (static/js/decoration.js), by entry type.
+DECORATION_ENTRIES = {"flood-start", "flood-neighbour", "flood-result", "recheck", "material"}
+
+
+def _path_part(entry: dict, index: int) -> str:
+    """A piece of the entry's API path: /api/v1/flood-tests/<uuid>/result → index 4 is the uuid."""
+    return str(entry["url"]).split("/")[index]
+
+
+def _apply_decoration(session: Session, steward: User, kind: str, entry: dict) -> None:
+    from . import decoration
+    from .api import schemas
+
+    body = entry["body"]
+    if kind == "flood-start":
+        decoration.start_flood_test(session, steward, **schemas.FloodTestStartSchema().load(body))
+    elif kind == "flood-neighbour":
+        decoration.check_neighbours(session, steward, flood_test_uuid=_path_part(entry, 4),
+                                    **schemas.NeighbourCheckSchema().load(body))
+    elif kind == "flood-result":
+        decoration.end_flood_test(session, steward, flood_test_uuid=_path_part(entry, 4),
+                                  **schemas.FloodResultSchema().load(body))
+    elif kind == "recheck":
+        decoration.record_recheck(session, steward, **schemas.RecheckInSchema().load(body))
+    else:
+        decoration.decide_material(session, steward, request_id=int(_path_part(entry, 4)),
+                                   **schemas.MaterialDecisionInSchema().load(body))
+
+
+def _decoration_unit(session: Session, entry: dict):  # noqa: ANN202
+    """The unit a decoration entry is about, once it is stored (None if it is not)."""
+    from .models import FloodTest, MaterialRequest, Violation
+
+    kind, body = entry["type"], entry.get("body") or {}
+    if kind == "recheck":
+        violation = session.get(Violation, body.get("violation_id"))
+        return violation.unit if violation else None
+    if kind == "material":
+        request = session.get(MaterialRequest, int(_path_part(entry, 4)))
+        return request.unit if request else None
+    uuid = body.get("uuid") if kind == "flood-start" else _path_part(entry, 4)
+    test = session.scalars(sa.select(FloodTest).where(FloodTest.uuid == uuid)).first()
+    return test.unit if test else None

@@ -3,6 +3,13 @@ from flask_babel import lazy_gettext as _l
 
 from .i18n import current_language
 from .models import (
+    FloodTestStatus,
+    MaterialStatus,
+    PermitStatus,
+    RecheckResult,
+    ViolationStatus,
+    VisitOutcome,
+    WetArea,
     ContactRelation,
     DefectRoute,
     TicketChannel,
@@ -29,6 +36,7 @@ ROLE = {
     Role.DESK: _l("Desk staff"),
     Role.SUPERVISOR: _l("Supervisor"),
     Role.ENGINEERING: _l("Engineering"),
+    Role.GATE: _l("Security gate"),
 }
 
 UNIT_STATE = {
@@ -124,6 +132,84 @@ METER_FLAG = {
     "vacant_consumption": _l("Used while vacant"),
 }
 
+PERMIT_STATUS = {
+    PermitStatus.ACTIVE: _l("Decorating"),
+    PermitStatus.COMPLETED: _l("Accepted"),
+    PermitStatus.CANCELLED: _l("Cancelled"),
+}
+
+VISIT_OUTCOME = {
+    VisitOutcome.CHECKED: _l("Checked"),
+    VisitOutcome.NOBODY: _l("Nobody on site"),
+    VisitOutcome.REFUSED: _l("Entry refused"),
+    VisitOutcome.FINISHED: _l("Work finished"),
+}
+
+VIOLATION_STATUS = {
+    ViolationStatus.STOPPED: _l("Stopped, no notice yet"),
+    ViolationStatus.NOTICED: _l("Notice issued"),
+    ViolationStatus.RECTIFIED: _l("Rectified"),
+    ViolationStatus.ESCALATED: _l("Escalated"),
+    ViolationStatus.RESOLVED: _l("Settled by the supervisor"),
+}
+
+RECHECK_RESULT = {
+    RecheckResult.RECTIFIED: _l("Rectified"),
+    RecheckResult.NOT_RECTIFIED: _l("Not rectified"),
+    RecheckResult.REFUSED: _l("Refuses to rectify"),
+}
+
+WET_AREA = {
+    WetArea.BATHROOM: _l("Bathroom"),
+    WetArea.KITCHEN: _l("Kitchen"),
+    WetArea.BALCONY: _l("Balcony"),
+}
+
+FLOOD_TEST_STATUS = {
+    FloodTestStatus.RUNNING: _l("Running"),
+    FloodTestStatus.PASSED: _l("Passed"),
+    FloodTestStatus.FAILED: _l("Failed"),
+}
+
+MATERIAL_STATUS = {
+    MaterialStatus.PENDING: _l("Waiting for the steward"),
+    MaterialStatus.APPROVED: _l("Approved"),
+    MaterialStatus.REFUSED: _l("Refused: desk to contact the owner"),
+    MaterialStatus.RESOLVED: _l("Settled with the owner"),
+    MaterialStatus.ESCALATED: _l("Escalated"),
+}
+
+# The decoration process record (DecorationEvent.kind).
+DECORATION_EVENT = {
+    "registered": _l("Decoration registered"),
+    "vacant_sheet_filed": _l("Vacant-unit inspection record filed"),
+    "visit_nobody": _l("Daily check: nobody on site"),
+    "visit_refused": _l("Daily check: entry refused"),
+    "visit_finished": _l("Daily check: work finished"),
+    "work_stopped": _l("Work stopped"),
+    "work_resumed": _l("Work may go on"),
+    "violation_found": _l("Violation stopped on the spot"),
+    "notice_issued": _l("Rectification notice issued"),
+    "owner_called": _l("Owner phoned"),
+    "recheck_passed": _l("Re-check: rectified"),
+    "recheck_not_rectified": _l("Re-check: not rectified"),
+    "recheck_refused": _l("Re-check: refuses to rectify"),
+    "violation_escalated": _l("Escalated to the supervisor"),
+    "violation_resolved": _l("Settled by the supervisor"),
+    "flood_started": _l("Flood test started"),
+    "neighbour_checked": _l("Unit below and adjacent units checked"),
+    "flood_passed": _l("Flood test passed"),
+    "flood_failed": _l("Flood test failed"),
+    "material_requested": _l("Gate asks to let materials in"),
+    "material_approved": _l("Materials approved"),
+    "material_refused": _l("Materials refused"),
+    "material_resolved": _l("Materials settled with the owner"),
+    "material_escalated": _l("Materials escalated"),
+    "acceptance_failed": _l("Final acceptance: not passed"),
+    "accepted": _l("Final acceptance passed"),
+    "cancelled": _l("Registration cancelled"),
+}
+
 
 def choice_label(choices: list[dict], code: str | None) -> str:
     """The label of a checklist reason or action in the current language."""
@@ -139,4 +225,7 @@ def init_app(app) -> None:  # noqa: ANN001
         PUBLIC_AREA_KIND=PUBLIC_AREA_KIND, CONTACT_RELATION=CONTACT_RELATION, FINDING_RESULT=FINDING_RESULT,
         METER_FLAG=METER_FLAG, TICKET_STATUS=TICKET_STATUS, ROUTE=ROUTE, URGENCY=URGENCY,
         TICKET_CHANNEL=TICKET_CHANNEL, GRADE=GRADE, TICKET_EVENT=TICKET_EVENT, choice_label=choice_label,
+        PERMIT_STATUS=PERMIT_STATUS, VISIT_OUTCOME=VISIT_OUTCOME, VIOLATION_STATUS=VIOLATION_STATUS,
+        RECHECK_RESULT=RECHECK_RESULT, WET_AREA=WET_AREA, FLOOD_TEST_STATUS=FLOOD_TEST_STATUS,
+        MATERIAL_STATUS=MATERIAL_STATUS, DECORATION_EVENT=DECORATION_EVENT,
     )

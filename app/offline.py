@@ -1,13 +1,14 @@
 """What a steward's phone keeps to work with no signal: their places, today's standing, a ready
-plan for every round they may start, so a round can be started and walked offline, and the
-repaired public tickets waiting for their check on site."""
+plan for every round they may start, so a round can be started and walked offline, the
+repaired public tickets waiting for their check on site, and their decoration work: re-checks
+due, units being decorated with their flood tests, material entry requests to decide."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from . import schedule, verification
+from . import decoration, schedule, verification
 from .access import estates_of
 from .checklists import latest_version
 from .models import Round, RoundKind, User
@@ -53,5 +54,8 @@ def offline_pack(session: Session, steward: User, at: datetime | None = None) ->
         for v in versions.values() if v is not None
     }
     return {"generated_at": at, "user_id": steward.id, "targets": targets, "plans": plans, "checklists": checklists,
-            "verifications": verification.tasks_for(session, steward, at)}
+            "verifications": verification.tasks_for(session, steward, at),
+            "rechecks": decoration.recheck_tasks(session, steward, at),
+            "decorating_units": decoration.decorating_units(session, steward, at),
+            "materials": decoration.material_tasks(session, steward)}
 

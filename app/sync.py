@@ -38,6 +38,7 @@ from .models import (
     RoundStatus,
     Unit,
     User,
+    VisitOutcome,
 )
 from .round_plan import build_plan, meter_flags
 
@@ -174,6 +175,8 @@ def may_see_round(user: User, rnd: Round) -> bool:
     """Stewards see their own rounds; others the rounds of the estates or buildings they cover."""
     if user.role is Role.STEWARD:
         return rnd.steward_id == user.id
+    if user.role is Role.GATE:  # the gate asks for materials; rounds are not its business
+        return False
     if any(e.id == rnd.estate_id for e in user.estates):
         return True
     building_id = rnd.building_id or (rnd.unit.building_id if rnd.unit else None)
@@ -220,8 +223,12 @@ def _check_finding(plan, f: FindingInput, index: int, errors: dict[str, list]) -
 def complete_round(
     session: Session, steward: User, uuid: str, findings: list[FindingInput], *,
     completed_at: datetime | None = None, fingerprint: str, now: datetime | None = None,
+    visit_outcome: VisitOutcome | None = None,
 ) -> Round:
-    """Store a round's findings and close it, all or nothing. `fingerprint` identifies the content."""
+    """Store a round's findings and close it, all or nothing. `fingerprint` identifies the content.
+
+    A decoration check may end in a `visit_outcome` other than a check (nobody on site, entry
+    refused, work finished): then no answer is required."""
     now = now or datetime.now(timezone.utc)
     rnd = round_for(session, steward, uuid, for_update=True)
     if rnd.steward_id != steward.id:
@@ -233,6 +240,9 @@ def complete_round(
 
     plan = build_plan(session, rnd)
     errors: dict[str, list] = {}
+    if visit_outcome is not None and rnd.kind is not RoundKind.DECORATION:
+        errors["visit_outcome"] = [_l("Only a decoration check has a visit outcome.")]
+    answers_required = visit_outcome in (None, VisitOutcome.CHECKED)
     seen: dict[tuple[str, str], int] = {}
     for index, f in enumerate(findings):
         _check_finding(plan, f, index, errors)
@@ -243,7 +253,7 @@ def complete_round(
     missing = [
         f"{point.key}/{item.code}"
         for point in plan.checkpoints for item in plan.items_at[point.key]
-        if item.required and (point.key, item.code) not in seen
+        if answers_required and item.required and (point.key, item.code) not in seen
     ]
     if missing:
         errors["unanswered"] = [_l("Required items not answered yet: %(count)d.", count=len(missing))]
@@ -275,8 +285,10 @@ def complete_round(
     rnd.status = RoundStatus.COMPLETED
     rnd.completed_at = _phone_time(completed_at, now)
     rnd.completion_sha256 = fingerprint
+    rnd.visit_outcome = visit_outcome
     try:
-        session.execute(Finding.__table__.insert(), rows)  # Core executemany: one statement
+        if rows:  # a decoration visit with nobody on site may have no answers
+            session.execute(Finding.__table__.insert(), rows)  # Core executemany: one statement
         session.flush()
     except IntegrityError:
         session.rollback()
@@ -287,6 +299,7 @@ def complete_round(
     session.expire(rnd, ["findings"])
     rnd.stored_findings = len(rows)
     special = {f.uuid: f for f in findings if f.result is FindingResult.DEFECT or f.photo_uuids}
+    stored: list[Finding] = []
     if special:
         stored = session.scalars(sa.select(Finding).where(Finding.uuid.in_(special)).order_by(Finding.id)).all()
         for finding in stored:
@@ -295,6 +308,11 @@ def complete_round(
             # Every defect becomes a repair ticket, or is seen again on an open one, in this transaction.
             tickets.ticket_for_defect(session, finding, now)
         session.flush()
+    if rnd.kind is RoundKind.DECORATION:
+        from . import decoration  # decoration builds on this module
+
+        # Breaches become a violation (stopped on the spot), and the visit's outcome is logged.
+        decoration.after_completion(session, rnd, stored, now)
     return rnd
 
 
@@ -363,25 +381,33 @@ class PhotoUpload:
     """A photo upload that passed its checks and is still to be processed and stored."""
 
     uuid: str
-    finding_uuid: str
+    finding_uuid: str | None
     sha256: str
     camera_timezone: str
+    record_uuid: str | None = None  # a decoration record's photo instead of a finding's
 
 
-def check_photo(session: Session, user: User, uuid: str, finding_uuid: str, data: bytes,
-                sha256: str) -> Photo | PhotoUpload:
+def check_photo(session: Session, user: User, uuid: str, finding_uuid: str | None, data: bytes,
+                sha256: str, *, record_uuid: str | None = None) -> Photo | PhotoUpload:
     """The checks before any pixel is decoded: the photo already stored (the same answer again),
-    a conflict, a finding that is not the user's, bytes that do not match their SHA-256."""
+    a conflict, a finding that is not the user's, bytes that do not match their SHA-256.
+
+    A decoration record's photo names `record_uuid` (a flood test's UUID) instead of a finding."""
     if hashlib.sha256(data).hexdigest() != sha256:
         message = _l("The photo arrived incomplete (its checksum does not match). It will be sent again.")
         raise Rejected(message, {"sha256": [message]})
+    record_upload = None
+    if record_uuid is not None:
+        finding_uuid, record_upload = None, _check_record_photo(session, user, uuid, record_uuid, sha256)
     photo = session.scalars(sa.select(Photo).where(Photo.uuid == uuid)).first()
-    if photo is not None and photo.finding_uuid != finding_uuid:
+    if photo is not None and (photo.finding_uuid, photo.record_uuid) != (finding_uuid, record_uuid):
         raise Conflict(_l("This photo was already stored for another finding."))
     if photo is not None and photo.status is PhotoStatus.STORED:
         if photo.sha256 == sha256:
             return photo
         raise Conflict(_l("A different photo was already stored under this ID."))
+    if record_upload is not None:
+        return record_upload
     finding = session.scalars(sa.select(Finding).where(Finding.uuid == finding_uuid)).first()
     if finding is not None and finding.round.steward_id != user.id:
         raise NotFound(_l("This finding does not exist or is not yours."))
@@ -389,6 +415,25 @@ def check_photo(session: Session, user: User, uuid: str, finding_uuid: str, data
     if not estates:
         raise NotFound(_l("This finding does not exist or is not yours."))
     return PhotoUpload(uuid, finding_uuid, sha256, estates[0].timezone)
+
+
+def _check_record_photo(session: Session, user: User, uuid: str, record_uuid: str, sha256: str) -> PhotoUpload:
+    """A flood test's photo: the test must be the steward's, or not have arrived yet (offline)."""
+    from .models import FloodTest
+
+    test = session.scalars(sa.select(FloodTest).where(
+        sa.or_(FloodTest.uuid == record_uuid, FloodTest.result_uuid == record_uuid))).first()
+    if test is not None:
+        from . import decoration
+
+        if user.role is not Role.STEWARD or not decoration.in_scope(user, test.unit):
+            raise NotFound(_l("This record does not exist or is not yours."))
+        estates = [test.unit.building.estate]
+    else:
+        estates = [*user.estates, *(b.estate for b in user.buildings)]
+    if not estates or user.role is not Role.STEWARD:
+        raise NotFound(_l("This record does not exist or is not yours."))
+    return PhotoUpload(uuid, None, sha256, estates[0].timezone, record_uuid=record_uuid)
 
 
 def process_upload(upload: PhotoUpload, data: bytes, *, max_bytes: int, max_pixels: int):  # noqa: ANN201
@@ -422,15 +467,18 @@ def record_photo(session: Session, user: User, upload: PhotoUpload, processed, s
     photo = session.scalars(
         sa.select(Photo).where(Photo.uuid == upload.uuid).with_for_update().execution_options(populate_existing=True)
     ).first()
-    if photo is not None and (photo.status is PhotoStatus.STORED or photo.finding_uuid != upload.finding_uuid):
+    owner = (upload.finding_uuid, upload.record_uuid)
+    if photo is not None and (photo.status is PhotoStatus.STORED or (photo.finding_uuid, photo.record_uuid) != owner):
         discard()  # stored by a twin request while this one was decoding
-        if photo.finding_uuid == upload.finding_uuid and photo.sha256 == upload.sha256:
+        if (photo.finding_uuid, photo.record_uuid) == owner and photo.sha256 == upload.sha256:
             return photo
         raise Conflict(_l("A different photo was already stored under this ID."))
     user_id = user.id  # read before the new row is pending: no autoflush outside the try below
     if photo is None:
-        finding = session.scalars(sa.select(Finding).where(Finding.uuid == upload.finding_uuid)).first()
-        photo = Photo(uuid=upload.uuid, finding_uuid=upload.finding_uuid, finding=finding)
+        finding = session.scalars(sa.select(Finding).where(Finding.uuid == upload.finding_uuid)).first() \
+            if upload.finding_uuid else None
+        photo = Photo(uuid=upload.uuid, finding_uuid=upload.finding_uuid, record_uuid=upload.record_uuid,
+                      finding=finding)
         session.add(photo)
     photo.status = PhotoStatus.STORED
     photo.uploaded_by_id = user_id
@@ -447,7 +495,7 @@ def record_photo(session: Session, user: User, upload: PhotoUpload, processed, s
         session.rollback()
         discard()
         stored = session.scalars(sa.select(Photo).where(Photo.uuid == upload.uuid)).first()
-        if stored is not None and stored.sha256 == upload.sha256 and stored.finding_uuid == upload.finding_uuid:
+        if stored is not None and stored.sha256 == upload.sha256 and (stored.finding_uuid, stored.record_uuid) == owner:
             return stored
         raise Conflict(_l("A different photo was already stored under this ID.")) from None
     return photo
@@ -486,6 +534,28 @@ def store_after_photo(session: Session, user: User, ticket: RepairTicket, data: 
     return photo
 
 
+def store_record_photo(session: Session, user: User, record_uuid: str, data: bytes, *, max_bytes: int,
+                       max_pixels: int, timezone_name: str, now: datetime | None = None) -> Photo:
+    """A photo of a decoration record uploaded with a web form (the gate's request): checked like any
+    photo, stored under `record_uuid`, in the caller's transaction."""
+    import uuid as uuidlib
+
+    from .storage import get_storage, new_key
+
+    upload = PhotoUpload(str(uuidlib.uuid4()), "", hashlib.sha256(data).hexdigest(), timezone_name)
+    processed = process_upload(upload, data, max_bytes=max_bytes, max_pixels=max_pixels)
+    storage = get_storage()
+    photo = Photo(uuid=upload.uuid, finding_uuid=None, record_uuid=record_uuid, status=PhotoStatus.STORED,
+                  uploaded_by_id=user.id, sha256=upload.sha256, source_format=processed.source_format,
+                  width=processed.width, height=processed.height, byte_size=len(data), display_key=new_key(),
+                  thumb_key=new_key(), captured_at=processed.captured_at,
+                  received_at=now or datetime.now(timezone.utc))
+    storage.save(photo.display_key, processed.display)
+    storage.save(photo.thumb_key, processed.thumbnail)
+    session.add(photo)
+    return photo
+
+
 def photo_for(session: Session, user: User, uuid: str) -> Photo:
     """A stored photo `user` may see: of a round they may see, or one they uploaded."""
     photo = session.scalars(sa.select(Photo).where(Photo.uuid == uuid, Photo.status == PhotoStatus.STORED)).first()
@@ -499,6 +569,11 @@ def photo_for(session: Session, user: User, uuid: str) -> Photo:
         return photo
     if photo.ticket_id is not None and tickets.may_see_ticket(user, session.get(RepairTicket, photo.ticket_id)):
         return photo
-    if photo.finding is None and photo.uploaded_by_id == user.id:
+    if photo.record_uuid is not None:
+        from . import decoration
+
+        if decoration.may_see_record_photo(session, user, photo):
+            return photo
+    elif photo.finding is None and photo.uploaded_by_id == user.id:
         return photo
     raise NotFound(_l("This photo does not exist or is not yours."))

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import pytest
 
-from app import tickets
+from app import sync, tickets
 from app.extensions import db
 from app.models import Role, UnitState
 
 from . import factories
 
 ANON = "anonymous"
-ALL = {Role.STEWARD, Role.DESK, Role.SUPERVISOR, Role.ENGINEERING}
+ALL = set(Role)
+ARCHIVE = ALL - {Role.GATE}  # the gate never reads the owner archive
 PUBLIC = ALL | {ANON}
+OFFICE = {Role.DESK, Role.SUPERVISOR}
+# Allowed on the route, but the object shown is not theirs: 404, as for another estate's.
+HIDDEN_OBJECT = {("main.photo", Role.GATE)}
 
 # endpoint: (method, path, who may use it). Every route of the app must be listed here:
 # test_every_route_is_in_the_matrix fails when one is added without deciding who may use it.
@@ -25,8 +29,9 @@ MATRIX = {
     "rounds.today": ("GET", "/rounds/today", {Role.STEWARD}),
     "desk.index": ("GET", "/desk/", {Role.DESK, Role.SUPERVISOR}),
     "desk.supervisor": ("GET", "/desk/supervisor", {Role.SUPERVISOR}),
-    "desk.units": ("GET", "/desk/units?q=1", ALL),
-    "desk.unit": ("GET", "/desk/units/{unit_id}", ALL),
+    "desk.units": ("GET", "/desk/units?q=1", ARCHIVE),
+    "desk.unit": ("GET", "/desk/units/{unit_id}", ARCHIVE),
+    "desk.unit_history": ("GET", "/desk/units/{unit_id}/history", OFFICE | {Role.STEWARD}),
     "engineering.index": ("GET", "/engineering/", {Role.ENGINEERING}),
     "engineering.meters": ("GET", "/engineering/meters", {Role.ENGINEERING}),
     "tickets.index": ("GET", "/tickets/", {Role.DESK, Role.SUPERVISOR, Role.ENGINEERING}),
@@ -73,6 +78,31 @@ MATRIX = {
     "pwa.manifest": ("GET", "/manifest.webmanifest", PUBLIC),
     "pwa.offline": ("GET", "/offline", PUBLIC),
     "reports.summary": ("GET", "/reports/summary", {Role.DESK, Role.SUPERVISOR}),
+    "gate.index": ("GET", "/gate/", {Role.GATE, Role.DESK, Role.SUPERVISOR}),
+    "gate.requests": ("GET", "/gate/requests", OFFICE),
+    "gate.settle": ("POST", "/gate/requests/{material_id}/settle", OFFICE),
+    "gate.decide": ("POST", "/gate/requests/{material_id}/decide", {Role.STEWARD}),
+    "decoration.index": ("GET", "/decoration/", OFFICE | {Role.STEWARD}),
+    "decoration.escalations": ("GET", "/decoration/escalations", OFFICE),
+    "decoration.unit": ("GET", "/decoration/unit/{unit_id}", OFFICE | {Role.STEWARD}),
+    "decoration.new": ("GET", "/decoration/new?unit_id={unit_id}", OFFICE),
+    "decoration.permit": ("GET", "/decoration/{permit_id}", OFFICE | {Role.STEWARD}),
+    "decoration.stop": ("POST", "/decoration/{permit_id}/stop", OFFICE),
+    "decoration.resume": ("POST", "/decoration/{permit_id}/resume", OFFICE),
+    "decoration.accept": ("POST", "/decoration/{permit_id}/accept", OFFICE),
+    "decoration.cancel": ("POST", "/decoration/{permit_id}/cancel", OFFICE),
+    "decoration.violation": ("GET", "/decoration/violations/{violation_id}", OFFICE | {Role.STEWARD}),
+    "decoration.issue_notice": ("POST", "/decoration/violations/{violation_id}/notice", OFFICE | {Role.STEWARD}),
+    "decoration.call": ("POST", "/decoration/violations/{violation_id}/call", OFFICE),
+    "decoration.resolve": ("POST", "/decoration/violations/{violation_id}/resolve", {Role.SUPERVISOR}),
+    "decoration.notice": ("GET", "/decoration/violations/{violation_id}/notice", OFFICE | {Role.STEWARD}),
+    "api_decoration.FloodTests": ("POST", "/api/v1/flood-tests", {Role.STEWARD}),
+    "api_decoration.FloodTestNeighbourCheck": ("POST", "/api/v1/flood-tests/{flood_test_uuid}/neighbour-check",
+                                               {Role.STEWARD}),
+    "api_decoration.FloodTestResult": ("POST", "/api/v1/flood-tests/{flood_test_uuid}/result", {Role.STEWARD}),
+    "api_decoration.ViolationRechecks": ("POST", "/api/v1/violation-rechecks", {Role.STEWARD}),
+    "api_decoration.MaterialRequests": ("GET", "/api/v1/material-requests", {Role.STEWARD}),
+    "api_decoration.MaterialDecision": ("POST", "/api/v1/material-requests/{material_id}/decision", {Role.STEWARD}),
 }
 
 
@@ -91,8 +121,48 @@ def estate_world(app):
     ticket = tickets.ticket_for_defect(db.session, finding)  # an engineering defect: every worker sees it
     db.session.flush()
     ids = {"ticket_id": ticket.id, "unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
-           "photo_uuid": finding.photos[0].uuid}
+           "photo_uuid": finding.photos[0].uuid, **decoration_world(estate, b, users)}
     return estate, unit, users, ids
+
+
+def decoration_world(estate, building, users) -> dict:
+    """A decorating unit with a registration, a noticed violation, a running flood test and a
+    material request waiting for the steward: every decoration route has an object to show."""
+    from datetime import date, datetime, timedelta, timezone
+    from decimal import Decimal
+    from uuid import uuid4
+
+    from app import decoration
+    from app.models import FindingResult, RoundKind, WetArea
+    from app.round_plan import build_plan
+
+    now = datetime.now(timezone.utc)
+    unit = factories.unit(building, "1-601")
+    permit = decoration.register(db.session, users[Role.DESK], decoration.Registration(
+        unit_id=unit.id, owner_name="陳大文", owner_phone="13800138000", contractor_name="安居裝飾",
+        contractor_phone="13900139000", workers=2, planned_start=date.today(),
+        planned_end=date.today() + timedelta(days=30), scope="廚衛", deposit=Decimal("0")))
+    steward = users[Role.STEWARD]
+    rnd = sync.start_round(db.session, steward, uuid=str(uuid4()), kind=RoundKind.DECORATION, estate_id=estate.id,
+                           unit_id=unit.id)
+    point = build_plan(db.session, rnd).checkpoints[0]
+    plan = build_plan(db.session, rnd)
+    answers = [sync.FindingInput(uuid=str(uuid4()), checkpoint=point.key, item_code=i.code,
+                                 result=FindingResult.DEFECT if i.code == "DEC-COMMON-DEBRIS" else FindingResult.FINE,
+                                 reason_code="WASTE" if i.code == "DEC-COMMON-DEBRIS" else None,
+                                 photo_uuids=(str(uuid4()),) if i.code == "DEC-COMMON-DEBRIS" else ())
+               for i in plan.items_at[point.key]]
+    sync.complete_round(db.session, steward, rnd.uuid, answers, fingerprint="access", now=now)
+    violation = permit.violations[0]
+    decoration.issue_notice(db.session, users[Role.DESK], violation, deadline=date.today() + timedelta(days=3),
+                            requirements="清走")
+    test = decoration.start_flood_test(db.session, steward, uuid=str(uuid4()), unit_id=unit.id,
+                                       wet_area=WetArea.BATHROOM, photo_uuid=str(uuid4()))
+    material = decoration.raise_material_request(db.session, users[Role.GATE], uuid=str(uuid4()), unit_id=unit.id,
+                                                 materials="水泥", photo_uuid=str(uuid4()))
+    db.session.flush()
+    return {"permit_id": permit.id, "violation_id": violation.id, "flood_test_uuid": test.uuid,
+            "material_id": material.id}
 
 
 @pytest.mark.parametrize("endpoint", sorted(MATRIX))
@@ -109,7 +179,9 @@ def test_role_route_matrix(client, auth, estate_world, endpoint, who):
 
 
 def check_answer(response, endpoint, who, allowed):
-    if who in allowed:
+    if (endpoint, who) in HIDDEN_OBJECT:
+        assert response.status_code == 404
+    elif who in allowed:
         # Allowed in: the answer may still refuse the (empty) request body, but never the person.
         assert response.status_code not in (401, 403, 404, 500), response.status_code
         assert "/login" not in response.headers.get("Location", "") or endpoint in ("auth.logout", "main.index")

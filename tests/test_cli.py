@@ -27,7 +27,7 @@ def count(model) -> int:
 def test_seed_demo_builds_a_realistic_estate_and_prints_the_logins(runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    for login in ("steward1", "steward2", "desk1", "super1", "eng1"):
+    for login in ("steward1", "steward2", "desk1", "super1", "eng1", "gate"):
         assert login in result.output
     assert demo.DEMO_PASSWORD in result.output
 
@@ -47,7 +47,7 @@ def test_seed_demo_builds_a_realistic_estate_and_prints_the_logins(runner):
     users = {u.username: u for u in db.session.scalars(sa.select(User))}
     assert {u: users[u].role for u in users} == {
         "steward1": Role.STEWARD, "steward2": Role.STEWARD, "desk1": Role.DESK,
-        "super1": Role.SUPERVISOR, "eng1": Role.ENGINEERING}
+        "super1": Role.SUPERVISOR, "eng1": Role.ENGINEERING, "gate": Role.GATE}
     assert all(u.check_password("xuncha-demo") for u in users.values())
 
 
@@ -55,7 +55,7 @@ def test_seed_demo_twice_is_harmless(runner):
     runner.invoke(args=["seed-demo"])
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0 and "already loaded" in result.output
-    assert count(Unit) == 120 and count(User) == 5
+    assert count(Unit) == 120 and count(User) == 6
 
 
 def test_seed_demo_if_empty_leaves_a_real_database_alone(runner, app):

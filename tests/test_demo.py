@@ -8,10 +8,21 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from app import create_app, demo, schedule, tickets, verification
+from app import create_app, decoration, demo, schedule, tickets, verification
 from app.extensions import db
 from app.models import (
     ChecklistItem,
+    DecorationEvent,
+    DecorationPermit,
+    FloodTest,
+    FloodTestStatus,
+    MaterialRequest,
+    MaterialStatus,
+    PermitStatus,
+    Role,
+    UnitState,
+    Violation,
+    ViolationStatus,
     Finding,
     FindingAmendment,
     FindingResult,
@@ -25,6 +36,7 @@ from app.models import (
     TicketEvent,
     TicketStatus,
     TicketVerification,
+    Unit,
     User,
 )
 from app.round_plan import build_plan
@@ -191,7 +203,7 @@ def test_meter_readings_carry_their_flags_and_a_correction(history):
 
 
 def test_photos_are_stored_through_the_pipeline(history):
-    photos = db.session.scalars(sa.select(Photo)).all()
+    photos = db.session.scalars(sa.select(Photo).where(Photo.record_uuid.is_(None))).all()
     assert len(photos) >= 10
     storage = get_storage()
     for photo in photos:
@@ -214,8 +226,10 @@ def test_every_role_sees_the_history_on_its_pages(history):
     history.test_client_class = IsolatedClient
     client = history.test_client()
     auth = AuthActions(client)
-    pages = {"steward1": ["/rounds/today"], "desk1": ["/desk/", "/desk/findings", "/desk/findings?defects=1"],
-             "super1": ["/desk/supervisor"], "eng1": ["/engineering/"]}
+    unit = db.session.scalars(sa.select(DecorationPermit.unit_id).order_by(DecorationPermit.id)).first()
+    pages = {"steward1": ["/rounds/today"],
+             "desk1": ["/desk/", "/desk/findings", "/desk/findings?defects=1", f"/desk/units/{unit}/history"],
+             "super1": ["/desk/supervisor"], "eng1": ["/engineering/"], "gate": ["/gate/"]}
     for name, urls in pages.items():
         assert auth.login(name, demo.DEMO_PASSWORD).status_code == 302
         for url in urls:
@@ -233,6 +247,11 @@ def signature() -> tuple:
                                            RepairTicket.due_at).order_by(RepairTicket.id)).all()),
         tuple(db.session.execute(sa.select(TicketEvent.kind, TicketEvent.at).order_by(TicketEvent.id)).all()),
         tuple(db.session.execute(sa.select(Photo.uuid, Photo.sha256).order_by(Photo.id)).all()),
+        tuple(db.session.execute(sa.select(DecorationEvent.kind, DecorationEvent.at, DecorationEvent.note)
+                                 .order_by(DecorationEvent.id)).all()),
+        tuple(db.session.execute(sa.select(DecorationPermit.number, Violation.notice_number, Violation.deadline)
+                                 .join(Violation, Violation.permit_id == DecorationPermit.id, isouter=True)
+                                 .order_by(DecorationPermit.id)).all()),
     )
 
 
@@ -252,3 +271,66 @@ def test_seed_demo_loads_no_history_unless_asked(runner):
     assert result.exit_code == 0, result.output
     assert count(Round) == 0 and count(RepairTicket) == 0
     assert count(ChecklistItem) > 0
+    # The decoration flow out of the box: a registration per decorating unit, and the gate's login.
+    decorating = count(Unit, Unit.state == UnitState.DECORATING)
+    assert decorating and count(DecorationPermit, DecorationPermit.status == PermitStatus.ACTIVE) == decorating
+    assert count(Violation) == 0 and count(FloodTest) == 0 and count(MaterialRequest) == 0
+    gate = user("gate")
+    assert gate.role is Role.GATE and [e.code for e in gate.estates] == [demo.DEMO_ESTATE_CODE]
+    assert "gate" in result.output and "門崗" in result.output
+
+
+def test_every_decorating_unit_is_registered_before_its_daily_checks(history, today):
+    permits = db.session.scalars(sa.select(DecorationPermit).order_by(DecorationPermit.id)).all()
+    assert permits and all(p.status is PermitStatus.ACTIVE and p.unit.state is UnitState.DECORATING for p in permits)
+    assert {p.unit_id for p in permits} == {u.id for b in demo_estate().buildings for u in b.units
+                                          if u.state is UnitState.DECORATING}
+    for p in permits:
+        assert p.owner_name == next(c.name for c in p.unit.contacts if c.relation.value == "owner")
+        assert p.contractor_name and p.scope and p.planned_start <= today <= p.planned_end
+        checks = [r for r in db.session.scalars(sa.select(Round).where(Round.unit_id == p.unit_id,
+                                                                       Round.kind == RoundKind.DECORATION))]
+        assert checks and all(p.registered_at < r.started_at for r in checks)
+        assert db.session.scalars(sa.select(DecorationEvent).where(DecorationEvent.permit_id == p.id,
+                                                                   DecorationEvent.kind == "registered")).one()
+
+
+def test_the_stewards_today_shows_a_recheck_a_flood_test_and_materials(history, today):
+    steward = user("steward1")
+    now = datetime.now(timezone.utc)
+    # A breach found on a decoration check two days ago, noticed with today as its deadline.
+    planted = [v for v in db.session.scalars(sa.select(Violation))
+               if db.session.get(Round, v.round_id).local_date == today - timedelta(days=2)
+               and any(f.item.code == demo.BREACH_ITEM for f in v.findings)]
+    assert len(planted) == 1
+    violation = planted[0]
+    assert violation.status is ViolationStatus.NOTICED and violation.deadline == today and violation.notice_number
+    assert db.session.get(Round, violation.round_id).kind is RoundKind.DECORATION
+    assert violation.findings and all(f.photos and f.photos[0].status is PhotoStatus.STORED for f in violation.findings)
+    assert not violation.serious and not violation.permit.work_stopped
+    kinds = [e.kind for e in db.session.scalars(sa.select(DecorationEvent).where(
+        DecorationEvent.violation_id == violation.id).order_by(DecorationEvent.id))]
+    assert kinds == ["violation_found", "notice_issued", "owner_called"]
+    tasks = decoration.recheck_tasks(db.session, steward, now)
+    assert violation.id in [t.violation_id for t in tasks] and all(t.photos for t in tasks)
+    # Earlier breaches (debris in the stairwell) were noticed and re-checked at their deadline.
+    for v in db.session.scalars(sa.select(Violation).where(Violation.id != violation.id)):
+        assert not v.serious
+        if v.deadline is not None and v.deadline < today:
+            assert v.status is ViolationStatus.RECTIFIED and v.rechecks and v.closed_at < midnight(today)
+    # A flood test started three days ago, over 48 hours before today began: it may pass now.
+    test = db.session.scalars(sa.select(FloodTest)).one()
+    assert test.status is FloodTestStatus.RUNNING and test.started_at.astimezone(TZ).date() == today - timedelta(days=3)
+    assert decoration.earliest_pass(test) <= midnight(today) <= now
+    assert test.neighbour_checked_at and test.neighbour_leak is False  # the unit below and next door: dry
+    assert steward.can_see_unit(test.unit)
+    start_photo = db.session.scalars(sa.select(Photo).where(Photo.record_uuid == test.uuid)).one()
+    assert start_photo.uuid == test.start_photo_uuid and start_photo.status is PhotoStatus.STORED
+    # Materials the gate asked to let in, with their photo, waiting for the steward.
+    request = db.session.scalars(sa.select(MaterialRequest)).one()
+    assert request.status is MaterialStatus.PENDING and request.raised_by.role is Role.GATE
+    assert [r.id for r in decoration.material_tasks(db.session, steward)] == [request.id]
+    photo = db.session.scalars(sa.select(Photo).where(Photo.uuid == request.photo_uuid)).one()
+    assert photo.record_uuid == request.uuid and get_storage().exists(photo.thumb_key)
+    assert decoration.may_see_record_photo(db.session, steward, photo)
+    assert decoration.may_see_record_photo(db.session, user("gate"), photo)

@@ -126,3 +126,49 @@ def test_an_exported_check_of_a_repair_is_imported_once(client, auth, world):
         assert response.status_code == 200 and "damaged" not in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TicketVerification)) == 1
     assert db.session.get(RepairTicket, ticket.id).status is TicketStatus.CLOSED
+
+
+def test_exported_decoration_work_is_imported_once(client, auth, world):
+    """A flood test started with its photo, and a material decision, exported from the phone."""
+    from datetime import date
+    from decimal import Decimal
+
+    from app import decoration
+    from app.models import DecorationPermit, FloodTest, MaterialRequest, MaterialStatus, UnitState
+
+    unit = factories.unit(world["building"], "1-601", state=UnitState.VACANT)
+    desk = db.session.scalars(sa.select(User).where(User.username == "desk")).one()
+    gate = factories.user(Role.GATE, username="gate", estates=[world["estate"]])
+    decoration.register(db.session, desk, decoration.Registration(
+        unit_id=unit.id, owner_name="陳大文", owner_phone="13800138000", contractor_name="安居裝飾",
+        contractor_phone="13900139000", workers=2, planned_start=date(2026, 11, 1), planned_end=date(2027, 1, 1),
+        scope="廚衛", deposit=Decimal("0")))
+    request = decoration.raise_material_request(db.session, gate, uuid=str(uuidlib.uuid4()), unit_id=unit.id,
+                                                materials="水泥", photo_uuid=str(uuidlib.uuid4()))
+    db.session.commit()
+    steward_id = world["steward"].id
+    test_uuid, photo_uuid, decision_uuid = (str(uuidlib.uuid4()) for _ in range(3))
+    data = factories.jpeg_bytes()
+    document = {"format": "xuncha-unsynced-work/1", "user_id": steward_id, "entries": [
+        {"user": steward_id, "type": "flood-start", "roundUuid": test_uuid, "url": "/api/v1/flood-tests",
+         "body": {"uuid": test_uuid, "unit_id": unit.id, "wet_area": "bathroom", "photo_uuid": photo_uuid,
+                  "water_level_cm": 3, "recorded_at": "2026-11-26T10:00:00+08:00"}},
+        {"user": steward_id, "type": "photo", "roundUuid": test_uuid, "photoUuid": photo_uuid},
+        {"user": steward_id, "type": "material", "roundUuid": decision_uuid,
+         "url": f"/api/v1/material-requests/{request.id}/decision",
+         "body": {"uuid": decision_uuid, "approved": True, "reason": ""}},
+    ], "photos": [{"uuid": photo_uuid, "finding_uuid": None, "record_uuid": test_uuid,
+                   "sha256": hashlib.sha256(data).hexdigest(), "jpeg_base64": base64.b64encode(data).decode()}]}
+    auth.login("far-desk")
+    post_file(client, auth, document)  # a desk of another estate: refused, nothing stored
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FloodTest)) == 0
+    auth.logout()
+    auth.login("desk")
+    for _ in range(2):
+        response = post_file(client, auth, document)
+        assert response.status_code == 200 and "damaged" not in response.get_data(as_text=True)
+    test = db.session.scalars(sa.select(FloodTest)).one()
+    assert test.uuid == test_uuid and db.session.scalar(sa.select(sa.func.count()).select_from(DecorationPermit)) == 1
+    photo = db.session.scalars(sa.select(Photo).where(Photo.uuid == photo_uuid)).one()
+    assert photo.record_uuid == test_uuid and photo.status is PhotoStatus.STORED
+    assert db.session.get(MaterialRequest, request.id).status is MaterialStatus.APPROVED

@@ -16,8 +16,10 @@ def init_app(app: Flask) -> None:
     from .photos import blp as photos_blp
     from .session import blp as session_blp
     from .tickets import blp as tickets_blp
+    from .decoration import blp as decoration_blp
 
     api.register_blueprint(rounds_blp)
     api.register_blueprint(photos_blp)
     api.register_blueprint(session_blp)
     api.register_blueprint(tickets_blp)
+    api.register_blueprint(decoration_blp)

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Photo, Role
 from .schemas import PhotoFileSchema, PhotoSchema, PhotoUploadSchema
 
-blp = Blueprint("api_photos", __name__, url_prefix="/api/v1", description="Photos of findings")
+blp = Blueprint("api_photos", __name__, url_prefix="/api/v1", description="Photos of findings and decoration records")
 
 
 @blp.route("/photos/<string:uuid>")
@@ -22,9 +22,11 @@ class PhotoUpload(MethodView):
     @blp.arguments(PhotoFileSchema, location="files")
     @blp.response(201, PhotoSchema)
     def put(self, form, files, uuid):
-        """Upload the photo `uuid` of a finding (multipart: file, finding_uuid, sha256)."""
+        """Upload the photo `uuid` of a finding or of a decoration record (multipart: file, sha256, and
+        exactly one of finding_uuid and record_uuid; a flood test's photos name the test's UUID)."""
         data = files["file"].read()
-        checked = sync.check_photo(db.session, current_user, uuid, form["finding_uuid"], data, form["sha256"])
+        checked = sync.check_photo(db.session, current_user, uuid, form["finding_uuid"], data, form["sha256"],
+                                   record_uuid=form["record_uuid"])
         if isinstance(checked, Photo):
             return checked  # sent before: the same answer again
         db.session.commit()  # end the read: no lock is held while the photo is decoded

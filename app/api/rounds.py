@@ -66,7 +66,7 @@ class RoundCompletion(MethodView):
         """Complete a round with all its findings, in one transaction (idempotent by content)."""
         findings = [sync.FindingInput(**{**f, "photo_uuids": tuple(f["photo_uuids"])}) for f in data["findings"]]
         rnd = sync.complete_round(db.session, current_user, uuid, findings, completed_at=data["completed_at"],
-                                  fingerprint=sync.content_sha256(data))
+                                  fingerprint=sync.content_sha256(data), visit_outcome=data.get("visit_outcome"))
         commit_and_keep()
         return rnd
 

@@ -2,10 +2,22 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import object_session
 
-from ..models import Finding, FindingResult, RoundKind, RoundStatus
+from ..decoration import earliest_pass
+from ..models import (
+    Finding,
+    FindingResult,
+    FloodTestStatus,
+    MaterialStatus,
+    RecheckResult,
+    RoundKind,
+    RoundStatus,
+    ViolationStatus,
+    VisitOutcome,
+    WetArea,
+)
 
 UUID = validate.Regexp(r"^[0-9a-fA-F-]{36}$", error="Not a UUID.")
 
@@ -124,6 +136,9 @@ class FindingInSchema(Schema):
 
 class CompletionSchema(Schema):
     completed_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    # Left out unless given, so a completion sent before this field existed keeps its fingerprint.
+    visit_outcome = fields.Enum(VisitOutcome, by_value=True, metadata={
+        "description": "decoration checks: checked (default), nobody, refused or finished; then no answer is required"})
     findings = fields.List(fields.Nested(FindingInSchema), required=True, validate=validate.Length(max=5000))
 
 
@@ -148,8 +163,18 @@ class AmendmentSchema(Schema):
 
 
 class PhotoUploadSchema(Schema):
-    finding_uuid = fields.String(required=True, validate=UUID)
+    """Exactly one of `finding_uuid` (a finding's photo) and `record_uuid` (a decoration record's)."""
+
+    finding_uuid = fields.String(load_default=None, validate=UUID, metadata={"description": "the finding shown"})
+    record_uuid = fields.String(load_default=None, validate=UUID, metadata={
+        "description": "or a decoration record: the flood test's UUID (its start or its result photo)"})
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a SHA-256 in hex."))
+
+    @validates_schema
+    def _exactly_one_owner(self, data, **kwargs) -> None:  # noqa: ANN001, ANN003
+        if (data.get("finding_uuid") is None) == (data.get("record_uuid") is None):
+            message = "Send exactly one of finding_uuid and record_uuid."
+            raise ValidationError({"finding_uuid": [message], "record_uuid": [message]})
 
 
 class PhotoFileSchema(Schema):
@@ -158,7 +183,8 @@ class PhotoFileSchema(Schema):
 
 class PhotoSchema(Schema):
     uuid = fields.String()
-    finding_uuid = fields.String()
+    finding_uuid = fields.String(allow_none=True)
+    record_uuid = fields.String(allow_none=True)
     status = fields.String(attribute="status.value")
     sha256 = fields.String()
     width = fields.Integer()
@@ -199,9 +225,135 @@ class PackPlanSchema(Schema):
     checkpoints = fields.List(fields.Nested(CheckpointSchema))
 
 
+# Decoration (二次裝修) on the phone: flood tests, re-checks, material entry.
+
+
+class FloodTestSchema(Schema):
+    uuid = fields.String(metadata={"description": "the test's UUID, made on the phone when it started"})
+    unit_id = fields.Integer()
+    unit = fields.String(attribute="unit.label")
+    wet_area = fields.Enum(WetArea, by_value=True)
+    status = fields.Enum(FloodTestStatus, by_value=True)
+    started_at = fields.AwareDateTime(metadata={"description": "when the start reached the server"})
+    earliest_pass_at = fields.Function(lambda t: earliest_pass(t).isoformat(), metadata={
+        "type": "string", "format": "date-time", "description": "48 hours after started_at, by the server's clock"})
+    neighbour_checked_at = fields.AwareDateTime(allow_none=True)
+    neighbour_units = fields.String()
+    neighbour_leak = fields.Boolean(allow_none=True)
+    ended_at = fields.AwareDateTime(allow_none=True)
+    result_note = fields.String()
+
+
+class MaterialRequestSchema(Schema):
+    id = fields.Integer()
+    uuid = fields.String()
+    unit_id = fields.Integer()
+    unit = fields.String(attribute="unit.label")
+    materials = fields.String()
+    photo_uuid = fields.String(allow_none=True)
+    raised_at = fields.AwareDateTime()
+    status = fields.Enum(MaterialStatus, by_value=True)
+    contractor = fields.Function(lambda r: r.permit.contractor_name if r.permit else "",
+                                 metadata={"type": "string", "description": "the contractor of the registration"})
+
+
+class RecheckTaskSchema(Schema):
+    """A noticed violation whose deadline has come: re-check it on site (複查)."""
+
+    violation_id = fields.Integer()
+    unit_id = fields.Integer()
+    unit = fields.String()
+    notice_number = fields.String()
+    summary = fields.String()
+    requirements = fields.String()
+    deadline = fields.Date()
+    overdue = fields.Boolean()
+    photos = fields.List(fields.String())
+
+
+class DecoratingUnitSchema(Schema):
+    unit_id = fields.Integer()
+    unit = fields.String()
+    permit_number = fields.String()
+    work_stopped = fields.Boolean()
+    flood_tests = fields.List(fields.Nested(FloodTestSchema),
+                              metadata={"description": "running, or ended in the last 7 days"})
+
+
+class FloodTestStartSchema(Schema):
+    uuid = fields.String(required=True, validate=UUID, metadata={"description": "made on the phone"})
+    unit_id = fields.Integer(required=True, strict=True)
+    wet_area = fields.Enum(WetArea, by_value=True, required=True)
+    photo_uuid = fields.String(required=True, validate=UUID, metadata={"description": "the water level's photo"})
+    water_level_cm = fields.Decimal(load_default=None, allow_none=True, places=1, allow_nan=False,
+                                    validate=validate.Range(min=0, max=9999))
+    recorded_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                       metadata={"description": "the phone's clock: kept, never counted"})
+
+
+class NeighbourCheckSchema(Schema):
+    uuid = fields.String(required=True, validate=UUID)
+    units = fields.String(required=True, validate=validate.Length(max=255),
+                          metadata={"description": "the unit below and the adjacent units checked"})
+    leak = fields.Boolean(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    recorded_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class FloodResultSchema(Schema):
+    uuid = fields.String(required=True, validate=UUID)
+    passed = fields.Boolean(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    photo_uuid = fields.String(load_default=None, allow_none=True, validate=UUID)
+    recorded_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class RecheckInSchema(Schema):
+    uuid = fields.String(required=True, validate=UUID)
+    violation_id = fields.Integer(required=True, strict=True)
+    result = fields.Enum(RecheckResult, by_value=True, required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=1000),
+                         metadata={"description": "what is still wrong (required unless rectified)"})
+    recorded_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class RecheckSchema(Schema):
+    uuid = fields.String()
+    violation_id = fields.Integer()
+    result = fields.Enum(RecheckResult, by_value=True)
+    violation_status = fields.Enum(ViolationStatus, by_value=True, attribute="violation.status")
+    recorded_at = fields.AwareDateTime()
+    received_at = fields.AwareDateTime()
+
+
+class MaterialDecisionInSchema(Schema):
+    uuid = fields.String(required=True, validate=UUID)
+    approved = fields.Boolean(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=1000),
+                           metadata={"description": "why not (required when refused)"})
+    recorded_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class MaterialDecisionSchema(Schema):
+    uuid = fields.String(attribute="decision_uuid", metadata={"description": "the decision's UUID"})
+    request_id = fields.Integer(attribute="id")
+    status = fields.Enum(MaterialStatus, by_value=True)
+    reason = fields.String()
+
+
+class MaterialListSchema(Schema):
+    items = fields.List(fields.Nested(MaterialRequestSchema))
+
+
 class OfflinePackSchema(Schema):
     generated_at = fields.AwareDateTime()
     user_id = fields.Integer()
     targets = fields.List(fields.Nested(PackTargetSchema))
     plans = fields.Dict(keys=fields.String(), values=fields.Nested(PackPlanSchema))
     checklists = fields.Dict(keys=fields.String(), values=fields.Nested(PackChecklistSchema))
+    rechecks = fields.List(fields.Nested(RecheckTaskSchema),
+                           metadata={"description": "violations due for this steward's re-check"})
+    decorating_units = fields.List(fields.Nested(DecoratingUnitSchema),
+                                   metadata={"description": "this steward's units being decorated"})
+    materials = fields.List(fields.Nested(MaterialRequestSchema),
+                            metadata={"description": "material entry requests waiting for this steward"})

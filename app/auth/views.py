@@ -18,6 +18,7 @@ LANDING = {
     Role.DESK: "desk.index",
     Role.SUPERVISOR: "desk.supervisor",
     Role.ENGINEERING: "engineering.index",
+    Role.GATE: "gate.index",
 }
 
 

@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from .. import overview, review
 from ..csv_export import csv_response
-from ..access import ALL_ROLES, estates_of, may_read_contacts, require_unit_visible, roles
+from ..access import ARCHIVE_ROLES, estates_of, may_read_contacts, require_unit_visible, roles
 from ..extensions import db
 from ..import_work import ImportRefused, import_unsynced
 from ..i18n import current_language, format_at, format_day
 from ..labels import FINDING_RESULT, ROUND_KIND, ROUTE, TICKET_STATUS
 from ..models import Role, RoundKind, Unit
+from ..unit_history import KINDS as HISTORY_KINDS
+from ..unit_history import unit_history as unit_history_of
 from . import bp
 
 
@@ -40,17 +42,32 @@ def supervisor():
 
 
 @bp.route("/units")
-@roles(*ALL_ROLES)
+@roles(*ARCHIVE_ROLES)
 def units():
     q = request.args.get("q", "")
     return render_template("desk/units.html", q=q, units=overview.unit_search(db.session, current_user, q))
 
 
 @bp.route("/units/<int:unit_id>")
-@roles(*ALL_ROLES)
+@roles(*ARCHIVE_ROLES)
 def unit(unit_id: int):
     unit = require_unit_visible(current_user, db.session.get(Unit, unit_id))
     return render_template("desk/unit.html", unit=unit, show_contacts=may_read_contacts(current_user))
+
+
+@bp.route("/units/<int:unit_id>/history")
+@roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
+def unit_history(unit_id: int):
+    """The unit's archive: every round, finding, ticket and decoration record, oldest first."""
+    unit = require_unit_visible(current_user, db.session.get(Unit, unit_id))
+    history = unit_history_of(db.session, current_user, unit, request.args.get("kind", "all"))
+    return render_template("desk/unit_history.html", unit=unit, history=history, kinds=HISTORY_KINDS,
+                           notice_url=_notice_url)
+
+
+def _notice_url(violation) -> str | None:  # noqa: ANN001
+    """The printable rectification notice, once one was issued."""
+    return url_for("decoration.notice", violation_id=violation.id) if violation.notice_number else None
 
 
 # The desk's review of synced findings (app/review.py holds the rules and the queries).

@@ -17,11 +17,20 @@ from .places import (
     VacancyReason,
     place_words,
 )
-from .rounds import Finding, FindingAmendment, FindingComment, FindingResult, Photo, PhotoStatus, Round, RoundStatus
+from .rounds import (
+    Finding, FindingAmendment, FindingComment, FindingResult, Photo, PhotoStatus, Round, RoundStatus, VisitOutcome,
+)
 from .schedule import Period, ScheduleRule
+from .decoration import (
+    FLOOD_TEST_HOURS, OPEN_VIOLATION, DecorationEvent, DecorationPermit, FloodTest, FloodTestStatus, MaterialRequest,
+    MaterialStatus, PermitStatus, RecheckResult, Violation, ViolationRecheck, ViolationStatus, WetArea,
+)
 from .tickets import RepairTicket, TicketChannel, TicketClock, TicketCounter, TicketEvent, TicketStatus, TicketVerification
 
 __all__ = [
+    "FLOOD_TEST_HOURS", "OPEN_VIOLATION", "DecorationEvent", "DecorationPermit", "FloodTest", "FloodTestStatus",
+    "MaterialRequest", "MaterialStatus", "PermitStatus", "RecheckResult", "Violation", "ViolationRecheck",
+    "ViolationStatus", "VisitOutcome", "WetArea",
     "RepairTicket", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus", "TicketVerification",
     "Finding", "FindingAmendment", "FindingComment", "FindingResult", "Photo", "PhotoStatus",
     "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistVersion", "ContactRelation",

@@ -19,6 +19,7 @@ class Role(enum.Enum):
     DESK = "desk"  # 前台 / 客服助理
     SUPERVISOR = "supervisor"  # 客服主管
     ENGINEERING = "engineering"  # 工程部
+    GATE = "gate"  # 保安門崗: asks for decoration materials to come in; never reads owner details
 
 
 class Language(enum.Enum):

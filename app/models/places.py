@@ -55,6 +55,10 @@ class Estate(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
     # A unit repair's return visit (回訪) is due this long after it is repaired.
     return_visit_hours: Mapped[int] = mapped_column(default=48, server_default="48")
+    # Decoration working hours, copied into each registration ("08:00-12:00,14:00-18:00").
+    decoration_hours: Mapped[str] = mapped_column(sa.String(64), default="08:00-12:00,14:00-18:00",
+                                                  server_default="08:00-12:00,14:00-18:00")
+    decoration_quiet_rest_days: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     buildings: Mapped[list["Building"]] = relationship(
         back_populates="estate", order_by="Building.position", cascade="all, delete-orphan"

@@ -26,6 +26,15 @@ class FindingResult(enum.Enum):
     NOT_APPLICABLE = "not_applicable"
 
 
+class VisitOutcome(enum.Enum):
+    """How a decoration daily check went (二次裝修日檢): checked, or why it could not be."""
+
+    CHECKED = "checked"
+    NOBODY = "nobody"  # 無人
+    REFUSED = "refused"  # 拒不開門
+    FINISHED = "finished"  # 完工: the work is done, ready for acceptance
+
+
 class PhotoStatus(enum.Enum):
     PENDING = "pending"  # named by a finding, bytes not received yet
     STORED = "stored"
@@ -60,6 +69,8 @@ class Round(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # SHA-256 of the completion as the phone sent it: a repeat is recognised, a different one refused.
     completion_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    # Decoration checks only: empty means checked as usual.
+    visit_outcome: Mapped[VisitOutcome | None] = mapped_column(str_enum(VisitOutcome))
 
     estate: Mapped[Estate] = relationship()
     building: Mapped[Building | None] = relationship()
@@ -111,6 +122,8 @@ class Finding(Answer, db.Model):
     flags: Mapped[list] = mapped_column(sa.JSON, default=list)
     # The repair ticket this defect opened, or was seen again on.
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("repair_ticket.id"), index=True)
+    # Or the decoration violation this breach belongs to.
+    violation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("violation.id"), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The desk's review of what was synced.
@@ -126,6 +139,7 @@ class Finding(Answer, db.Model):
     meter: Mapped[Meter | None] = relationship()
     ticket: Mapped["RepairTicket | None"] = relationship(back_populates="findings")  # noqa: F821 - tickets module
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    violation: Mapped["Violation | None"] = relationship(back_populates="findings")  # noqa: F821 - decoration
     comments: Mapped[list["FindingComment"]] = relationship(
         back_populates="finding", order_by="FindingComment.id", cascade="all, delete-orphan"
     )
@@ -187,6 +201,9 @@ class Photo(db.Model):
     finding_uuid: Mapped[str | None] = mapped_column(sa.String(36), index=True)
     # Or: an "after" photo of a repair, taken by the team that did it.
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("repair_ticket.id", ondelete="SET NULL"), index=True)
+    # Or a decoration record made on the phone or at the gate: a flood test's start or result,
+    # a violation's re-check, a material request (app/decoration.py knows who may see it).
+    record_uuid: Mapped[str | None] = mapped_column(sa.String(36), index=True)
     finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("finding.id", ondelete="SET NULL"), index=True)
     status: Mapped[PhotoStatus] = mapped_column(str_enum(PhotoStatus), default=PhotoStatus.PENDING)
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))

@@ -1,6 +1,8 @@
 """The round page's words, translated on the server and handed to its ES modules as JSON."""
 from flask_babel import gettext as _
 
+from ..labels import VISIT_OUTCOME, WET_AREA
+
 
 def walk_strings() -> dict[str, str]:
     return {
@@ -46,6 +48,10 @@ def walk_strings() -> dict[str, str]:
         "network": _("no connection"),
         "saved": _("Saved on this phone"),
         "places": _("places"),
+        # Decoration checks: how the visit went (app/labels.py VISIT_OUTCOME).
+        "visitOutcome": _("How did the visit go?"),
+        "outcomeHint": _("Items not answered do not hold the visit back; what you did answer is sent."),
+        **{f"outcome_{k.value}": str(v) for k, v in VISIT_OUTCOME.items()},
     }
 
 
@@ -80,4 +86,54 @@ def app_strings() -> dict[str, str]:
         "onThisPhone": _("On this phone"),
         "resume": _("Resume"),
         "network": _("no connection"),
+    }
+
+
+def decoration_strings() -> dict[str, str]:
+    """Words of the today page's decoration tasks (static/js/decoration.js)."""
+    return {
+        "approve": _("Approve"),
+        "refuse": _("Refuse"),
+        "refuseReason": _("Why may they not come in? (needed to refuse)"),
+        "sayWhyRefused": _("Say why the materials may not come in."),
+        "askedAt": _("Asked at %(at)s"),
+        "contractor": _("Contractor"),
+        "newMaterial": _("New request to let materials in: %(unit)s"),
+        "materialPhoto": _("Photo of the materials"),
+        "rectified": _("Rectified"),
+        "notRectified": _("Not rectified"),
+        "refuses": _("Refuses to rectify"),
+        "recheckNote": _("What is still wrong? (needed unless rectified)"),
+        "sayWhatIsWrong": _("Say what is still wrong."),
+        "startTest": _("Start a flood test"),
+        "wetArea": _("Wet area"),
+        "waterLevel": _("Water level (cm, optional)"),
+        "waterPhoto": _("Photo of the water level"),
+        "takePhoto": _("Take photo"),
+        "photoNeeded": _("Take a photo of the water level."),
+        "photoFailed": _("This photo could not be read. Try another one."),
+        "notANumber": _("Enter a number, e.g. 5 or 4.5"),
+        "alreadyRunning": _("A flood test of this area is already running."),
+        "start": _("Start"),
+        "running": _("Running"),
+        "startedHere": _("Started on this phone %(at)s"),
+        "canPassFrom": _("Can pass from %(at)s"),
+        "passAfterOffice": _("Can pass 48 h after the start reaches the office."),
+        "neighbourCheck": _("Neighbour check"),
+        "neighbourUnits": _("Units checked (below and adjacent)"),
+        "nameUnits": _("Name the units you checked."),
+        "leak": _("Leak found"),
+        "noLeak": _("No leak"),
+        "describeLeak": _("Describe the leak."),
+        "note": _("Note"),
+        "save": _("Save"),
+        "neighboursChecked": _("Neighbours checked"),
+        "checkNeighboursFirst": _("Check the neighbours before the pass."),
+        "pass": _("Pass"),
+        "fail": _("Fail"),
+        "failNote": _("Why did it fail? (needed to fail)"),
+        "sayWhyFailed": _("Say why it failed."),
+        "passed": _("Passed"),
+        "failed": _("Failed"),
+        **{f"area_{k.value}": str(v) for k, v in WET_AREA.items()},
     }

@@ -1,18 +1,17 @@
 from __future__ import annotations
 
 import uuid as uuidlib
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import schedule, sync, verification
+from .. import decoration, schedule, sync, verification
 from ..access import roles
 from ..extensions import db
 from ..models import FindingResult, Role, RoundKind
 from ..round_plan import build_plan, summarise
 from . import bp
-from .strings import walk_strings
+from .strings import decoration_strings, walk_strings
 
 
 @bp.route("/today")
@@ -24,7 +23,11 @@ def today():
     checks = verification.tasks_for(db.session, current_user)
     # A fresh UUID per card: pressing "start" twice (or resending the form) starts one round.
     return render_template("rounds/today.html", overdue=overdue, due=on_time, checks=checks,
-                           new_uuid=lambda: str(uuidlib.uuid4()))
+                           new_uuid=lambda: str(uuidlib.uuid4()),
+                           materials=decoration.material_tasks(db.session, current_user),
+                           rechecks=decoration.recheck_tasks(db.session, current_user),
+                           decorating=decoration.decorating_units(db.session, current_user), earliest_pass=decoration.earliest_pass,
+                           decoration_strings=decoration_strings)
 
 
 def _optional_int(name: str) -> int | None:

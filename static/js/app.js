@@ -143,7 +143,7 @@ async function exportWork() {
       const buffer = new Uint8Array(await photo.blob.arrayBuffer());
       let binary = '';
       for (let i = 0; i < buffer.length; i += 32768) binary += String.fromCharCode(...buffer.subarray(i, i + 32768));
-      photos.push({ uuid: photo.uuid, finding_uuid: photo.findingUuid, sha256: photo.sha256, jpeg_base64: btoa(binary) });
+      photos.push({ uuid: photo.uuid, finding_uuid: photo.findingUuid ?? null, record_uuid: photo.recordUuid ?? null, sha256: photo.sha256, jpeg_base64: btoa(binary) });
     }
   }
   const file = new Blob([JSON.stringify({ format: 'xuncha-unsynced-work/1', exported_at: new Date().toISOString(), user_id: user,

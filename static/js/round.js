@@ -282,12 +282,31 @@ function walkView() {
   ];
 }
 
+// A decoration check may end without a check (nobody on site, entry refused, work finished).
+const OUTCOMES = ['checked', 'nobody', 'refused', 'finished'];
+const isDecoration = () => state.plan.round?.kind === 'decoration';
+const outcome = () => (isDecoration() && state.outcome) || 'checked';
+
+function outcomeChoice() {
+  return h('div', { class: 'visit-outcome' },
+    h('h3', {}, T.visitOutcome),
+    h('div', { class: 'chips', role: 'group', 'aria-label': T.visitOutcome },
+      OUTCOMES.map((value) => h('button', {
+        type: 'button', class: `chip outcome-${value}`, 'aria-pressed': String(outcome() === value),
+        onclick: async () => { state.outcome = value; await save(); render(); },
+      }, T[`outcome_${value}`]))),
+    outcome() === 'checked' ? null : h('p', { class: 'item-hint' }, T.outcomeHint));
+}
+
 function summaryView(message) {
   const items = itemsByCode();
   const answers = Object.values(state.answers).filter((a) => a.result);
   const count = (r) => answers.filter((a) => a.result === r).length;
+  const checked = outcome() === 'checked';
   const missing = requiredPairs().filter(([c, code]) => {
     const a = state.answers[key(c.key, code)];
+    // Not checked: what was not answered does not hold the visit back, what was answered must be right.
+    if (!checked) return Boolean(a?.result) && problems(a, items[code]).length > 0;
     return !isAnswered(a, items[code]) || problems(a, items[code]).length;
   });
   const defects = answers.filter((a) => a.result === 'defect');
@@ -296,6 +315,7 @@ function summaryView(message) {
     header(),
     h('section', { class: 'panel summary' },
       h('h2', {}, T.summary),
+      isDecoration() ? outcomeChoice() : null,
       h('ul', { class: 'counts' },
         h('li', { class: 'count-defect' }, h('strong', {}, count('defect')), ` ${T.defects}`),
         h('li', { class: 'count-fine' }, h('strong', {}, count('fine')), ` ${T.fineCount}`),
@@ -330,6 +350,8 @@ async function complete(event) {
     ...a, reading_value: a.reading_value === null || a.reading_value === '' ? null : String(a.reading_value),
   }));
   state.completion = { completed_at: new Date().toISOString(), findings };
+  // Left out when checked, so a completion reads as it always did.
+  if (outcome() !== 'checked') state.completion.visit_outcome = outcome();
   state.completed = true;
   await save();
   await queueCompletion();

@@ -45,10 +45,13 @@ const pending = (entry) => ({ status: 'pending', error: null, createdAt: new Dat
 export async function enqueue(entry) {
   return (await db()).add('outbox', pending(entry));
 }
-// An answer kept for its card (in meta) and its outbox entry, written together: never one alone.
-export async function enqueueWithMeta(entry, key, value) {
-  const tx = (await db()).transaction(['outbox', 'meta'], 'readwrite');
-  await Promise.all([tx.objectStore('outbox').add(pending(entry)), tx.objectStore('meta').put({ key, value }), tx.done]);
+// An answer kept for its card (in meta) and its outbox entries (one or more, in order) and
+// photos, written together: never one without the other.
+export async function enqueueWithMeta(entries, key, value, photos = []) {
+  const tx = (await db()).transaction(['outbox', 'meta', 'photos'], 'readwrite');
+  const outbox = tx.objectStore('outbox');
+  await Promise.all([...photos.map((p) => tx.objectStore('photos').put(p)),
+    ...[entries].flat().map((e) => outbox.add(pending(e))), tx.objectStore('meta').put({ key, value }), tx.done]);
 }
 export const outboxOf = async (user) => (await db()).getAllFromIndex('outbox', 'user', user);
 export const updateEntry = async (entry) => (await db()).put('outbox', entry);

@@ -1,7 +1,7 @@
 // Sends the outbox, oldest first. An entry leaves the phone only after a 2xx JSON answer that
 // echoes its UUID; anything else keeps it. 409/413/422 mark it "needs attention" with the
 // server's message; 401/403/CSRF stop sending until the user signs in again.
-import { deletePhoto, getPhoto, outboxOf, removeEntry, updateEntry } from './store.js';
+import { deletePhoto, getPhoto, outboxOf, putMeta, removeEntry, updateEntry } from './store.js';
 
 export const events = new EventTarget();
 const state = { running: false, token: null, retryMs: 5000, timer: null, current: null };
@@ -35,7 +35,9 @@ async function send(entry) {
     const photo = await getPhoto(entry.photoUuid);
     if (!photo) return { gone: true };
     body = new FormData();
-    body.append('finding_uuid', photo.findingUuid);
+    // A decoration record's photo (a flood test's) names its record; a round's its finding.
+    if (photo.recordUuid) body.append('record_uuid', photo.recordUuid);
+    else body.append('finding_uuid', photo.findingUuid);
     body.append('sha256', photo.sha256);
     body.append('file', photo.blob, `${photo.uuid}.jpg`);
   } else {
@@ -51,7 +53,7 @@ async function send(entry) {
   const isJson = (response.headers.get('Content-Type') ?? '').includes('application/json');
   const data = isJson ? await response.json().catch(() => null) : null;
   const echoed = entry.type === 'photo' ? entry.photoUuid : entry.roundUuid;
-  if (response.ok && data?.uuid === echoed) return { ok: true };
+  if (response.ok && data?.uuid === echoed) return { ok: true, data };
   if (response.status === 401 || response.status === 403 || (response.status === 400 && data?.errors?.csrf)) {
     return { auth: true };
   }
@@ -119,6 +121,7 @@ export async function syncNow() {
       if (result.ok || result.gone) {
         await removeEntry(entry.id);
         if (entry.type === 'photo') await deletePhoto(entry.photoUuid); // the office has it now
+        if (entry.answerKey && result.data) await putMeta(entry.answerKey, result.data); // e.g. the server's times
         emit('sent', { entry });
         done += 1;
         bytes += entry.bytes ?? 0;

@@ -69,7 +69,8 @@ async function showLocalRounds() {
   if (!cards.length) { section?.remove(); return; }
   if (!section) {
     section = h('section', { id: 'on-this-phone' }, h('h2', { class: 'section-title' }, T.onThisPhone), h('ul', { class: 'cards' }));
-    document.querySelector('main h1').after(section);
+    // Below the material requests from the gate, which come first.
+    (document.getElementById('materials') ?? document.querySelector('main h1')).after(section);
   }
   section.querySelector('ul').replaceChildren(...cards);
   // A round started here and also listed by the server shows once, from the phone.

@@ -1,0 +1,341 @@
+"""Decoration pages for the desk and supervisors (stewards read within their buildings).
+
+Thin routes over app/decoration.py: every rule and refusal lives in the service; a refusal rolls
+back, is flashed and sends the user back to the page they acted on.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from .. import decoration, schedule, sync
+from ..access import estates_of, may_read_contacts, roles
+from ..extensions import db
+from ..models import (
+    OPEN_VIOLATION,
+    Building,
+    ContactRelation,
+    DecorationEvent,
+    DecorationPermit,
+    MaterialRequest,
+    PermitStatus,
+    Role,
+    Unit,
+    UnitState,
+    Violation,
+    ViolationStatus,
+)
+from ..repairs.forms import choices
+from . import bp
+from .forms import RegistrationForm
+
+DESK = (Role.DESK, Role.SUPERVISOR)
+READERS = (Role.DESK, Role.SUPERVISOR, Role.STEWARD)
+NOTICE_DAYS = 3  # the default rectification deadline: three days from today
+RECENT = 20
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _form(name: str) -> str:
+    return request.form.get(name, "").strip()
+
+
+def _permit(permit_id: int) -> DecorationPermit:
+    try:
+        return decoration.permit_for(db.session, current_user, permit_id)
+    except sync.NotFound:
+        abort(404)
+
+
+def _violation(violation_id: int) -> Violation:
+    try:
+        return decoration.violation_for(db.session, current_user, violation_id)
+    except sync.NotFound:
+        abort(404)
+
+
+def _act(target: str, load: Callable, action: Callable, success: str):  # noqa: ANN202
+    """One action in one transaction; a refusal is flashed and nothing is kept."""
+    obj = load()
+    back = url_for(target, **{("permit_id" if isinstance(obj, DecorationPermit) else "violation_id"): obj.id})
+    try:
+        action(obj)
+    except sync.SyncError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(success, "info")
+    return redirect(back)
+
+
+# Lists
+
+
+def _scoped(rows):  # noqa: ANN001, ANN202
+    return [r for r in rows if decoration.in_scope(current_user, r.unit)]
+
+
+@bp.route("/")
+@roles(*READERS)
+def index():
+    """The decorating units of the user's estates, what needs action, and what was finished lately."""
+    ids = current_user.visible_estate_ids or {-1}
+    units = (selectinload(DecorationPermit.unit).selectinload(Unit.building),
+             selectinload(DecorationPermit.violations), selectinload(DecorationPermit.flood_tests))
+    active = _scoped(db.session.scalars(
+        sa.select(DecorationPermit).join(Unit).join(Building)
+        .where(DecorationPermit.status == PermitStatus.ACTIVE, DecorationPermit.estate_id.in_(ids))
+        .order_by(Building.estate_id, Building.position, Unit.room_number).options(*units)))
+    violations = _scoped(db.session.scalars(
+        sa.select(Violation).where(Violation.status.in_(OPEN_VIOLATION), Violation.estate_id.in_(ids))
+        .order_by(Violation.deadline.is_(None), Violation.deadline, Violation.id)
+        .options(selectinload(Violation.unit).selectinload(Unit.building), selectinload(Violation.estate))))
+    now = _now()
+    overdue = {v.id for v in violations
+               if v.deadline is not None and v.deadline < schedule.local_date(v.estate, now)}
+    completed = _scoped(db.session.scalars(
+        sa.select(DecorationPermit)
+        .where(DecorationPermit.status == PermitStatus.COMPLETED, DecorationPermit.estate_id.in_(ids))
+        .order_by(DecorationPermit.accepted_at.desc()).limit(RECENT).options(*units)))
+    by_status = {s: [v for v in violations if v.status is s] for s in OPEN_VIOLATION}
+    return render_template("decoration/index.html", active=active, by_status=by_status, overdue=overdue,
+                           completed=completed, is_desk=current_user.role in DESK, ViolationStatus=ViolationStatus)
+
+
+@bp.route("/escalations")
+@roles(*DESK)
+def escalations():
+    """What waits for the supervisor: escalated violations and material requests, and stopped units."""
+    found = decoration.escalations(db.session, current_user, now=_now())
+    return render_template("decoration/escalations.html", violations=_scoped(found.violations),
+                           materials=_scoped(found.materials),
+                           stopped=_scoped(decoration.stopped_units(db.session, current_user)))
+
+
+@bp.route("/unit/<int:unit_id>")
+@roles(*READERS)
+def unit(unit_id: int):
+    """A unit's registrations, newest first (the link from the unit page)."""
+    place = db.session.get(Unit, unit_id)
+    if place is None or not decoration.in_scope(current_user, place):
+        abort(404)
+    permits = list(db.session.scalars(sa.select(DecorationPermit).where(DecorationPermit.unit_id == unit_id)
+                                      .order_by(DecorationPermit.id.desc())))
+    return render_template("decoration/unit.html", unit=place, permits=permits, is_desk=current_user.role in DESK)
+
+
+# Registration (裝修登記)
+
+
+def _free_units() -> list[Unit]:
+    """The units of the user's estates without an active registration."""
+    ids = current_user.visible_estate_ids or {-1}
+    busy = sa.select(DecorationPermit.unit_id).where(DecorationPermit.status == PermitStatus.ACTIVE)
+    return list(db.session.scalars(
+        sa.select(Unit).join(Building).where(Building.estate_id.in_(ids), Unit.id.not_in(busy))
+        .order_by(Building.estate_id, Building.position, Unit.room_number)
+        .options(selectinload(Unit.building).selectinload(Building.estate))))
+
+
+def _unit_label(unit: Unit, many_estates: bool) -> str:
+    return f"{unit.building.estate.name} {unit.label}" if many_estates else unit.label
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles(*DESK)
+def new():
+    estates = estates_of(db.session, current_user)
+    if not estates:
+        abort(404)
+    many = len(estates) > 1
+    free = _free_units()
+    form = RegistrationForm()
+    form.unit.choices = choices([(0, "—"), *((u.id, _unit_label(u, many)) for u in free)])
+    if request.method == "GET":
+        chosen = db.session.get(Unit, request.args.get("unit_id", type=int) or 0)
+        if chosen is not None and not decoration.in_scope(current_user, chosen):
+            chosen = None
+        if chosen is not None:
+            existing = decoration.active_permit(db.session, chosen.id)
+            if existing is not None:
+                flash(_("%(unit)s already has an active decoration registration.", unit=chosen.label), "info")
+                return redirect(url_for("decoration.permit", permit_id=existing.id))
+            form.unit.data = chosen.id
+            owner = next((c for c in chosen.contacts if c.relation is ContactRelation.OWNER), None)
+            if owner is not None:
+                form.owner_name.data, form.owner_phone.data = owner.name, owner.phone
+            estate = chosen.building.estate
+        else:
+            estate = estates[0]
+        if not many or len({e.decoration_hours for e in estates}) == 1 or chosen is not None:
+            form.working_hours.data = estate.decoration_hours
+        form.quiet_rest_days.data = estate.decoration_quiet_rest_days
+    elif form.validate_on_submit():
+        permit = _register(form)
+        if permit is not None:
+            db.session.commit()
+            flash(_("Decoration %(number)s registered for %(unit)s.", number=permit.number, unit=permit.unit.label),
+                  "info")
+            return redirect(url_for("decoration.permit", permit_id=permit.id))
+    if form.unit.data and form.unit.data not in {c.value for c in form.unit.choices}:
+        # Keep a unit posted from an older page selected, so the form shows what was refused.
+        posted = db.session.get(Unit, form.unit.data)
+        if posted is not None and decoration.in_scope(current_user, posted):
+            form.unit.choices.append(choices([(posted.id, _unit_label(posted, many))])[0])
+    status = 422 if request.method == "POST" else 200
+    return render_template("decoration/new.html", form=form), status
+
+
+def _register(form: RegistrationForm) -> DecorationPermit | None:
+    hours = (form.working_hours.data or "").strip()
+    entry = decoration.Registration(
+        unit_id=form.unit.data, owner_name=form.owner_name.data, owner_phone=form.owner_phone.data,
+        contractor_name=form.contractor_name.data, contractor_phone=form.contractor_phone.data,
+        workers=form.workers.data, worker_names=form.worker_names.data or "", planned_start=form.planned_start.data,
+        planned_end=form.planned_end.data, scope=form.scope.data, deposit=Decimal(form.deposit.data),
+        working_hours=hours or None, quiet_rest_days=bool(form.quiet_rest_days.data),
+    )
+    try:
+        return decoration.register(db.session, current_user, entry)
+    except sync.SyncError as exc:
+        db.session.rollback()
+        placed = False
+        for name, messages in (exc.errors or {}).items():
+            field = getattr(form, name, None)
+            if field is not None and hasattr(field, "errors"):
+                field.errors = [*field.errors, *(str(m) for m in messages)]
+                placed = True
+        if not placed:
+            if isinstance(exc, (sync.Conflict, sync.NotFound)):
+                form.unit.errors = [*form.unit.errors, str(exc.message)]
+            flash(str(exc.message), "error")
+        return None
+
+
+# A registration's page and its actions
+
+
+@bp.route("/<int:permit_id>")
+@roles(*READERS)
+def permit(permit_id: int):
+    found = _permit(permit_id)
+    materials = list(db.session.scalars(sa.select(MaterialRequest).where(MaterialRequest.permit_id == found.id)
+                                        .order_by(MaterialRequest.id)))
+    return render_template(
+        "decoration/permit.html", permit=found, materials=materials, now=_now(),
+        is_desk=current_user.role in DESK, show_contacts=may_read_contacts(current_user),
+        earliest_pass=decoration.earliest_pass, return_states=decoration.RETURN_STATES,
+        default_return=found.prior_state if found.prior_state in decoration.RETURN_STATES else UnitState.OCCUPIED,
+    )
+
+
+@bp.route("/<int:permit_id>/stop", methods=["POST"])
+@roles(*DESK)
+def stop(permit_id: int):
+    return _act("decoration.permit", lambda: _permit(permit_id),
+                lambda p: decoration.stop_work(db.session, current_user, p, _form("reason")), _("Work stopped."))
+
+
+@bp.route("/<int:permit_id>/resume", methods=["POST"])
+@roles(*DESK)
+def resume(permit_id: int):
+    return _act("decoration.permit", lambda: _permit(permit_id),
+                lambda p: decoration.resume_work(db.session, current_user, p, _form("note")), _("Work may go on."))
+
+
+def _return_state() -> UnitState | None:
+    try:
+        return UnitState(_form("return_state"))
+    except ValueError:
+        return None
+
+
+@bp.route("/<int:permit_id>/accept", methods=["POST"])
+@roles(*DESK)
+def accept(permit_id: int):
+    passed = _form("passed") == "yes"
+    return _act("decoration.permit", lambda: _permit(permit_id),
+                lambda p: decoration.accept(db.session, current_user, p, passed=passed, note=_form("note"),
+                                            return_state=_return_state() if passed else None),
+                _("Final acceptance passed.") if passed else _("Final acceptance not passed: recorded."))
+
+
+@bp.route("/<int:permit_id>/cancel", methods=["POST"])
+@roles(*DESK)
+def cancel(permit_id: int):
+    return _act("decoration.permit", lambda: _permit(permit_id),
+                lambda p: decoration.cancel(db.session, current_user, p, _form("note")), _("Registration cancelled."))
+
+
+# Violations (裝修違章)
+
+
+@bp.route("/violations/<int:violation_id>")
+@roles(*READERS)
+def violation(violation_id: int):
+    found = _violation(violation_id)
+    events = list(db.session.scalars(sa.select(DecorationEvent).where(DecorationEvent.violation_id == found.id)
+                                     .order_by(DecorationEvent.id)))
+    today = schedule.local_date(found.estate, _now())
+    return render_template(
+        "decoration/violation.html", violation=found, events=events, today=today,
+        default_deadline=today + timedelta(days=NOTICE_DAYS),
+        may_notice=current_user.role in READERS, may_call=current_user.role in DESK,
+        may_resolve=current_user.role is Role.SUPERVISOR,
+    )
+
+
+def _deadline() -> date | None:
+    try:
+        return date.fromisoformat(_form("deadline"))
+    except ValueError:
+        return None
+
+
+@bp.route("/violations/<int:violation_id>/notice", methods=["POST"])
+@roles(*READERS)
+def issue_notice(violation_id: int):
+    return _act("decoration.violation", lambda: _violation(violation_id),
+                lambda v: decoration.issue_notice(db.session, current_user, v, deadline=_deadline(),
+                                                  requirements=_form("requirements")),
+                _("Rectification notice issued: print it for the owner."))
+
+
+@bp.route("/violations/<int:violation_id>/call", methods=["POST"])
+@roles(*DESK)
+def call(violation_id: int):
+    return _act("decoration.violation", lambda: _violation(violation_id),
+                lambda v: decoration.log_owner_call(db.session, current_user, v, _form("note")),
+                _("Call recorded."))
+
+
+@bp.route("/violations/<int:violation_id>/resolve", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def resolve(violation_id: int):
+    return _act("decoration.violation", lambda: _violation(violation_id),
+                lambda v: decoration.resolve_violation(db.session, current_user, v, _form("note")),
+                _("Violation settled."))
+
+
+@bp.route("/violations/<int:violation_id>/notice")
+@roles(*READERS)
+def notice(violation_id: int):
+    """The printable rectification notice (違章整改通知書), always in Chinese: it is a legal form."""
+    found = _violation(violation_id)
+    if found.notice_number is None:
+        flash(_("No rectification notice was issued for this violation yet."), "error")
+        return redirect(url_for("decoration.violation", violation_id=found.id))
+    return render_template("decoration/notice.html", violation=found,
+                           issued=schedule.local_date(found.estate, found.notice_issued_at),
+                           items=[line for line in found.summary.splitlines() if line.strip()])

@@ -1,0 +1,207 @@
+"""The gate's page (materials in, units stopped) and the desk's handling of refused material requests.
+
+The gate's page never shows owner details, whoever looks at it: it is the gate's page. The desk's
+list of refused requests does, for the desk and supervisors only.
+"""
+from __future__ import annotations
+
+import uuid as uuidlib
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from .. import decoration, schedule, sync
+from ..access import may_read_contacts, roles
+from ..extensions import db
+from ..models import DecorationPermit, MaterialRequest, MaterialStatus, PermitStatus, Role, Unit
+from ..repairs.forms import choices
+from ..storage import get_storage
+from . import bp
+from .forms import DecideForm, MaterialRequestForm, SettleForm
+
+GATE = (Role.GATE, Role.DESK, Role.SUPERVISOR)
+DESK = (Role.DESK, Role.SUPERVISOR)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _decorating(user) -> list[DecorationPermit]:  # noqa: ANN001
+    """Active registrations in the user's estates, by building and room: the units materials may go to."""
+    ids = user.visible_estate_ids
+    if not ids:
+        return []
+    permits = db.session.scalars(
+        sa.select(DecorationPermit).join(Unit, DecorationPermit.unit_id == Unit.id)
+        .where(DecorationPermit.status == PermitStatus.ACTIVE, DecorationPermit.estate_id.in_(ids))
+        .options(selectinload(DecorationPermit.unit).selectinload(Unit.building)))
+    permits = [p for p in permits if decoration.in_scope(user, p.unit)]
+    return sorted(permits, key=lambda p: (p.unit.building.position, p.unit.building.name, p.unit.room_number))
+
+
+def _todays_requests(user, now: datetime) -> list[MaterialRequest]:  # noqa: ANN001
+    """Requests raised today (each estate's local day), and any older one still waiting, newest first."""
+    ids = user.visible_estate_ids
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        sa.select(MaterialRequest)
+        .where(MaterialRequest.estate_id.in_(ids), sa.or_(MaterialRequest.raised_at >= now - timedelta(hours=36),
+                                                          MaterialRequest.status == MaterialStatus.PENDING))
+        .order_by(MaterialRequest.raised_at.desc(), MaterialRequest.id.desc())
+        .options(selectinload(MaterialRequest.unit).selectinload(Unit.building),
+                 selectinload(MaterialRequest.estate), selectinload(MaterialRequest.permit)))
+    return [r for r in rows if r.status is MaterialStatus.PENDING
+            or schedule.local_date(r.estate, r.raised_at) == schedule.local_date(r.estate, now)]
+
+
+def _discard(photo) -> None:  # noqa: ANN001
+    """The files of a photo whose row was rolled back: nothing refers to them."""
+    if photo is None:
+        return
+    storage = get_storage()
+    for key in (photo.display_key, photo.thumb_key):
+        try:
+            storage.delete(key)
+        except OSError:  # pragma: no cover - best effort; an orphan file harms nobody
+            current_app.logger.warning("could not delete orphan photo file %s", key)
+
+
+def _raise(form: MaterialRequestForm, permits: list[DecorationPermit]) -> MaterialRequest | None:
+    """Store the photo and the request in one transaction; None (with the message flashed) if refused."""
+    uuid = form.uuid.data
+    existing = db.session.scalars(sa.select(MaterialRequest).where(MaterialRequest.uuid == uuid)).first()
+    photo = None
+    try:
+        if existing is not None:  # the same form sent again: the request is already stored, keep its photo
+            return decoration.raise_material_request(db.session, current_user, uuid=uuid, unit_id=existing.unit_id,
+                                                     materials=existing.materials, photo_uuid=existing.photo_uuid)
+        permit = next((p for p in permits if p.unit_id == form.unit.data), None)
+        if permit is None:
+            raise sync.Conflict(_("This unit has no active decoration registration: materials cannot come in."))
+        photo = sync.store_record_photo(
+            db.session, current_user, record_uuid=uuid, data=form.photo.data.read(),
+            max_bytes=current_app.config["PHOTO_MAX_BYTES"], max_pixels=current_app.config["PHOTO_MAX_PIXELS"],
+            timezone_name=permit.unit.building.estate.timezone)
+        return decoration.raise_material_request(db.session, current_user, uuid=uuid, unit_id=permit.unit_id,
+                                                 materials=form.materials.data, photo_uuid=photo.uuid)
+    except sync.SyncError as exc:
+        db.session.rollback()
+        _discard(photo)
+        flash(str(exc.message), "error")
+        return None
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles(*GATE)
+def index():
+    """The gate's page: ask to let materials in, see today's answers and the units where work is stopped."""
+    permits = _decorating(current_user)
+    form = MaterialRequestForm()
+    form.unit.choices = choices((p.unit_id, f"{p.unit.label} · {p.contractor_name}") for p in permits)
+    if form.validate_on_submit():
+        request_ = _raise(form, permits)
+        if request_ is not None:
+            db.session.commit()
+            flash(_("Sent to the steward: %(unit)s, %(materials)s. Wait for the answer below.",
+                    unit=request_.unit.label, materials=request_.materials), "info")
+            return redirect(url_for("gate.index"))
+    status = 422 if form.is_submitted() else 200
+    # A new request per page shown (nothing was stored under the last one if we got here); sending
+    # the same page twice sends the same request.
+    form.uuid.data = str(uuidlib.uuid4())
+    now = _now()
+    return render_template("gate/index.html", form=form, has_units=bool(permits),
+                           requests=_todays_requests(current_user, now),
+                           stopped=decoration.stopped_units(db.session, current_user), now=now), status
+
+
+# The desk: refused requests wait for the owner to be contacted.
+
+
+def _request(request_id: int) -> MaterialRequest:
+    request_ = db.session.get(MaterialRequest, request_id)
+    if request_ is None or not decoration.in_scope(current_user, request_.unit):
+        abort(404)
+    return request_
+
+
+@bp.route("/requests")
+@roles(*DESK)
+def requests():
+    """Refused requests waiting for the desk to contact the owner, then those with the supervisor."""
+    ids = current_user.visible_estate_ids
+    rows = list(db.session.scalars(
+        sa.select(MaterialRequest)
+        .where(MaterialRequest.estate_id.in_(ids or [-1]),
+               MaterialRequest.status.in_([MaterialStatus.REFUSED, MaterialStatus.ESCALATED]))
+        .order_by(MaterialRequest.decided_at, MaterialRequest.id)
+        .options(selectinload(MaterialRequest.unit).selectinload(Unit.contacts),
+                 selectinload(MaterialRequest.unit).selectinload(Unit.building),
+                 selectinload(MaterialRequest.permit), selectinload(MaterialRequest.estate),
+                 selectinload(MaterialRequest.decided_by))))
+    rows = [r for r in rows if decoration.in_scope(current_user, r.unit)]
+    refused = [r for r in rows if r.status is MaterialStatus.REFUSED]
+    escalated = [r for r in rows if r.status is MaterialStatus.ESCALATED]
+    return render_template("gate/requests.html", refused=refused, escalated=escalated, form=SettleForm(),
+                           show_contacts=may_read_contacts(current_user), now=_now(),
+                           settle_hours=decoration.MATERIAL_SETTLE_HOURS)
+
+
+@bp.route("/requests/<int:request_id>/settle", methods=["POST"])
+@roles(*DESK)
+def settle(request_id: int):
+    request_ = _request(request_id)
+    form = SettleForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return redirect(url_for("gate.requests"))
+    escalate = form.escalate.data == "1"
+    try:
+        decoration.settle_material(db.session, current_user, request_, escalate=escalate, note=form.note.data)
+    except sync.SyncError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("gate.requests"))
+    db.session.commit()
+    flash(_("%(unit)s: escalated to the supervisor.", unit=request_.unit.label) if escalate
+          else _("%(unit)s: settled with the owner.", unit=request_.unit.label), "info")
+    return redirect(url_for("gate.requests"))
+
+
+# The steward's decision from a web page (the phone sends it through the API).
+
+
+@bp.route("/requests/<int:request_id>/decide", methods=["POST"])
+@roles(Role.STEWARD)
+def decide(request_id: int):
+    form = DecideForm()
+    if form.approved.data not in ("0", "1"):
+        abort(400)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return redirect(url_for("rounds.today"))
+    approved = form.approved.data == "1"
+    try:
+        request_ = decoration.decide_material(db.session, current_user, uuid=form.uuid.data, request_id=request_id,
+                                              approved=approved, reason=form.reason.data)
+    except sync.NotFound:
+        db.session.rollback()
+        abort(404)
+    except sync.SyncError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("rounds.today"))
+    db.session.commit()
+    flash(_("%(unit)s: materials may come in.", unit=request_.unit.label) if approved
+          else _("%(unit)s: materials refused. The desk will contact the owner.", unit=request_.unit.label), "info")
+    return redirect(url_for("rounds.today"))
