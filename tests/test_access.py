@@ -84,6 +84,7 @@ MATRIX = {
     "gate.decide": ("POST", "/gate/requests/{material_id}/decide", {Role.STEWARD}),
     "decoration.index": ("GET", "/decoration/", OFFICE | {Role.STEWARD}),
     "decoration.escalations": ("GET", "/decoration/escalations", OFFICE),
+    "decoration.rules": ("GET", "/decoration/rules", {Role.SUPERVISOR}),
     "decoration.unit": ("GET", "/decoration/unit/{unit_id}", OFFICE | {Role.STEWARD}),
     "decoration.new": ("GET", "/decoration/new?unit_id={unit_id}", OFFICE),
     "decoration.permit": ("GET", "/decoration/{permit_id}", OFFICE | {Role.STEWARD}),

@@ -486,3 +486,12 @@ def test_an_escalated_material_request_is_settled_by_the_supervisor_only(world):
     decoration.settle_material(db.session, world["boss"], request, escalate=False, note="主管約見業主，材料退回")
     assert request.status.value == "resolved"
     assert decoration.escalations(db.session, world["boss"], NOW).materials == []
+
+
+def test_the_unit_page_shows_the_work_stopped(client, auth, world):
+    permit = register(world)
+    decoration.stop_work(db.session, world["desk"], permit, "私拆承重牆")
+    db.session.commit()
+    auth.login("amy")
+    html = client.get(f"/desk/units/{world['unit'].id}").get_data(as_text=True)
+    assert "decoration-stopped" in html and "私拆承重牆" in html and permit.number in html

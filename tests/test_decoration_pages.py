@@ -365,3 +365,21 @@ def test_the_permit_page_shows_flood_tests_and_materials(client, auth, world):
     test = permit.flood_tests[0]
     assert f"/photos/{test.start_photo_uuid}/thumb" in page
     assert "1 flood test running" in client.get("/decoration/").get_data(as_text=True)
+
+
+def test_the_supervisor_sets_the_estates_working_hours_for_new_registrations(client, auth, app):
+    from app.models import Estate
+
+    estate = factories.estate()
+    boss = factories.user(Role.SUPERVISOR, username="rules-boss", estates=[estate])
+    db.session.commit()
+    auth.login(boss.username)
+    bad = client.post("/decoration/rules", data={"csrf_token": auth.csrf(), "estate": estate.id,
+                                                 "working_hours": "8 to 12"})
+    assert bad.status_code == 422 and "8 to 12" in bad.get_data(as_text=True)
+    assert db.session.get(Estate, estate.id).decoration_hours == "08:00-12:00,14:00-18:00"
+    good = client.post("/decoration/rules", data={"csrf_token": auth.csrf(), "estate": estate.id,
+                                                  "working_hours": "08:30-12:00, 13:30-17:30"})
+    assert good.status_code == 302
+    saved = db.session.get(Estate, estate.id)
+    assert saved.decoration_hours == "08:30-12:00,13:30-17:30" and not saved.decoration_quiet_rest_days

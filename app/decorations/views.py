@@ -339,3 +339,28 @@ def notice(violation_id: int):
     return render_template("decoration/notice.html", violation=found,
                            issued=schedule.local_date(found.estate, found.notice_issued_at),
                            items=[line for line in found.summary.splitlines() if line.strip()])
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def rules():
+    """The estate's decoration working hours and rest-day rule: new registrations start from them."""
+    estates = estates_of(db.session, current_user)
+    estate = next((e for e in estates if e.id == request.values.get("estate", type=int)), estates[0] if estates else None)
+    if estate is None:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        try:
+            decoration.set_rules(db.session, current_user, estate, working_hours=request.form.get("working_hours", ""),
+                                 quiet_rest_days=request.form.get("quiet_rest_days") == "1")
+        except sync.SyncError as exc:
+            db.session.rollback()
+            error = str(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Decoration rules saved. New registrations use them."), "info")
+            return redirect(url_for("decoration.rules", estate=estate.id))
+    return render_template("decoration/rules.html", estates=estates, estate=estate, error=error,
+                           hours=request.form.get("working_hours") if error else estate.decoration_hours), \
+        422 if error else 200

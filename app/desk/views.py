@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from .. import overview, review
+from .. import decoration, overview, review
 from ..csv_export import csv_response
 from ..access import ARCHIVE_ROLES, estates_of, may_read_contacts, require_unit_visible, roles
 from ..extensions import db
@@ -52,7 +52,8 @@ def units():
 @roles(*ARCHIVE_ROLES)
 def unit(unit_id: int):
     unit = require_unit_visible(current_user, db.session.get(Unit, unit_id))
-    return render_template("desk/unit.html", unit=unit, show_contacts=may_read_contacts(current_user))
+    return render_template("desk/unit.html", unit=unit, show_contacts=may_read_contacts(current_user),
+                           permit=decoration.active_permit(db.session, unit.id))
 
 
 @bp.route("/units/<int:unit_id>/history")
