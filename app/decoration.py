@@ -457,6 +457,13 @@ def flood_test_for(session: Session, user: User, uuid: str, *, for_update: bool 
     return test
 
 
+def _step_uuid_free(session: Session, column, uuid: str, own_id: int) -> None:  # noqa: ANN001
+    """A step's UUID already stored on another record is a conflict (never an error of the unique index)."""
+    model = column.class_
+    if session.scalar(sa.select(model.id).where(column == uuid, model.id != own_id).limit(1)) is not None:
+        raise Conflict(_l("This ID was already used for another record."))
+
+
 def earliest_pass(test: FloodTest) -> datetime:
     return test.started_at + timedelta(hours=FLOOD_TEST_HOURS)
 
@@ -520,6 +527,7 @@ def check_neighbours(session: Session, steward: User, *, uuid: str, flood_test_u
         raise NotFound(_l("This flood test does not exist or is not yours."))
     if test.status is not FloodTestStatus.RUNNING:
         raise Conflict(_l("This flood test has already ended."))
+    _step_uuid_free(session, FloodTest.neighbour_uuid, uuid, test.id)
     if not units:
         raise _refuse(_l("Name the units you checked (the one below and the adjacent ones)."), "units")
     if leak and not note:
@@ -553,6 +561,7 @@ def end_flood_test(session: Session, steward: User, *, uuid: str, flood_test_uui
         raise NotFound(_l("This flood test does not exist or is not yours."))
     if test.status is not FloodTestStatus.RUNNING:
         raise Conflict(_l("This flood test has already ended."))
+    _step_uuid_free(session, FloodTest.result_uuid, uuid, test.id)
     if passed:
         if now < earliest_pass(test):
             raise _refuse(_l("A flood test passes only after %(hours)d hours. This one reached the office at "
@@ -639,6 +648,7 @@ def decide_material(session: Session, steward: User, *, uuid: str, request_id: i
         return request
     if request.status is not MaterialStatus.PENDING:
         raise Conflict(_l("This request was already decided."))
+    _step_uuid_free(session, MaterialRequest.decision_uuid, uuid, request.id)
     if not approved and not reason:
         raise _refuse(_l("Say why the materials may not come in."), "reason")
     if approved and request.permit is not None and request.permit.work_stopped:

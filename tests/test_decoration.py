@@ -495,3 +495,16 @@ def test_the_unit_page_shows_the_work_stopped(client, auth, world):
     auth.login("amy")
     html = client.get(f"/desk/units/{world['unit'].id}").get_data(as_text=True)
     assert "decoration-stopped" in html and "私拆承重牆" in html and permit.number in html
+
+
+def test_a_step_id_used_on_another_flood_test_is_a_conflict(world):
+    first = started_test(world)
+    second = decoration.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                         wet_area=WetArea.KITCHEN, photo_uuid=new_uuid(), now=NOW)
+    step = new_uuid()
+    decoration.check_neighbours(db.session, world["amy"], uuid=step, flood_test_uuid=first.uuid, units="1-501",
+                                leak=False, now=NOW)
+    with pytest.raises(sync.Conflict):
+        decoration.check_neighbours(db.session, world["amy"], uuid=step, flood_test_uuid=second.uuid, units="1-501",
+                                    leak=False, now=NOW)
+    assert second.neighbour_checked_at is None
