@@ -55,6 +55,8 @@ from .sync import Conflict, NotFound, Rejected, _phone_time, content_sha256
 OFFICE_ROLES = (Role.DESK, Role.SUPERVISOR)
 HOURS_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 RETURN_STATES = (UnitState.OCCUPIED, UnitState.RENTED, UnitState.VACANT)
+MAX_WORKERS = 999
+MAX_DEPOSIT = Decimal("99999999.99")  # Numeric(10, 2)
 # A refused material request the desk has not settled within this long goes to the supervisor.
 MATERIAL_SETTLE_HOURS = 24
 
@@ -80,12 +82,9 @@ def _log(session: Session, unit_id: int, kind: str, by: User | None, *, permit: 
 
 
 def in_scope(user: User, unit: Unit) -> bool:
-    """Stewards their buildings' units; desk, supervisors and the gate their estates' units."""
-    if user.role is Role.STEWARD:
-        return user.can_see_unit(unit)
-    if user.role in (*OFFICE_ROLES, Role.GATE):
-        return unit.building.estate_id in user.visible_estate_ids
-    return False
+    """Stewards, desk, supervisors and the gate: the units of the buildings they cover."""
+    # A user assigned to some buildings of an estate sees those buildings' units, not the estate's.
+    return user.role in (Role.STEWARD, *OFFICE_ROLES, Role.GATE) and user.can_see_unit(unit)
 
 
 def _unit(session: Session, user: User, unit_id: int | None) -> Unit:
@@ -115,7 +114,10 @@ def violation_for(session: Session, user: User, violation_id: int) -> Violation:
 
 
 def _numbered(session: Session, model, column, prefix: str, estate: Estate, now: datetime) -> str:  # noqa: ANN001
-    """PREFIX-YYYYMMDD-NN, numbered per local day across estates (like repair tickets)."""
+    """PREFIX-YYYYMMDD-NN, numbered per local day across estates (like repair tickets). The estate's
+    row lock (PostgreSQL) queues two numberings at once, so the second counts the first's number;
+    SQLite's BEGIN IMMEDIATE already serialises writers."""
+    session.scalars(sa.select(Estate.id).where(Estate.id == estate.id).with_for_update()).first()
     day = schedule.local_date(estate, now)
     stem = f"{prefix}-{day:%Y%m%d}-"
     used = session.scalar(sa.select(sa.func.count()).select_from(model).where(column.like(stem + "%")))
@@ -176,10 +178,10 @@ def register(session: Session, user: User, form: Registration, now: datetime | N
             errors.setdefault(field, []).append(_l("This field is required."))
     if form.planned_end < form.planned_start:
         errors.setdefault("planned_end", []).append(_l("The planned end is before the planned start."))
-    if form.workers < 1:
-        errors.setdefault("workers", []).append(_l("At least one worker."))
-    if form.deposit < 0:
-        errors.setdefault("deposit", []).append(_l("The deposit cannot be negative."))
+    if not 1 <= form.workers <= MAX_WORKERS:
+        errors.setdefault("workers", []).append(_l("Between 1 and %(most)d workers.", most=MAX_WORKERS))
+    if not form.deposit.is_finite() or not 0 <= form.deposit <= MAX_DEPOSIT:
+        errors.setdefault("deposit", []).append(_l("The deposit is an amount from 0 to %(most)s.", most=MAX_DEPOSIT))
     if errors:
         raise Rejected(next(iter(errors.values()))[0], errors)
     estate = unit.building.estate
@@ -224,6 +226,16 @@ def cancel(session: Session, user: User, permit: DecorationPermit, note: str, no
         raise Conflict(_l("This registration is no longer active."))
     if not (note or "").strip():
         raise _refuse(_l("Say why the registration is cancelled."), "note")
+    open_violations = [v for v in permit.violations if v.is_open]
+    running = [t for t in permit.flood_tests if t.status is FloodTestStatus.RUNNING]
+    waiting = session.scalar(sa.select(sa.func.count()).select_from(MaterialRequest).where(
+        MaterialRequest.permit_id == permit.id, MaterialRequest.status.in_([MaterialStatus.PENDING,
+                                                                            MaterialStatus.REFUSED,
+                                                                            MaterialStatus.ESCALATED])))
+    if open_violations or running or waiting:
+        raise Conflict(_l("Not while %(violations)d violation(s), %(tests)d flood test(s) and %(requests)d material "
+                          "request(s) are open: close them first.", violations=len(open_violations),
+                          tests=len(running), requests=waiting))
     permit.status = PermitStatus.CANCELLED
     permit.unit.state = permit.prior_state
     _log(session, permit.unit_id, "cancelled", user, permit=permit, note=note.strip(), at=now)
@@ -418,6 +430,9 @@ def record_recheck(session: Session, steward: User, *, uuid: str, violation_id: 
         raise Conflict(_l("No rectification notice was issued yet: there is nothing to re-check."))
     if result is not RecheckResult.RECTIFIED and not note:
         raise _refuse(_l("Say what is still wrong."), "note")
+    permit = violation.permit
+    stop = (violation.serious and result is RecheckResult.REFUSED and permit is not None
+            and permit.status is PermitStatus.ACTIVE and not permit.work_stopped)
     record = ViolationRecheck(uuid=uuid, violation=violation, by_id=steward.id, result=result, note=note[:1000],
                               recorded_at=_phone_time(recorded_at, now), received_at=now, content_sha256=fingerprint)
     session.add(record)
@@ -436,8 +451,7 @@ def record_recheck(session: Session, steward: User, *, uuid: str, violation_id: 
              violation_id=violation.id, note=note, uuid=uuid)
         _log(session, violation.unit_id, "violation_escalated", steward, permit=violation.permit, at=now,
              violation_id=violation.id, note=note)
-        permit = violation.permit
-        if violation.serious and result is RecheckResult.REFUSED and permit is not None and not permit.work_stopped:
+        if stop:
             stop_work(session, steward, permit, _l("The owner refuses to put a serious breach right."), now=now,
                       violation=violation)
     session.flush()
@@ -527,6 +541,8 @@ def check_neighbours(session: Session, steward: User, *, uuid: str, flood_test_u
         raise NotFound(_l("This flood test does not exist or is not yours."))
     if test.status is not FloodTestStatus.RUNNING:
         raise Conflict(_l("This flood test has already ended."))
+    if test.neighbour_uuid is not None:
+        raise Conflict(_l("The neighbours were already checked for this flood test."))
     _step_uuid_free(session, FloodTest.neighbour_uuid, uuid, test.id)
     if not units:
         raise _refuse(_l("Name the units you checked (the one below and the adjacent ones)."), "units")
@@ -594,15 +610,21 @@ def raise_material_request(session: Session, user: User, *, uuid: str, unit_id: 
                            photo_uuid: str | None, now: datetime | None = None) -> MaterialRequest:
     """The gate (or the desk on its behalf) asks to let materials in; the steward decides."""
     now = _now(now)
-    existing = session.scalars(sa.select(MaterialRequest).where(MaterialRequest.uuid == uuid)).first()
-    if existing is not None:
+    materials = (materials or "").strip()
+
+    def again(existing: MaterialRequest) -> MaterialRequest:
         if existing.raised_by_id != user.id:
             raise NotFound(_l("This request does not exist or is not yours."))
+        if existing.unit_id != unit_id or existing.materials != materials[:500]:
+            raise Conflict(_l("This request was already sent with other details."))
         return existing
+
+    existing = session.scalars(sa.select(MaterialRequest).where(MaterialRequest.uuid == uuid)).first()
+    if existing is not None:
+        return again(existing)
     if user.role not in (Role.GATE, *OFFICE_ROLES):
         raise NotFound(_l("This unit does not exist or is not yours."))
     unit = _unit(session, user, unit_id)
-    materials = (materials or "").strip()
     if not materials:
         raise _refuse(_l("Say what materials are coming in."), "materials")
     if not photo_uuid:
@@ -613,7 +635,14 @@ def raise_material_request(session: Session, user: User, *, uuid: str, unit_id: 
     request = MaterialRequest(uuid=uuid, estate_id=permit.estate_id, unit_id=unit.id, permit=permit,
                               materials=materials[:500], photo_uuid=photo_uuid, raised_by_id=user.id, raised_at=now)
     session.add(request)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same request (a double tap) stored at the same moment
+        session.rollback()
+        existing = session.scalars(sa.select(MaterialRequest).where(MaterialRequest.uuid == uuid)).first()
+        if existing is None:
+            raise Conflict(_l("This request was stored at the same moment by another request.")) from None
+        return again(existing)
     _log(session, unit.id, "material_requested", user, permit=permit, at=now, material_request_id=request.id,
          note=request.materials, photo_uuid=photo_uuid)
     session.flush()
@@ -765,11 +794,12 @@ def stopped_units(session: Session, user: User) -> list[DecorationPermit]:
     """Units where work is stopped (停工), for the gate and the office."""
     if not user.visible_estate_ids:
         return []
-    return list(session.scalars(
+    return [p for p in session.scalars(
         sa.select(DecorationPermit).where(DecorationPermit.status == PermitStatus.ACTIVE,
                                           DecorationPermit.work_stopped_at.is_not(None),
                                           DecorationPermit.estate_id.in_(user.visible_estate_ids))
-        .order_by(DecorationPermit.work_stopped_at).options(selectinload(DecorationPermit.unit))))
+        .order_by(DecorationPermit.work_stopped_at).options(selectinload(DecorationPermit.unit)))
+        if in_scope(user, p.unit)]
 
 
 @dataclass(frozen=True)
@@ -794,7 +824,8 @@ def escalations(session: Session, user: User, now: datetime | None = None) -> Es
             sa.and_(MaterialRequest.status == MaterialStatus.REFUSED,
                     MaterialRequest.decided_at <= now - timedelta(hours=MATERIAL_SETTLE_HOURS))))
         .order_by(MaterialRequest.raised_at).options(selectinload(MaterialRequest.unit))))
-    return Escalations(violations, materials)
+    return Escalations([v for v in violations if in_scope(user, v.unit)],
+                       [m for m in materials if in_scope(user, m.unit)])
 
 
 def may_see_record_photo(session: Session, user: User, photo: Photo) -> bool:

@@ -4,6 +4,7 @@ store as the phone's outbox, so importing twice, or the phone syncing later, sto
 from __future__ import annotations
 
 import base64
+import re
 import binascii
 from dataclasses import dataclass, field
 
@@ -113,13 +114,25 @@ def _apply(session: Session, steward: User, entry: dict, photos: dict, *, max_by
         raise ValueError(kind)
 
 
-# What the phone's today page queues for decoration (static/js/decoration.js), by entry type.
-DECORATION_ENTRIES = {"flood-start", "flood-neighbour", "flood-result", "recheck", "material"}
+# What the phone's today page queues for decoration (static/js/decoration.js): each entry type
+# and the API path it is sent to; the id in the path is the record's.
+DECORATION_PATHS = {
+    "flood-start": re.compile(r"/api/v1/flood-tests"),
+    "flood-neighbour": re.compile(r"/api/v1/flood-tests/([0-9a-fA-F-]{36})/neighbour-check"),
+    "flood-result": re.compile(r"/api/v1/flood-tests/([0-9a-fA-F-]{36})/result"),
+    "recheck": re.compile(r"/api/v1/violation-rechecks"),
+    "material": re.compile(r"/api/v1/material-requests/(\d{1,12})/decision"),
+}
+DECORATION_ENTRIES = set(DECORATION_PATHS)
 
 
-def _path_part(entry: dict, index: int) -> str:
-    """A piece of the entry's API path: /api/v1/flood-tests/<uuid>/result → index 4 is the uuid."""
-    return str(entry["url"]).split("/")[index]
+def _record_id(entry: dict) -> str:
+    """The record's id in the entry's API path (/api/v1/flood-tests/<uuid>/result → the uuid);
+    a path that is not the one its type is sent to is a damaged entry."""
+    match = DECORATION_PATHS[entry["type"]].fullmatch(str(entry.get("url", "")))
+    if match is None or not match.groups():
+        raise ValueError("not this entry type's path")
+    return match.group(1)
 
 
 def _apply_decoration(session: Session, steward: User, kind: str, entry: dict) -> None:
@@ -130,15 +143,15 @@ def _apply_decoration(session: Session, steward: User, kind: str, entry: dict) -
     if kind == "flood-start":
         decoration.start_flood_test(session, steward, **schemas.FloodTestStartSchema().load(body))
     elif kind == "flood-neighbour":
-        decoration.check_neighbours(session, steward, flood_test_uuid=_path_part(entry, 4),
+        decoration.check_neighbours(session, steward, flood_test_uuid=_record_id(entry),
                                     **schemas.NeighbourCheckSchema().load(body))
     elif kind == "flood-result":
-        decoration.end_flood_test(session, steward, flood_test_uuid=_path_part(entry, 4),
+        decoration.end_flood_test(session, steward, flood_test_uuid=_record_id(entry),
                                   **schemas.FloodResultSchema().load(body))
     elif kind == "recheck":
         decoration.record_recheck(session, steward, **schemas.RecheckInSchema().load(body))
     else:
-        decoration.decide_material(session, steward, request_id=int(_path_part(entry, 4)),
+        decoration.decide_material(session, steward, request_id=int(_record_id(entry)),
                                    **schemas.MaterialDecisionInSchema().load(body))
 
 
@@ -151,8 +164,8 @@ def _decoration_unit(session: Session, entry: dict):  # noqa: ANN202
         violation = session.get(Violation, body.get("violation_id"))
         return violation.unit if violation else None
     if kind == "material":
-        request = session.get(MaterialRequest, int(_path_part(entry, 4)))
+        request = session.get(MaterialRequest, int(_record_id(entry)))
         return request.unit if request else None
-    uuid = body.get("uuid") if kind == "flood-start" else _path_part(entry, 4)
+    uuid = body.get("uuid") if kind == "flood-start" else _record_id(entry)
     test = session.scalars(sa.select(FloodTest).where(FloodTest.uuid == uuid)).first()
     return test.unit if test else None

@@ -567,6 +567,12 @@ def photo_for(session: Session, user: User, uuid: str) -> Photo:
     if photo.finding is not None and photo.finding.ticket is not None and tickets.may_see_ticket(
             user, photo.finding.ticket):
         return photo
+    # A breach's photo is the violation's evidence: whoever may follow the violation (the steward re-checking it).
+    if photo.finding is not None and photo.finding.violation is not None and user.role is not Role.GATE:
+        from . import decoration
+
+        if decoration.in_scope(user, photo.finding.violation.unit):
+            return photo
     if photo.ticket_id is not None and tickets.may_see_ticket(user, session.get(RepairTicket, photo.ticket_id)):
         return photo
     if photo.record_uuid is not None:

@@ -508,3 +508,81 @@ def test_a_step_id_used_on_another_flood_test_is_a_conflict(world):
         decoration.check_neighbours(db.session, world["amy"], uuid=step, flood_test_uuid=second.uuid, units="1-501",
                                     leak=False, now=NOW)
     assert second.neighbour_checked_at is None
+
+
+# Found in review: scope by building, cancel with open records, steps sent twice, bounds.
+
+
+def test_an_office_user_of_some_buildings_sees_only_their_units(world):
+    permit = register(world)
+    decoration.stop_work(db.session, world["desk"], permit, "私拆承重牆")
+    b2_desk = factories.user(Role.DESK, username="b2-desk", buildings=[world["b2"]])
+    b2_boss = factories.user(Role.SUPERVISOR, username="b2-boss", buildings=[world["b2"]])
+    assert not decoration.in_scope(b2_desk, world["unit"])
+    with pytest.raises(sync.NotFound):
+        decoration.permit_for(db.session, b2_desk, permit.id)
+    assert decoration.stopped_units(db.session, b2_boss) == []
+    assert decoration.stopped_units(db.session, world["gate"]) == [permit]
+
+
+def test_a_registration_with_open_records_cannot_be_cancelled(world):
+    violation = noticed(world)
+    with pytest.raises(sync.Conflict):
+        decoration.cancel(db.session, world["desk"], violation.permit, "登記錯單元")
+    assert violation.permit.status is PermitStatus.ACTIVE and world["unit"].state is UnitState.DECORATING
+
+
+def test_the_neighbours_are_checked_once(world):
+    test = started_test(world)
+    first = new_uuid()
+    decoration.check_neighbours(db.session, world["amy"], uuid=first, flood_test_uuid=test.uuid, units="1-501",
+                                leak=False, now=NOW)
+    with pytest.raises(sync.Conflict):
+        decoration.check_neighbours(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid,
+                                    units="1-502", leak=False, now=NOW)
+    # The first one sent again is the same answer, and changes nothing.
+    decoration.check_neighbours(db.session, world["amy"], uuid=first, flood_test_uuid=test.uuid, units="1-501",
+                                leak=False, now=NOW)
+    assert test.neighbour_units == "1-501" and events(world["unit"]).count("neighbour_checked") == 1
+
+
+def test_a_material_request_id_sent_again_with_other_details_is_a_conflict(world):
+    register(world)
+    uuid = new_uuid()
+    decoration.raise_material_request(db.session, world["gate"], uuid=uuid, unit_id=world["unit"].id,
+                                      materials="水泥", photo_uuid=new_uuid(), now=NOW)
+    with pytest.raises(sync.Conflict):
+        decoration.raise_material_request(db.session, world["gate"], uuid=uuid, unit_id=world["unit"].id,
+                                          materials="鋼筋", photo_uuid=new_uuid(), now=NOW)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    (dict(deposit=Decimal("NaN")), "deposit"),
+    (dict(deposit=Decimal("Infinity")), "deposit"),
+    (dict(deposit=Decimal("1e20")), "deposit"),
+    (dict(workers=10**22), "workers"),
+])
+def test_registration_numbers_are_bounded(world, changes, field):
+    with pytest.raises(sync.Rejected) as refused:
+        decoration.register(db.session, world["desk"], registration(world["unit"], **changes), now=NOW)
+    assert field in refused.value.errors and world["unit"].state is UnitState.VACANT
+
+
+def test_the_evidence_photos_are_seen_by_any_steward_of_the_building(world):
+    import hashlib
+
+    from app.models import Photo, PhotoStatus
+
+    violation = noticed(world)
+    finding = violation.findings[0]
+    data = factories.jpeg_bytes()
+    photo_uuid = finding.photos[0].uuid
+    sync.store_photo(db.session, world["amy"], photo_uuid, finding.uuid, data, hashlib.sha256(data).hexdigest(),
+                     max_bytes=10_000_000, max_pixels=50_000_000)
+    db.session.flush()
+    colleague = factories.user(Role.STEWARD, username="cathy", buildings=[world["b1"]])
+    assert sync.photo_for(db.session, colleague, photo_uuid).status is PhotoStatus.STORED
+    for outsider in (world["bob"], world["gate"]):
+        with pytest.raises(sync.NotFound):
+            sync.photo_for(db.session, outsider, photo_uuid)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 1

@@ -172,3 +172,12 @@ def test_exported_decoration_work_is_imported_once(client, auth, world):
     photo = db.session.scalars(sa.select(Photo).where(Photo.uuid == photo_uuid)).one()
     assert photo.record_uuid == test_uuid and photo.status is PhotoStatus.STORED
     assert db.session.get(MaterialRequest, request.id).status is MaterialStatus.APPROVED
+
+
+def test_a_decoration_entry_with_a_strange_path_is_reported_not_a_crash(client, auth, world):
+    document = {"format": "xuncha-unsynced-work/1", "user_id": world["steward"].id, "photos": [], "entries": [
+        {"user": world["steward"].id, "type": "flood-result", "roundUuid": str(uuidlib.uuid4()), "url": "/api",
+         "body": {"uuid": str(uuidlib.uuid4()), "passed": True}}]}
+    auth.login("desk")
+    response = post_file(client, auth, document)
+    assert response.status_code == 200

@@ -88,8 +88,11 @@ def _raise(form: MaterialRequestForm, permits: list[DecorationPermit]) -> Materi
             db.session, current_user, record_uuid=uuid, data=form.photo.data.read(),
             max_bytes=current_app.config["PHOTO_MAX_BYTES"], max_pixels=current_app.config["PHOTO_MAX_PIXELS"],
             timezone_name=permit.unit.building.estate.timezone)
-        return decoration.raise_material_request(db.session, current_user, uuid=uuid, unit_id=permit.unit_id,
-                                                 materials=form.materials.data, photo_uuid=photo.uuid)
+        stored = decoration.raise_material_request(db.session, current_user, uuid=uuid, unit_id=permit.unit_id,
+                                                   materials=form.materials.data, photo_uuid=photo.uuid)
+        if stored.photo_uuid != photo.uuid:  # a double tap stored the same request first, with its own photo
+            _discard(photo)
+        return stored
     except sync.SyncError as exc:
         db.session.rollback()
         _discard(photo)
