@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Finding, Photo, Role, Round
 
 from . import factories
+from .conftest import AuthActions
 
 SENDERS = 20
 
@@ -119,3 +120,39 @@ def test_someone_elses_uuids_are_404_everywhere(app, client, auth, world):
             assert client.post(f"/api/v1/rounds/{rnd.uuid}/completion", json={"findings": []},
                                headers=headers).status_code == 404
         auth.logout()
+
+
+def test_the_same_defect_completed_at_once_by_several_stewards_opens_one_ticket(app, client, world):
+    """Completions racing on one place and item: one ticket, every other defect seen again on it.
+    (The `client` fixture makes every test client run each request in its own context.)"""
+    from app.models import RepairTicket
+
+    stewards = ["amy"] + [factories.user(Role.STEWARD, username=f"s{i}", estates=[world["estate"]]).username
+                          for i in range(5)]
+    db.session.commit()
+    senders, completions = [], []
+    for name in stewards:
+        c = app.test_client()
+        assert AuthActions(c).login(name).status_code == 302
+        headers = {"X-CSRFToken": c.get("/api/v1/session").get_json()["csrf_token"]}
+        round_uuid = str(uuidlib.uuid4())
+        assert c.post("/api/v1/rounds", headers=headers, json={
+            "uuid": round_uuid, "kind": "corridor", "estate_id": world["estate"].id,
+            "building_id": world["building"].id}).status_code == 201
+        plan = c.get(f"/api/v1/rounds/{round_uuid}").get_json()
+        findings = [{"uuid": str(uuidlib.uuid4()), "checkpoint": p["key"], "item_code": code, "result": "fine"}
+                    for p in plan["checkpoints"] for code in p["items"]]
+        light = next(f for f in findings if f["item_code"] == "COR-LIGHT")
+        light.update(result="defect", reason_code="LIGHT-OFF", photo_uuids=[str(uuidlib.uuid4())])
+        senders.append((c, headers, round_uuid))
+        completions.append({"findings": findings})
+    db.session.commit()
+    answers = all_at_once([lambda c=c, h=h, u=u, body=body: c.post(f"/api/v1/rounds/{u}/completion", json=body,
+                                                                   headers=h)
+                           for (c, h, u), body in zip(senders, completions)])
+    assert [a.status_code for a in answers] == [201] * len(stewards), [a.get_json() for a in answers]
+    assert count(RepairTicket) == 1
+    ticket = db.session.scalars(sa.select(RepairTicket)).one()
+    assert ticket.recurrences == len(stewards) - 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding).where(Finding.ticket_id == ticket.id)) \
+        == len(stewards)
