@@ -1,6 +1,8 @@
 """Command-line tasks: `flask --app app <command>`."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -105,6 +107,37 @@ def create_user(username: str, display_name: str, role: str, estate_codes: tuple
     click.echo(f"Created {role} {username}.")
 
 
+@click.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--gzip/--no-gzip", "compress", default=None,
+              help="Compress the archive (into a folder: yes by default; a file name decides by .tar / .tar.gz).")
+@with_appcontext
+def backup_command(dest: Path, compress: bool | None) -> None:
+    """Write one archive to DEST (a folder or a .tar/.tar.gz path): database snapshot, photos, manifest."""
+    from . import backup
+
+    try:
+        result = backup.create_backup(dest, compress=compress)
+    except backup.BackupError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(backup.describe_backup(result))
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@with_appcontext
+def restore_command(archive: Path, force: bool) -> None:
+    """Verify ARCHIVE completely, then restore its database and photos."""
+    from . import backup
+
+    try:
+        result = backup.restore_backup(archive, force=force)
+    except backup.BackupError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(backup.describe_restore(result, archive))
+
+
 def init_app(app: Flask) -> None:
-    for command in (seed_demo, setup, sync_checklists_command, create_user):
+    for command in (seed_demo, setup, sync_checklists_command, create_user, backup_command, restore_command):
         app.cli.add_command(command)
