@@ -22,6 +22,7 @@ from . import schedule
 from .models import (
     FLOOD_TEST_HOURS,
     OPEN_VIOLATION,
+    DecorationCounter,
     DecorationEvent,
     DecorationPermit,
     DefectRoute,
@@ -113,15 +114,22 @@ def violation_for(session: Session, user: User, violation_id: int) -> Violation:
     return violation
 
 
-def _numbered(session: Session, model, column, prefix: str, estate: Estate, now: datetime) -> str:  # noqa: ANN001
-    """PREFIX-YYYYMMDD-NN, numbered per local day across estates (like repair tickets). The estate's
-    row lock (PostgreSQL) queues two numberings at once, so the second counts the first's number;
-    SQLite's BEGIN IMMEDIATE already serialises writers."""
-    session.scalars(sa.select(Estate.id).where(Estate.id == estate.id).with_for_update()).first()
+def _numbered(session: Session, prefix: str, estate: Estate, now: datetime) -> str:
+    """PREFIX-YYYYMMDD-NN, numbered per local day across estates (like repair tickets): the day's
+    counter row is locked (PostgreSQL) so two numberings at once queue up; SQLite's BEGIN
+    IMMEDIATE already serialises writers."""
     day = schedule.local_date(estate, now)
-    stem = f"{prefix}-{day:%Y%m%d}-"
-    used = session.scalar(sa.select(sa.func.count()).select_from(model).where(column.like(stem + "%")))
-    return f"{stem}{used + 1:02d}"
+    query = sa.select(DecorationCounter).where(DecorationCounter.prefix == prefix, DecorationCounter.day == day)
+    counter = session.scalars(query.with_for_update()).first()
+    if counter is None:
+        try:
+            with session.begin_nested():
+                counter = DecorationCounter(prefix=prefix, day=day, last=0)
+                session.add(counter)
+        except IntegrityError:  # another request made today's counter first
+            counter = session.scalars(query.with_for_update()).one()
+    counter.last += 1
+    return f"{prefix}-{day:%Y%m%d}-{counter.last:02d}"
 
 
 # Registration (裝修登記)
@@ -193,13 +201,14 @@ def register(session: Session, user: User, form: Registration, now: datetime | N
                           end=existing.planned_end))
     prior = unit.state if unit.state is not UnitState.DECORATING else UnitState.OCCUPIED
     permit = DecorationPermit(
-        number=_numbered(session, DecorationPermit, DecorationPermit.number, "ZX", estate, now),
+        number=_numbered(session, "ZX", estate, now),
         estate_id=estate.id, unit=unit, owner_name=form.owner_name.strip(), owner_phone=form.owner_phone.strip(),
         contractor_name=form.contractor_name.strip(), contractor_phone=form.contractor_phone.strip(),
         workers=form.workers, worker_names=form.worker_names.strip(), planned_start=form.planned_start,
         planned_end=form.planned_end, scope=form.scope.strip(), working_hours=hours,
         quiet_rest_days=estate.decoration_quiet_rest_days if form.quiet_rest_days is None else form.quiet_rest_days,
-        deposit=form.deposit, prior_state=prior, registered_by_id=user.id, registered_at=now,
+        deposit=form.deposit, prior_state=prior, prior_vacancy_reason=unit.vacancy_reason if prior is UnitState.VACANT
+        else None, registered_by_id=user.id, registered_at=now,
     )
     session.add(permit)
     unit.state, unit.vacancy_reason = UnitState.DECORATING, None
@@ -237,7 +246,7 @@ def cancel(session: Session, user: User, permit: DecorationPermit, note: str, no
                           "request(s) are open: close them first.", violations=len(open_violations),
                           tests=len(running), requests=waiting))
     permit.status = PermitStatus.CANCELLED
-    permit.unit.state = permit.prior_state
+    permit.unit.state, permit.unit.vacancy_reason = permit.prior_state, permit.prior_vacancy_reason
     _log(session, permit.unit_id, "cancelled", user, permit=permit, note=note.strip(), at=now)
     session.flush()
 
@@ -326,7 +335,7 @@ def issue_notice(session: Session, user: User, violation: Violation, *, deadline
         raise _refuse(_l("Give a deadline from today on."), "deadline")
     if deadline > today + timedelta(days=60):
         raise _refuse(_l("A deadline more than 60 days away is not a deadline."), "deadline")
-    violation.notice_number = _numbered(session, Violation, Violation.notice_number, "ZG", violation.estate, now)
+    violation.notice_number = _numbered(session, "ZG", violation.estate, now)
     violation.notice_requirements = (requirements or "").strip()[:2000] or "立即停止違章行為，按規定恢復原狀並整改完畢。"
     violation.notice_issued_at, violation.deadline = now, deadline
     violation.status = ViolationStatus.NOTICED
@@ -516,9 +525,12 @@ def start_flood_test(session: Session, steward: User, *, uuid: str, unit_id: int
     session.add(test)
     try:
         session.flush()
-    except IntegrityError:
+    except IntegrityError:  # a twin of this start, or another start of this area, at the same moment
         session.rollback()
-        raise Conflict(_l("This flood test was stored at the same moment by another request.")) from None
+        twin = session.scalars(sa.select(FloodTest).where(FloodTest.uuid == uuid)).first()
+        if twin is not None and twin.started_by_id == steward.id and twin.start_content_sha256 == fingerprint:
+            return twin
+        raise Conflict(_l("A flood test of this area is already running.")) from None
     _log(session, unit.id, "flood_started", steward, permit=permit, at=now, flood_test_id=test.id,
          wet_area=wet_area.value, photo_uuid=photo_uuid,
          phone_time=recorded_at.isoformat() if recorded_at else None)
@@ -740,7 +752,9 @@ def accept(session: Session, user: User, permit: DecorationPermit, *, passed: bo
                           stopped=_l(", work stopped") if permit.work_stopped else ""))
     permit.status, permit.accepted_at, permit.accepted_by_id, permit.acceptance_note = (
         PermitStatus.COMPLETED, now, user.id, note[:1000])
-    permit.unit.state, permit.unit.vacancy_reason = return_state, None
+    # Back to vacant: for the reason it was vacant before, if it was (unsold, keys not collected…).
+    permit.unit.state = return_state
+    permit.unit.vacancy_reason = permit.prior_vacancy_reason if return_state is UnitState.VACANT else None
     _log(session, permit.unit_id, "accepted", user, permit=permit, at=now, note=note, unit_state=return_state.value)
     session.flush()
 

@@ -586,3 +586,19 @@ def test_the_evidence_photos_are_seen_by_any_steward_of_the_building(world):
         with pytest.raises(sync.NotFound):
             sync.photo_for(db.session, outsider, photo_uuid)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 1
+
+
+def test_back_to_vacant_keeps_the_reason_it_was_vacant(world):
+    permit = register(world)
+    assert permit.prior_vacancy_reason is VacancyReason.UNSOLD
+    decoration.accept(db.session, world["desk"], permit, passed=True, note="", return_state=UnitState.VACANT)
+    assert world["unit"].state is UnitState.VACANT and world["unit"].vacancy_reason is VacancyReason.UNSOLD
+
+
+def test_numbers_count_per_day_across_estates(world):
+    first = register(world)
+    elsewhere = factories.unit(factories.building(factories.estate()), "9-901")
+    boss = factories.user(Role.DESK, username="far-desk", estates=[elsewhere.building.estate])
+    second = decoration.register(db.session, boss, registration(elsewhere), now=NOW)
+    assert (first.number, second.number) == ("ZX-20261124-01", "ZX-20261124-02")
+    assert register(world, unit=world["below"], now=NOW + timedelta(days=1)).number == "ZX-20261125-01"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import UTCDateTime, str_enum, utcnow
 from .people import User
-from .places import Estate, Unit, UnitState
+from .places import Estate, Unit, UnitState, VacancyReason
 
 DEFAULT_WORKING_HOURS = "08:00-12:00,14:00-18:00"
 
@@ -56,6 +56,7 @@ class DecorationPermit(db.Model):
     deposit: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), default=Decimal("0"))
     # The unit's state before it became "decorating", and where it goes after acceptance.
     prior_state: Mapped[UnitState] = mapped_column(str_enum(UnitState))
+    prior_vacancy_reason: Mapped[VacancyReason | None] = mapped_column(str_enum(VacancyReason))
     registered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # 停工: a serious breach stops the work until a supervisor or the desk lets it go on.
@@ -201,6 +202,11 @@ class FloodTest(db.Model):
     start (`started_at`), never from a phone's clock."""
 
     __tablename__ = "flood_test"
+    __table_args__ = (
+        # One running test per wet area, whatever two phones sent at the same moment.
+        sa.Index("ux_flood_test_running_area", "unit_id", "wet_area", unique=True,
+                 sqlite_where=sa.text("status = 'running'"), postgresql_where=sa.text("status = 'running'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)  # the start, made on the phone
@@ -272,3 +278,14 @@ class MaterialRequest(db.Model):
     permit: Mapped[DecorationPermit | None] = relationship()
     raised_by: Mapped[User] = relationship(foreign_keys=[raised_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class DecorationCounter(db.Model):
+    """The last number given per prefix and local day (ZX registrations, ZG notices): numbers are
+    unique across estates, so the counter is shared and locked like the repair tickets' one."""
+
+    __tablename__ = "decoration_counter"
+
+    prefix: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
