@@ -10,14 +10,14 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from .. import decoration, overview, review
+from .. import audit, decoration, overview, review
 from ..csv_export import csv_response
 from ..access import ARCHIVE_ROLES, estates_of, may_read_contacts, require_unit_visible, roles
 from ..extensions import db
 from ..import_work import ImportRefused, import_unsynced
 from ..i18n import current_language, format_at, format_day
 from ..labels import FINDING_RESULT, ROUND_KIND, ROUTE, TICKET_STATUS
-from ..models import Role, RoundKind, Unit
+from ..models import OwnerContact, Role, RoundKind, Unit
 from ..unit_history import KINDS as HISTORY_KINDS
 from ..unit_history import unit_history as unit_history_of
 from . import bp
@@ -54,6 +54,21 @@ def unit(unit_id: int):
     unit = require_unit_visible(current_user, db.session.get(Unit, unit_id))
     return render_template("desk/unit.html", unit=unit, show_contacts=may_read_contacts(current_user),
                            permit=decoration.active_permit(db.session, unit.id))
+
+
+@bp.route("/contacts/<int:contact_id>/reveal", methods=["POST"])
+@roles(Role.DESK, Role.SUPERVISOR)
+def reveal_contact(contact_id: int):
+    """The full ID number, once, on a page of its own; who asked and when goes into the audit log."""
+    contact = db.session.get(OwnerContact, contact_id)
+    if contact is None:
+        abort(404)
+    require_unit_visible(current_user, contact.unit)
+    audit.record(db.session, audit.REVEALED, contact, f"ID number of {contact.name} ({contact.unit.label})")
+    db.session.commit()
+    response = current_app.make_response(render_template("desk/contact_revealed.html", contact=contact))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/units/<int:unit_id>/history")

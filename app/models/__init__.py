@@ -1,4 +1,5 @@
 """All models, one module per aggregate; importing this registers every table."""
+from .audit import AuditEntry
 from .base import UTCDateTime, utcnow
 from .checklists import ChecklistItem, ChecklistVersion, DefectRoute, ItemType, RoundKind, Urgency
 from .people import ContactRelation, Language, OwnerContact, Role, User, user_building, user_estate
@@ -22,13 +23,14 @@ from .rounds import (
 )
 from .schedule import Period, ScheduleRule
 from .decoration import (
-    FLOOD_TEST_HOURS, OPEN_VIOLATION, DecorationEvent, DecorationPermit, FloodTest, FloodTestStatus, MaterialRequest,
+    FLOOD_TEST_HOURS, OPEN_VIOLATION, DecorationCounter, DecorationEvent, DecorationPermit, FloodTest, FloodTestStatus, MaterialRequest,
     MaterialStatus, PermitStatus, RecheckResult, Violation, ViolationRecheck, ViolationStatus, WetArea,
 )
 from .tickets import RepairTicket, TicketChannel, TicketClock, TicketCounter, TicketEvent, TicketStatus, TicketVerification
 
 __all__ = [
-    "FLOOD_TEST_HOURS", "OPEN_VIOLATION", "DecorationEvent", "DecorationPermit", "FloodTest", "FloodTestStatus",
+    "AuditEntry",
+    "FLOOD_TEST_HOURS", "OPEN_VIOLATION", "DecorationCounter", "DecorationEvent", "DecorationPermit", "FloodTest", "FloodTestStatus",
     "MaterialRequest", "MaterialStatus", "PermitStatus", "RecheckResult", "Violation", "ViolationRecheck",
     "ViolationStatus", "VisitOutcome", "WetArea",
     "RepairTicket", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus", "TicketVerification",
