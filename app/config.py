@@ -76,6 +76,14 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        # A __Host- cookie must be Secure, Path=/ and without Domain; browsers drop it over plain
+        # http, so local http://127.0.0.1 runs keep Flask's default name.
+        "SESSION_COOKIE_NAME": "__Host-xuncha" if production else "session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_NAME": "__Host-xuncha_remember" if production else "remember_token",
+        "REMEMBER_COOKIE_PATH": "/",
+        "REMEMBER_COOKIE_DOMAIN": None,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
@@ -85,8 +93,21 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "BABEL_DEFAULT_LOCALE": "zh_Hant",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        # Several app hosts/workers share the login limit only through a shared store:
+        # redis://host:6379/0 (see docs/deploy.md); memory:// counts per process.
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "xuncha"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Behind nginx: how many proxies set X-Forwarded-For/-Proto. 0 (default) trusts none, so a
+        # client talking to the app directly cannot choose the address the login limit counts.
+        "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR", 0)),
+        "PROXY_FIX_X_PROTO": int(env.get("PROXY_FIX_X_PROTO", 0)),
+        # Photos: "local" (files under PHOTO_DIR) or "s3" (an S3-compatible bucket, for several hosts).
+        "PHOTO_STORAGE": env.get("PHOTO_STORAGE", "local"),
+        "S3_BUCKET": env.get("S3_BUCKET"),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL"),
+        "S3_REGION": env.get("S3_REGION"),
+        "S3_PREFIX": env.get("S3_PREFIX", ""),
         # Failed logins per client address before it gets 429 for the rest of the window.
         "LOGIN_FAILURE_LIMIT": env.get("LOGIN_FAILURE_LIMIT", "10 per 15 minutes"),
         "SQLITE_BUSY_TIMEOUT_MS": 15000,

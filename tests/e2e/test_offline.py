@@ -26,8 +26,11 @@ pytestmark = pytest.mark.e2e
 
 
 def ready_offline(page):
-    """The worker controls the page (activated, not just ready) and the offline pack is stored."""
-    page.wait_for_function("navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated'")
+    """The worker controls the page (activated, not just ready) and the offline pack is stored.
+
+    (Waits take functions, not expression strings: Playwright runs a string through eval(), which
+    the Content-Security-Policy refuses.)"""
+    page.wait_for_function("() => navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated'")
     page.wait_for_selector("#sync-bar[data-offline-ready='true']")
 
 
@@ -151,7 +154,7 @@ def test_network_cut_mid_sync_is_retried_and_stored_once(live_server, phone, dem
     phone.route("**/api/v1/rounds/*/completion", lose_the_answer)
     phone.route("**/api/v1/photos/*", lose_the_answer)
     phone.context.set_offline(False)
-    phone.wait_for_function("document.querySelector('[data-notice=retry]') !== null")
+    phone.wait_for_function("() => document.querySelector('[data-notice=retry]') !== null")
     phone.click(".sync-now")
     phone.wait_for_selector("#sync-bar[data-pending='0']", timeout=20_000)
     phone.click(".sync-now")  # and once more: nothing left, nothing sent twice
@@ -170,7 +173,7 @@ def test_a_server_error_keeps_the_entry_and_it_is_sent_later(live_server, phone,
                 lambda route: route.fulfill(status=500, body="<html>oops</html>", content_type="text/html")
                 if failing["on"] else route.continue_())
     walk_decoration_check(phone, camera_photo)
-    phone.wait_for_function("document.querySelector('[data-notice=retry]') !== null")
+    phone.wait_for_function("() => document.querySelector('[data-notice=retry]') !== null")
     assert outbox_size(phone) == 2  # the start went through; completion and photo wait
     rounds, _ = server_rounds()
     assert rounds[0].status is RoundStatus.IN_PROGRESS
@@ -211,8 +214,8 @@ def test_a_new_service_worker_while_the_outbox_holds_work_loses_nothing(live_ser
     with phone.expect_navigation():  # the page that asked reloads under the new worker
         update.click()
     phone.wait_for_load_state()
-    phone.wait_for_function("navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated'")
-    phone.wait_for_function("caches.keys().then((names) => names.some((n) => n.endsWith('a-new-deploy')) && !names.some((n) => !n.endsWith('a-new-deploy')))")
+    phone.wait_for_function("() => navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated'")
+    phone.wait_for_function("() => caches.keys().then((names) => names.some((n) => n.endsWith('a-new-deploy')) && !names.some((n) => !n.endsWith('a-new-deploy')))")
     assert outbox_size(phone) == 3
     phone.unroute("**/api/v1/**")
     phone.click(".sync-now")
