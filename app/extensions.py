@@ -24,7 +24,23 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class _Limiter(Limiter):
+    """Flask-Limiter; with Redis, short socket timeouts so that a hung Redis fails a sign-in in
+    seconds instead of holding a worker. The client address is `request.remote_addr`, which
+    ProxyFix (PROXY_FIX_X_FOR, app/__init__.py) takes from nginx's X-Forwarded-For.
+
+    Flask-Limiter keeps its storage on this object, not per app: two apps built in one process
+    share the last one's (tests/test_rate_limit_shared.py runs separate processes)."""
+
+    def init_app(self, app) -> None:  # noqa: ANN001
+        if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis://", "rediss://", "redis+unix://")):
+            app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
+        super().init_app(app)
+
+
+limiter = _Limiter(key_func=get_remote_address, default_limits=[])
 
 
 class _Api(Api):
