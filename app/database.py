@@ -8,6 +8,7 @@ import time
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 
@@ -102,3 +103,16 @@ def commit_and_keep() -> None:
     session = db.session()
     session.expire_on_commit = False  # the session ends with the request
     session.commit()
+
+
+# The largest record ID: the database's 32-bit integer (PostgreSQL refuses a larger one in a query).
+MAX_ID = 2**31 - 1
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:…>` in every URL of the app names a record, whose ID is the database's 32-bit integer:
+    a larger number matches no route (404) instead of failing PostgreSQL's query (500)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002, ANN001, ANN002, ANN003
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)

@@ -1,7 +1,7 @@
 """Errors negotiated by request: JSON `{"code", "message", "errors"}` under /api/, HTML pages elsewhere."""
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -34,8 +34,9 @@ def error_response(status: int, message: str | None = None, errors: dict | None 
 def _http_error(exc: HTTPException):
     # Flask-Limiter adds Retry-After to the 429 in its after_request hook.
     data = getattr(exc, "data", None) or {}
-    if exc.code == 422 and "messages" in data:  # webargs: the request body did not match its schema
-        return error_response(422, _("Some fields are missing or wrong."), _flatten(data["messages"]))
+    if "messages" in data:  # webargs: 422 the body did not match its schema, 400 it was no JSON at all
+        message = _("Some fields are missing or wrong.") if exc.code == 422 else None
+        return error_response(exc.code or 400, message, _flatten(data["messages"]))
     return error_response(exc.code or 500)
 
 
@@ -44,7 +45,7 @@ def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     for key, value in messages.items():
         if not prefix and key in ("json", "form", "files", "query", "view_args"):
-            flat.update(_flatten(value) if isinstance(value, dict) else {"_": [str(v) for v in value]})
+            flat.update(_flatten(value) if isinstance(value, dict) else {key: [str(v) for v in value]})
             continue
         path = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, dict):
@@ -77,7 +78,25 @@ def _server_error(exc: Exception):
     return error_response(500)
 
 
+def _reject_nameless_form_fields():  # noqa: ANN202
+    """before_request, ahead of the CSRF check: a form part whose name cannot be read (werkzeug keys it
+    None) would crash Flask-WTF's search of the form for the token. Refuse the request instead."""
+    if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return None
+    if None in request.form or None in request.files:
+        return error_response(400, errors={"form": [_("A form field has no readable name.")]})
+    return None
+
+
+def _install_before_csrf(app: Flask, hook) -> None:  # noqa: ANN001
+    """Run `hook` just before Flask-WTF's CSRF check (after the role check, which comes first)."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    names = [getattr(f, "__name__", "") for f in hooks]
+    hooks.insert(names.index("csrf_protect") if "csrf_protect" in names else 0, hook)
+
+
 def init_app(app: Flask) -> None:
+    _install_before_csrf(app, _reject_nameless_form_fields)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(SyncError, _sync_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -1,7 +1,17 @@
 """The JSON API the phone talks to: /api/v1/…, documented at /api/openapi.json."""
+from decimal import Decimal
+
 from flask import Flask
+from marshmallow import fields
 
 from ..extensions import api
+
+
+def _decimal_bounds_as_numbers(self, field, ret, **kwargs) -> dict:  # noqa: ANN001, ANN003
+    """apispec writes a Decimal field's Range as strings ("9999.0"); the document says numbers."""
+    if not isinstance(field, fields.Decimal):
+        return {}
+    return {key: float(ret[key]) for key in ("minimum", "maximum") if isinstance(ret.get(key), Decimal)}
 
 
 def init_app(app: Flask) -> None:
@@ -10,7 +20,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    # No catch-all "default" answer: each operation lists the errors it can give (schemas.documented_errors).
+    api.DEFAULT_ERROR_RESPONSE_NAME = None
     api.init_app(app)
+    api.ma_plugin.converter.add_attribute_function(_decimal_bounds_as_numbers)
 
     from .rounds import blp as rounds_blp
     from .photos import blp as photos_blp

@@ -19,6 +19,8 @@ from ..extensions import db
 from ..models import FloodTest, MaterialRequest, Role
 from ..sync import Conflict, NotFound
 from .schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
     FloodResultSchema,
     FloodTestSchema,
     FloodTestStartSchema,
@@ -28,6 +30,7 @@ from .schemas import (
     NeighbourCheckSchema,
     RecheckInSchema,
     RecheckSchema,
+    documented_errors,
 )
 
 blp = Blueprint("api_decoration", __name__, url_prefix="/api/v1",
@@ -51,6 +54,7 @@ def _uuid_taken_elsewhere(column, uuid: str, own_id: int, unit_of, message) -> N
 class FloodTests(MethodView):
     @blp.arguments(FloodTestStartSchema)
     @blp.response(201, FloodTestSchema)
+    @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data):
         """Start a flood test (閉水試驗) of one wet area with the water level's photo (idempotent by UUID).
         Its 48 hours count from when this request reaches the server."""
@@ -69,6 +73,7 @@ def _test_id(test_uuid: str) -> int:
 class FloodTestNeighbourCheck(MethodView):
     @blp.arguments(NeighbourCheckSchema)
     @blp.response(201, FloodTestSchema)
+    @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data, test_uuid):
         """The unit below and the adjacent units checked for leaks (required before a pass; a leak
         fails the test). Answers with the flood test, whose `uuid` is the test's."""
@@ -84,6 +89,7 @@ class FloodTestNeighbourCheck(MethodView):
 class FloodTestResult(MethodView):
     @blp.arguments(FloodResultSchema)
     @blp.response(201, FloodTestSchema)
+    @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data, test_uuid):
         """Pass or fail the flood test. A pass needs 48 hours by the server's clock since the start
         reached it (422 names the earliest pass time) and a neighbour check without leaks."""
@@ -99,6 +105,7 @@ class FloodTestResult(MethodView):
 class ViolationRechecks(MethodView):
     @blp.arguments(RecheckInSchema)
     @blp.response(201, RecheckSchema)
+    @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data):
         """The re-check (複查) of a noticed violation at its deadline: rectified closes it; not
         rectified or refused escalates it to the supervisor. A closed one answers 409, nothing recorded."""
@@ -111,6 +118,7 @@ class ViolationRechecks(MethodView):
 @roles(Role.STEWARD)
 class MaterialRequests(MethodView):
     @blp.response(200, MaterialListSchema)
+    @documented_errors(blp, *READ_ERRORS)
     def get(self):
         """Material entry requests from the gate waiting for this steward's decision, oldest first."""
         return {"items": decoration.material_tasks(db.session, current_user)}
@@ -121,6 +129,7 @@ class MaterialRequests(MethodView):
 class MaterialDecision(MethodView):
     @blp.arguments(MaterialDecisionInSchema)
     @blp.response(201, MaterialDecisionSchema)
+    @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data, request_id):
         """Let the materials in, or refuse with a reason (the desk then contacts the owner)."""
         request = db.session.get(MaterialRequest, request_id)

@@ -10,7 +10,7 @@ from .. import sync
 from ..access import roles
 from ..extensions import db
 from ..models import Photo, Role
-from .schemas import PhotoFileSchema, PhotoSchema, PhotoUploadSchema
+from .schemas import WRITE_ERRORS, PhotoFileSchema, PhotoSchema, PhotoUploadSchema, documented_errors
 
 blp = Blueprint("api_photos", __name__, url_prefix="/api/v1", description="Photos of findings and decoration records")
 
@@ -21,6 +21,7 @@ class PhotoUpload(MethodView):
     @blp.arguments(PhotoUploadSchema, location="form")
     @blp.arguments(PhotoFileSchema, location="files")
     @blp.response(201, PhotoSchema)
+    @documented_errors(blp, *WRITE_ERRORS)
     def put(self, form, files, uuid):
         """Upload the photo `uuid` of a finding or of a decoration record (multipart: file, sha256, and
         exactly one of finding_uuid and record_uuid; a flood test's photos name the test's UUID)."""

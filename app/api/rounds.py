@@ -12,12 +12,15 @@ from ..extensions import db
 from ..models import Role
 from ..round_plan import build_plan, checkpoint_documents
 from .schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
     AmendmentInSchema,
     AmendmentSchema,
     CompletionSchema,
     PlanSchema,
     RoundSchema,
     RoundStartSchema,
+    documented_errors,
 )
 
 blp = Blueprint("api_rounds", __name__, url_prefix="/api/v1", description="Rounds walked by stewards")
@@ -41,6 +44,7 @@ def plan_document(rnd) -> dict:  # noqa: ANN001
 class Rounds(MethodView):
     @blp.arguments(RoundStartSchema)
     @blp.response(201, RoundSchema)
+    @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data):
         """Start a round (idempotent by UUID)."""
         rnd = sync.start_round(db.session, current_user, **data)
@@ -52,6 +56,7 @@ class Rounds(MethodView):
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 class RoundPlan(MethodView):
     @blp.response(200, PlanSchema)
+    @documented_errors(blp, *READ_ERRORS, 404)
     def get(self, uuid):
         """The round with everything needed to walk it offline: checklist, checkpoints, meter history."""
         return plan_document(sync.round_for(db.session, current_user, uuid))
@@ -62,6 +67,7 @@ class RoundPlan(MethodView):
 class RoundCompletion(MethodView):
     @blp.arguments(CompletionSchema)
     @blp.response(201, RoundSchema)
+    @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data, uuid):
         """Complete a round with all its findings, in one transaction (idempotent by content)."""
         findings = [sync.FindingInput(**{**f, "photo_uuids": tuple(f["photo_uuids"])}) for f in data["findings"]]
@@ -76,6 +82,7 @@ class RoundCompletion(MethodView):
 class FindingAmendments(MethodView):
     @blp.arguments(AmendmentInSchema)
     @blp.response(201, AmendmentSchema)
+    @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data, uuid):
         """Correct a finding of a completed round; the original stays."""
         amendment = sync.amend_finding(db.session, current_user, uuid, **data)

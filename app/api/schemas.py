@@ -1,11 +1,16 @@
 """marshmallow schemas of the API's resources."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Callable
+
 import sqlalchemy as sa
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy.orm import object_session
 
 from ..decoration import earliest_pass
+from ..database import MAX_ID
 from ..models import (
     Finding,
     FindingResult,
@@ -20,6 +25,47 @@ from ..models import (
 )
 
 UUID = validate.Regexp(r"^[0-9a-fA-F-]{36}$", error="Not a UUID.")
+# Record IDs are the database's 32-bit integers: a larger one is refused here, not by PostgreSQL.
+ID = validate.Range(min=1, max=MAX_ID)
+
+# The error answers an operation can give, all in app/errors.py's one shape {"code", "message", "errors"}:
+# 400 unreadable body or missing CSRF token, 401 not signed in, 403 another role's, 404 not found or not
+# yours, 409 the UUID was stored with other content (or the record moved on), 413 too large, 422 fields
+# wrong (documented by @blp.arguments). The fuzzing test (tests/test_api_fuzz.py) holds the app to them.
+READ_ERRORS = (401, 403)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 413)
+
+
+def documented_errors(blp, *codes: int) -> Callable:  # noqa: ANN001
+    """Document these error answers on an operation (flask-smorest's shared response components)."""
+
+    def decorator(func: Callable) -> Callable:
+        for code in sorted(set(codes), reverse=True):
+            func = blp.alt_response(code, response=HTTPStatus(code).name)(func)
+        return func
+
+    return decorator
+
+
+NUL_MESSAGE = "Text may not contain the character U+0000."
+
+
+class InSchema(Schema):
+    """A request body. Text holding U+0000 is refused up front: PostgreSQL cannot store it (SQLite
+    could), so both databases answer the same 422 and nothing is written. Nested schemas check their own."""
+
+    @pre_load
+    def _refuse_nul(self, data, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if not isinstance(data, Mapping):
+            return data  # marshmallow answers "Invalid input type."
+        errors = {}
+        for key, value in data.items():
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, str) and "\x00" in v for v in values) or (isinstance(key, str) and "\x00" in key):
+                errors[str(key).replace("\x00", "")] = [NUL_MESSAGE]
+        if errors:
+            raise ValidationError(errors)
+        return data
 
 
 class LabelSchema(Schema):
@@ -33,14 +79,14 @@ class ChoiceSchema(Schema):
     label = fields.Nested(LabelSchema)
 
 
-class RoundStartSchema(Schema):
+class RoundStartSchema(InSchema):
     uuid = fields.String(required=True, validate=UUID)
     kind = fields.Enum(RoundKind, by_value=True, required=True)
-    estate_id = fields.Integer(required=True, strict=True)
-    building_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    estate_id = fields.Integer(required=True, strict=True, validate=ID)
+    building_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID)
+    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID)
     started_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    checklist_version = fields.Integer(load_default=None, allow_none=True, strict=True,
+    checklist_version = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID,
                                        metadata={"description": "the version walked on the phone"})
 
 
@@ -119,7 +165,7 @@ class PlanSchema(Schema):
     checkpoints = fields.List(fields.Nested(CheckpointSchema))
 
 
-class FindingInSchema(Schema):
+class FindingInSchema(InSchema):
     uuid = fields.String(required=True, validate=UUID)
     checkpoint = fields.String(required=True, validate=validate.Length(min=1, max=64))
     item_code = fields.String(required=True, validate=validate.Length(min=1, max=48))
@@ -134,7 +180,7 @@ class FindingInSchema(Schema):
     photo_uuids = fields.List(fields.String(validate=UUID), load_default=list, validate=validate.Length(max=12))
 
 
-class CompletionSchema(Schema):
+class CompletionSchema(InSchema):
     completed_at = fields.AwareDateTime(load_default=None, allow_none=True)
     # Left out unless given, so a completion sent before this field existed keeps its fingerprint.
     visit_outcome = fields.Enum(VisitOutcome, by_value=True, metadata={
@@ -142,7 +188,7 @@ class CompletionSchema(Schema):
     findings = fields.List(fields.Nested(FindingInSchema), required=True, validate=validate.Length(max=5000))
 
 
-class AmendmentInSchema(Schema):
+class AmendmentInSchema(InSchema):
     """Fields left out keep the answer as it stands."""
 
     result = fields.Enum(FindingResult, by_value=True, required=True)
@@ -151,7 +197,8 @@ class AmendmentInSchema(Schema):
     reason_text = fields.String(validate=validate.Length(max=500))
     action_code = fields.String(allow_none=True)
     note = fields.String(validate=validate.Length(max=1000))
-    reading_value = fields.Decimal(allow_none=True, places=2, allow_nan=False)
+    reading_value = fields.Decimal(allow_none=True, places=2, allow_nan=False,
+                                   validate=validate.Range(min=0, max=9_999_999_999))
 
 
 class AmendmentSchema(Schema):
@@ -162,7 +209,7 @@ class AmendmentSchema(Schema):
     amended_at = fields.AwareDateTime()
 
 
-class PhotoUploadSchema(Schema):
+class PhotoUploadSchema(InSchema):
     """Exactly one of `finding_uuid` (a finding's photo) and `record_uuid` (a decoration record's)."""
 
     finding_uuid = fields.String(load_default=None, validate=UUID, metadata={"description": "the finding shown"})
@@ -280,9 +327,9 @@ class DecoratingUnitSchema(Schema):
                               metadata={"description": "running, or ended in the last 7 days"})
 
 
-class FloodTestStartSchema(Schema):
+class FloodTestStartSchema(InSchema):
     uuid = fields.String(required=True, validate=UUID, metadata={"description": "made on the phone"})
-    unit_id = fields.Integer(required=True, strict=True)
+    unit_id = fields.Integer(required=True, strict=True, validate=ID)
     wet_area = fields.Enum(WetArea, by_value=True, required=True)
     photo_uuid = fields.String(required=True, validate=UUID, metadata={"description": "the water level's photo"})
     water_level_cm = fields.Decimal(load_default=None, allow_none=True, places=1, allow_nan=False,
@@ -291,7 +338,7 @@ class FloodTestStartSchema(Schema):
                                        metadata={"description": "the phone's clock: kept, never counted"})
 
 
-class NeighbourCheckSchema(Schema):
+class NeighbourCheckSchema(InSchema):
     uuid = fields.String(required=True, validate=UUID)
     units = fields.String(required=True, validate=validate.Length(max=255),
                           metadata={"description": "the unit below and the adjacent units checked"})
@@ -300,7 +347,7 @@ class NeighbourCheckSchema(Schema):
     recorded_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-class FloodResultSchema(Schema):
+class FloodResultSchema(InSchema):
     uuid = fields.String(required=True, validate=UUID)
     passed = fields.Boolean(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=1000))
@@ -308,9 +355,9 @@ class FloodResultSchema(Schema):
     recorded_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-class RecheckInSchema(Schema):
+class RecheckInSchema(InSchema):
     uuid = fields.String(required=True, validate=UUID)
-    violation_id = fields.Integer(required=True, strict=True)
+    violation_id = fields.Integer(required=True, strict=True, validate=ID)
     result = fields.Enum(RecheckResult, by_value=True, required=True)
     note = fields.String(load_default="", validate=validate.Length(max=1000),
                          metadata={"description": "what is still wrong (required unless rectified)"})
@@ -326,7 +373,7 @@ class RecheckSchema(Schema):
     received_at = fields.AwareDateTime()
 
 
-class MaterialDecisionInSchema(Schema):
+class MaterialDecisionInSchema(InSchema):
     uuid = fields.String(required=True, validate=UUID)
     approved = fields.Boolean(required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=1000),

@@ -11,7 +11,7 @@ from ..access import ALL_ROLES, roles
 from ..extensions import db
 from ..models import Role
 from ..offline import offline_pack
-from .schemas import OfflinePackSchema, SessionSchema
+from .schemas import READ_ERRORS, OfflinePackSchema, SessionSchema, documented_errors
 from .tickets import VerificationTaskSchema
 
 blp = Blueprint("api_session", __name__, url_prefix="/api/v1", description="Session and offline data")
@@ -26,6 +26,7 @@ class PackSchema(OfflinePackSchema):
 @roles(*ALL_ROLES)
 class CurrentSession(MethodView):
     @blp.response(200, SessionSchema)
+    @documented_errors(blp, 401)
     def get(self):
         """The signed-in user and a CSRF token for the requests that follow (cached pages hold stale ones)."""
         return {"user_id": current_user.id, "username": current_user.username,
@@ -37,6 +38,7 @@ class CurrentSession(MethodView):
 @roles(Role.STEWARD)
 class OfflinePack(MethodView):
     @blp.response(200, PackSchema)
+    @documented_errors(blp, *READ_ERRORS)
     def get(self):
         """Everything the phone needs to start and walk this steward's rounds with no signal."""
         return offline_pack(db.session, current_user)

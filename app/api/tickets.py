@@ -10,14 +10,14 @@ from .. import verification
 from ..access import roles
 from ..extensions import db
 from ..models import Role, TicketStatus
-from .schemas import UUID
+from .schemas import ID, UUID, WRITE_ERRORS, InSchema, documented_errors
 
 blp = Blueprint("api_tickets", __name__, url_prefix="/api/v1", description="Repair tickets checked on site")
 
 
-class VerificationInSchema(Schema):
+class VerificationInSchema(InSchema):
     uuid = fields.String(required=True, validate=UUID, metadata={"description": "made on the phone"})
-    ticket_id = fields.Integer(required=True, strict=True)
+    ticket_id = fields.Integer(required=True, strict=True, validate=ID)
     passed = fields.Boolean(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=1000),
                          metadata={"description": "what is still wrong (required when it failed)"})
@@ -59,6 +59,7 @@ class VerificationTaskSchema(Schema):
 class Verifications(MethodView):
     @blp.arguments(VerificationInSchema)
     @blp.response(201, VerificationSchema)
+    @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data):
         """Record the check on site of a repaired public ticket (idempotent by UUID)."""
         record = verification.record_verification(db.session, current_user, **data)
