@@ -21,8 +21,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.from_mapping(load_config(instance_path, config))
+    # Before any route is added: `<int:…>` names a record, whose ID fits the database's integer.
+    from .database import RecordIdConverter
 
-    from . import access, api, database, errors, i18n, labels, pwa, storage
+    app.url_map.converters["int"] = RecordIdConverter
+    if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:  # behind nginx (docs/deploy.md)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"],  # type: ignore[method-assign]
+                                x_proto=app.config["PROXY_FIX_X_PROTO"])
+
+    from . import access, api, database, errors, i18n, labels, pwa, security, storage
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -34,6 +43,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.session_protection = "basic"  # phones change networks all day
     access.init_app(app)  # before CSRF: a signed-out phone hears "sign in", not "bad token"
+    from . import audit
+
+    audit.init_app(app)  # every change to an audited model is logged (app/audit.py)
     from .desk.views import allow_large_imports
 
     app.before_request(allow_large_imports)  # before CSRF reads the form
@@ -42,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     pwa.init_app(app)
     storage.init_app(app)
     errors.init_app(app)  # after the API, so its handlers win
+    security.init_app(app)  # headers on every response, errors included
 
     from .auth import bp as auth_bp
     from .decorations import bp as decoration_bp
@@ -62,6 +75,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(tickets_bp)
     app.register_blueprint(decoration_bp)
     app.register_blueprint(gate_bp)
+    from .auditlog import bp as audit_bp
+
+    app.register_blueprint(audit_bp)
 
     from . import cli
 

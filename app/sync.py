@@ -400,6 +400,9 @@ def check_photo(session: Session, user: User, uuid: str, finding_uuid: str | Non
     if record_uuid is not None:
         finding_uuid, record_upload = None, _check_record_photo(session, user, uuid, record_uuid, sha256)
     photo = session.scalars(sa.select(Photo).where(Photo.uuid == uuid)).first()
+    if photo is not None and not _sent_by(photo, user):
+        # Someone else's photo: not found, as if it did not exist (no replay answer, no conflict).
+        raise NotFound(_l("This finding does not exist or is not yours."))
     if photo is not None and (photo.finding_uuid, photo.record_uuid) != (finding_uuid, record_uuid):
         raise Conflict(_l("This photo was already stored for another finding."))
     if photo is not None and photo.status is PhotoStatus.STORED:
@@ -415,6 +418,13 @@ def check_photo(session: Session, user: User, uuid: str, finding_uuid: str | Non
     if not estates:
         raise NotFound(_l("This finding does not exist or is not yours."))
     return PhotoUpload(uuid, finding_uuid, sha256, estates[0].timezone)
+
+
+def _sent_by(photo: Photo, user: User) -> bool:
+    """The photo is this user's: they uploaded it, or it is named by a finding of their round."""
+    if photo.uploaded_by_id is not None:
+        return photo.uploaded_by_id == user.id
+    return photo.finding is not None and photo.finding.round.steward_id == user.id
 
 
 def _check_record_photo(session: Session, user: User, uuid: str, record_uuid: str, sha256: str) -> PhotoUpload:

@@ -32,6 +32,8 @@ MATRIX = {
     "desk.units": ("GET", "/desk/units?q=1", ARCHIVE),
     "desk.unit": ("GET", "/desk/units/{unit_id}", ARCHIVE),
     "desk.unit_history": ("GET", "/desk/units/{unit_id}/history", OFFICE | {Role.STEWARD}),
+    "desk.reveal_contact": ("POST", "/desk/contacts/{contact_id}/reveal", OFFICE),
+    "audit.index": ("GET", "/audit", {Role.SUPERVISOR}),
     "engineering.index": ("GET", "/engineering/", {Role.ENGINEERING}),
     "engineering.meters": ("GET", "/engineering/meters", {Role.ENGINEERING}),
     "tickets.index": ("GET", "/tickets/", {Role.DESK, Role.SUPERVISOR, Role.ENGINEERING}),
@@ -116,13 +118,13 @@ def estate_world(app):
     estate = factories.estate()
     b = factories.building(estate)
     unit = factories.unit(b, "1-101")
-    factories.contact(unit, phone="13912345678", id_number="440301199001011234")
+    contact = factories.contact(unit, phone="13912345678", id_number="440301199001011234")
     users = {role: factories.user(role, username=f"u-{role.value}", estates=[estate]) for role in Role}
     finding = factories.finding_with_photo(users[Role.STEWARD], estate, b)
     ticket = tickets.ticket_for_defect(db.session, finding)  # an engineering defect: every worker sees it
     db.session.flush()
     ids = {"ticket_id": ticket.id, "unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
-           "photo_uuid": finding.photos[0].uuid, **decoration_world(estate, b, users)}
+           "photo_uuid": finding.photos[0].uuid, "contact_id": contact.id, **decoration_world(estate, b, users)}
     return estate, unit, users, ids
 
 
