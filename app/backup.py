@@ -49,7 +49,7 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
-from .storage import KEY_PATTERN, get_storage
+from .storage import KEY_PATTERN, fsync_dir, get_storage
 
 __all__ = ["BackupError", "BackupResult", "RestoreResult", "create_backup", "restore_backup", "verify_archive"]
 
@@ -124,19 +124,6 @@ def _os_reason(exc: OSError) -> str:
         errno.EFBIG: "the file is too large for that file system",
     }
     return reasons.get(exc.errno, exc.strerror or str(exc))
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _kind() -> str:
@@ -444,7 +431,7 @@ def create_backup(dest: str | Path, *, compress: bool | None = None, now: dateti
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     return BackupResult(final, final.stat().st_size, manifest)
 
 

@@ -44,6 +44,7 @@ from .models import (
     User,
     place_words,
 )
+from .query_args import QueryArgs
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
@@ -98,28 +99,8 @@ class ReviewFilter:
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> ReviewFilter:
         """Parse query arguments (the names are the field names); FilterError lists every bad value."""
-        errors: list = []
-
-        def number(name: str, message) -> int | None:  # noqa: ANN001
-            raw = (args.get(name) or "").strip()
-            if not raw:
-                return None
-            if raw.isascii() and raw.isdigit() and len(raw) < 10:
-                return int(raw)
-            errors.append(message)
-            return None
-
-        def day(name: str, message) -> date | None:  # noqa: ANN001
-            raw = (args.get(name) or "").strip()
-            if not raw:
-                return None
-            try:
-                if len(raw) != 10:
-                    raise ValueError(raw)
-                return date.fromisoformat(raw)
-            except ValueError:
-                errors.append(message)
-                return None
+        read = QueryArgs(args)
+        errors, number, day = read.errors, read.number, read.day
 
         kind = None
         raw_kind = (args.get("kind") or "").strip()

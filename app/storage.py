@@ -29,8 +29,8 @@ from flask import current_app
 
 from .config import ConfigError
 
-__all__ = ["KEY_PATTERN", "LocalPhotoStorage", "PhotoStorage", "S3PhotoStorage", "StorageError", "get_storage",
-           "init_app", "new_key"]
+__all__ = ["KEY_PATTERN", "LocalPhotoStorage", "PhotoStorage", "S3PhotoStorage", "StorageError", "fsync_dir",
+           "get_storage", "init_app", "new_key"]
 
 # URL-safe base64 alphabet only: no dots, slashes, backslashes or NULs, so no path tricks.
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{4,128}")
@@ -87,7 +87,7 @@ class LocalPhotoStorage:
             except FileNotFoundError:
                 pass
             raise
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
 
     def open(self, key: str) -> BinaryIO:
         """The stored bytes, for reading (the caller closes it). FileNotFoundError if unknown."""
@@ -100,7 +100,7 @@ class LocalPhotoStorage:
         return self.path(key).is_file()
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make the rename itself durable (POSIX); quietly skipped where folders cannot be opened."""
     try:
         fd = os.open(folder, os.O_RDONLY)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import ACTIONS, ENTITIES
 from ..models import AuditEntry, Building, Estate, User, user_building, user_estate
+from ..query_args import QueryArgs
 
 PAGE_SIZE = 50
 MAX_Q = 64
@@ -39,26 +40,8 @@ class AuditFilter:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> AuditFilter:
-        errors: list = []
-
-        def number(name: str, message) -> int | None:  # noqa: ANN001
-            raw = (args.get(name) or "").strip()
-            if not raw:
-                return None
-            if raw.isascii() and raw.isdigit() and len(raw) < 10:
-                return int(raw)
-            errors.append(message)
-            return None
-
-        def day(name: str, message) -> date | None:  # noqa: ANN001
-            raw = (args.get(name) or "").strip()
-            if not raw:
-                return None
-            try:
-                return date.fromisoformat(raw)
-            except ValueError:
-                errors.append(message)
-                return None
+        read = QueryArgs(args)
+        errors, number, day = read.errors, read.number, read.day
 
         flt = cls(
             estate_id=number("estate_id", _l("Choose an estate from the list.")),

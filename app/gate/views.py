@@ -162,10 +162,7 @@ def settle(request_id: int):
     request_ = _request(request_id)
     form = SettleForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(str(message), "error")
-        return redirect(url_for("gate.requests"))
+        return _refused(form, "gate.requests")
     escalate = form.escalate.data == "1"
     try:
         decoration.settle_material(db.session, current_user, request_, escalate=escalate, note=form.note.data)
@@ -179,6 +176,14 @@ def settle(request_id: int):
     return redirect(url_for("gate.requests"))
 
 
+def _refused(form, back: str):  # noqa: ANN001, ANN202
+    """A form that did not validate: every message flashed, back to the page it came from."""
+    for errors in form.errors.values():
+        for message in errors:
+            flash(str(message), "error")
+    return redirect(url_for(back))
+
+
 # The steward's decision from a web page (the phone sends it through the API).
 
 
@@ -189,10 +194,7 @@ def decide(request_id: int):
     if form.approved.data not in ("0", "1"):
         abort(400)
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(str(message), "error")
-        return redirect(url_for("rounds.today"))
+        return _refused(form, "rounds.today")
     approved = form.approved.data == "1"
     try:
         request_ = decoration.decide_material(db.session, current_user, uuid=form.uuid.data, request_id=request_id,
