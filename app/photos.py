@@ -1,8 +1,14 @@
 """The photo pipeline: check an uploaded picture, then make the display image and thumbnail.
 
 Only JPEG, PNG and WebP are accepted, judged by the bytes themselves (never by the file
-name or the declared type). The outputs are fresh JPEGs that carry no metadata at all (no
-EXIF, GPS, XMP, ICC profile or comments); the capture time is kept as a field instead.
+name or the declared type). The outputs carry no metadata at all (no EXIF, GPS, XMP, ICC
+profile or comments); the capture time is kept as a field instead.
+
+A photo the phone already shrank (a JPEG of at most DISPLAY_EDGE px whose segments are
+nothing but pixels: JFIF header, tables, frame, scans, and at most an sRGB profile, which is
+cut out) is kept byte for byte as the display image once its whole stream has decoded:
+re-encoding it would cost a decode and an encode and only lose quality. Everything else is
+decoded and written afresh.
 
 Every refusal is a `PhotoRejected` with a stable `code` and a translatable message.
 This module knows nothing about Flask requests: views call `process_photo()` with the bytes.
@@ -250,6 +256,105 @@ def _orientation(exif: Image.Exif) -> int:
     return value if isinstance(value, int) and value in _ORIENTATION else 1
 
 
+# --- a JPEG the phone made -------------------------------------------------------------------
+
+_PLAIN_FRAMES = {0xC0, 0xC1, 0xC2}  # baseline, extended, progressive Huffman (8-bit)
+_TABLES = {0xC4, 0xDB, 0xDD}  # DHT, DQT, DRI
+# In entropy-coded data 0xFF is followed by 0x00 (stuffing), RSTn or more 0xFF (fill): any
+# other byte after 0xFF is the next marker.
+_MARKER_AFTER_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
+@dataclass(frozen=True)
+class _PlainJpeg:
+    size: tuple[int, int]
+    icc: bytes | None  # a colour profile (browsers tag their canvas JPEGs sRGB)
+    profile_span: tuple[int, int] | None  # where that APP2 segment lies, to be cut out
+
+
+def _plain_jpeg(data: bytes) -> _PlainJpeg | None:
+    """A JPEG made only of pixels -- SOI, a JFIF APP0 without thumbnail, at most one ICC profile
+    (APP2), DQT/DHT/DRI, one 8-bit frame, scans, EOI as the very last bytes -- else None.
+
+    None means "not sure": the photo then takes the full path. Nothing here decodes pixels;
+    that a plain file also decodes is checked afterwards."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    size, icc, span, pos, end = None, None, None, 2, len(data)
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        if length < 2 or pos + 2 + length > end:
+            return None
+        body = data[pos + 4:pos + 2 + length]
+        if marker == 0xE0:
+            if length != 16 or not body.startswith(b"JFIF\x00"):  # 16: no embedded thumbnail
+                return None
+        elif marker == 0xE2:
+            # One whole profile in one segment ("ICC_PROFILE\0", chunk 1 of 1); anything else is not plain.
+            if span is not None or not body.startswith(b"ICC_PROFILE\x00\x01\x01"):
+                return None
+            icc, span = body[14:], (pos, pos + 2 + length)
+        elif marker in _PLAIN_FRAMES:
+            if size is not None or length < 8 or body[0] != 8 or body[5] not in (1, 3):
+                return None
+            height, width = int.from_bytes(body[1:3], "big"), int.from_bytes(body[3:5], "big")
+            if not width or not height:
+                return None
+            size = (width, height)
+        elif marker == 0xDA:  # a scan: its data runs to the next marker
+            found = _MARKER_AFTER_SCAN.search(data, pos + 2 + length) if size else None
+            if found is None:
+                return None
+            pos = found.start()
+            if data[pos + 1] == 0xD9:  # EOI: nothing may follow it
+                return _PlainJpeg(size, icc, span) if pos + 2 == end else None
+            continue
+        elif marker not in _TABLES:  # EXIF, XMP, COM and anything else
+            return None
+        pos += 2 + length
+    return None
+
+
+def _srgb_or_untagged(icc: bytes | None) -> bool:
+    if icc is None:
+        return True
+    if ImageCms is None:
+        return False
+    try:
+        return not _needs_conversion(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
+    except Exception:  # noqa: BLE001 -- an unreadable profile: let the full path decide
+        return False
+
+
+def _kept_as_sent(data: bytes, plain: _PlainJpeg, digest) -> ProcessedPhoto:  # noqa: ANN001 - a Future
+    """The display image is the upload itself (less its sRGB tag, which says what untagged
+    means anyway); the thumbnail comes from a decode scaled down by the JPEG decoder, which
+    still reads the whole stream, so a damaged file is refused."""
+    size = plain.size
+    with _pillow_quiet():
+        try:
+            source = Image.open(io.BytesIO(data), formats=["JPEG"])
+            if source.size != size:
+                raise _damaged()
+            source.draft(source.mode if source.mode in ("L", "RGB") else "RGB", _fit(size, THUMB_EDGE))
+            source.load()
+        except _DECODE_ERRORS:
+            raise _damaged() from None
+    im = _workable_mode(source)
+    thumb = im.resize(_fit(size, THUMB_EDGE), Image.Resampling.BICUBIC, reducing_gap=1.5)
+    display = data if plain.profile_span is None else data[:plain.profile_span[0]] + data[plain.profile_span[1]:]
+    return ProcessedPhoto(
+        display=bytes(display), thumbnail=_jpeg(_flatten(thumb)), width=size[0], height=size[1],
+        source_format="JPEG", captured_at=None, sha256=digest.result(),
+    )
+
+
 # --- pixels ---------------------------------------------------------------------------------
 
 
@@ -358,6 +463,11 @@ def process_photo(
     head = bytes(data[:32])
     if not _looks_accepted(head):
         raise _unsupported_format() if _looks_like_other_image(head) else _not_an_image()
+
+    plain = _plain_jpeg(data)
+    if plain and max(plain.size) <= DISPLAY_EDGE and plain.size[0] * plain.size[1] <= max_pixels \
+            and _srgb_or_untagged(plain.icc):
+        return _kept_as_sent(data, plain, digest)
 
     with _pillow_quiet():
         try:

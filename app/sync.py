@@ -130,6 +130,7 @@ def start_round(
         steward_id=steward.id, checklist_version=version,
         local_date=schedule.local_date(estate, started), started_at=started,
     )
+    rnd.stored_findings = 0  # a new round has none: its answer needs no count
     session.add(rnd)
     try:
         session.flush()

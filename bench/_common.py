@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from PIL import Image  # noqa: E402
+from PIL import Image, ImageCms  # noqa: E402
 
 PASSWORD = "bench-password-1"
 PHOTO_SIZE = (2048, 1536)
@@ -142,9 +142,12 @@ class BenchPhoto:
     sha256: str
 
 
+SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
 def photo_like_jpeg(seed: int) -> BenchPhoto:
     """2048x1536: gradients plus coarse and fine noise (compresses like a photo), the JPEG quality
-    picked so the file is about PHOTO_BYTES (the phone's re-encoded upload)."""
+    picked so the file is about PHOTO_BYTES, tagged sRGB: what the phone's canvas uploads."""
     w, h = PHOTO_SIZE
 
     def channel(sigma: float, angle: int) -> Image.Image:
@@ -157,7 +160,7 @@ def photo_like_jpeg(seed: int) -> BenchPhoto:
 
     def encode(quality: int) -> bytes:
         out = io.BytesIO()
-        im.save(out, "JPEG", quality=quality)
+        im.save(out, "JPEG", quality=quality, icc_profile=SRGB_PROFILE)
         return out.getvalue()
 
     low, high = 20, 95  # the largest quality whose file stays at or under PHOTO_BYTES

@@ -8,12 +8,21 @@ keep the best, --photo-every N (a photo on every N-th round only), --keep (keep 
 A throwaway instance (temp dir, SQLite file, photo folder) is migrated with the real CLI, gets
 one estate with corridor buildings (one stairwell of 3 floors each) and 8 stewards assigned
 estate-wide. The app runs under gunicorn on 127.0.0.1. 8 client threads, one per steward, sign
-in through the login form and then, for a fixed time, repeat what a phone does:
+in through the login form, walk one warm-up round in each of their buildings step by step (which
+gives them each building's plan, as the phone's offline pack does) and then, for a fixed time,
+send what a phone sends for a round walked offline:
+
+  round    POST /api/v1/rounds/<uuid>/completion  the start and every item answered, one defect
+                                                  with a photo: one request, one transaction
+  photo    PUT  /api/v1/photos/<uuid>             a 2048x1536 JPEG of about 400 KB, as the phone
+                                                  makes it (no metadata: stored as sent)
+
+With --separate-steps each round takes the older three requests instead (the phone still does
+this when the start went out online, before the round was walked):
 
   start    POST /api/v1/rounds                    a corridor round in one of their own buildings
   plan     GET  /api/v1/rounds/<uuid>             the checkpoints and items to answer
   round    POST /api/v1/rounds/<uuid>/completion  every item answered, one defect with a photo
-  photo    PUT  /api/v1/photos/<uuid>             a 2048x1536 JPEG of about 400 KB
 
 Figures: findings stored per second and photos per second (wall time of the run), and the
 latencies of each step (p50/p95); "round" is the completion POST of one whole round. Then the
@@ -135,16 +144,26 @@ def completion_body(plan: dict, rng: random.Random, with_photo: bool) -> tuple[d
 
 
 def walk_one_round(phone: Phone, world: World, building_id: int, photo: BenchPhoto | None,
-                   stats: ClientStats, rng: random.Random) -> None:
-    """Start, plan, complete; then upload the defect's photo (no defect when `photo` is None)."""
+                   stats: ClientStats, rng: random.Random, plans: dict[int, dict], separate_steps: bool) -> None:
+    """One round and its defect's photo (no defect when `photo` is None). The first round of a
+    building, or every round with `separate_steps`: start, plan, complete; then, from the plan
+    kept in `plans`: start and completion in one request."""
     round_uuid = new_uuid()
-    start = {"uuid": round_uuid, "kind": "corridor", "estate_id": world.estate_id, "building_id": building_id}
-    timed("start", 201, stats.start_ms, lambda: phone.post_json("/api/v1/rounds", start))
-    plan = json.loads(timed("plan", 200, stats.plan_ms,
-                            lambda: phone.request("GET", f"/api/v1/rounds/{round_uuid}")))
-    body, finding_uuid, photo_uuid = completion_body(plan, rng, with_photo=photo is not None)
+    start = {"kind": "corridor", "estate_id": world.estate_id, "building_id": building_id,
+             "started_at": datetime.now(timezone.utc).isoformat()}
+    plan = plans.get(building_id)
+    if plan is None or separate_steps:
+        timed("start", 201, stats.start_ms, lambda: phone.post_json("/api/v1/rounds", {"uuid": round_uuid, **start}))
+        plan = plans[building_id] = json.loads(timed(
+            "plan", 200, stats.plan_ms, lambda: phone.request("GET", f"/api/v1/rounds/{round_uuid}")))
+        body, finding_uuid, photo_uuid = completion_body(plan, rng, with_photo=photo is not None)
+    else:
+        body, finding_uuid, photo_uuid = completion_body(plan, rng, with_photo=photo is not None)
+        body["start"] = start
     done = json.loads(timed("completion", 201, stats.round_ms,
                             lambda: phone.post_json(f"/api/v1/rounds/{round_uuid}/completion", body)))
+    if done.get("uuid") != round_uuid:
+        raise StepFailed(f"completion: the answer names {done.get('uuid')!r}, not {round_uuid}")
     stats.rounds += 1
     stats.findings += done["findings"]
     stats.findings_per_round.append(done["findings"])
@@ -157,16 +176,18 @@ def walk_one_round(phone: Phone, world: World, building_id: int, photo: BenchPho
 
 
 def client(port: int, world: World, index: int, photos: list[BenchPhoto], photo_every: int, seconds: float,
-           ready: threading.Barrier, stats: ClientStats) -> None:
-    """Sign in, walk one warm-up round, wait for the others, then walk rounds until time is up
-    (a photo on every `photo_every`-th round)."""
+           ready: threading.Barrier, stats: ClientStats, separate_steps: bool) -> None:
+    """Sign in, walk one warm-up round per building, wait for the others, then walk rounds until
+    time is up (a photo on every `photo_every`-th round)."""
     _, username, buildings = world.stewards[index]
     rng = random.Random(index)
+    plans: dict[int, dict] = {}  # building id -> its plan (the phone's offline pack)
     phone = Phone(port)
     try:
         phone.login(username)
         warmup = ClientStats()
-        walk_one_round(phone, world, buildings[0], photos[0], warmup, rng)
+        for building_id in buildings:
+            walk_one_round(phone, world, building_id, photos[0], warmup, rng, plans, separate_steps)
         stats.warmup_findings = warmup.findings
     except Exception as exc:  # noqa: BLE001 - reported, and the barrier must still be reached
         stats.errors.append(f"warm-up: {exc!r}")
@@ -178,7 +199,7 @@ def client(port: int, world: World, index: int, photos: list[BenchPhoto], photo_
         n += 1
         try:
             photo = photos[n % len(photos)] if n % photo_every == 0 else None
-            walk_one_round(phone, world, buildings[n % len(buildings)], photo, stats, rng)
+            walk_one_round(phone, world, buildings[n % len(buildings)], photo, stats, rng, plans, separate_steps)
         except (StepFailed, OSError, http.client.HTTPException, ValueError) as exc:
             stats.errors.append(str(exc))
     stats.ended = time.perf_counter()
@@ -225,14 +246,15 @@ class RunResult:
         return 100 * max(0.0, self.cpu.busy - self.cpu.server - self.cpu.bench) / self.cpu.total
 
 
-def run_load(server: Server, world: World, photos: list[BenchPhoto], photo_every: int, seconds: float) -> RunResult:
+def run_load(server: Server, world: World, photos: list[BenchPhoto], photo_every: int, seconds: float,
+             separate_steps: bool) -> RunResult:
     stats = [ClientStats() for _ in range(STEWARDS)]
     pids = server.worker_pids()
     cpu_at_start: list[CpuSample] = []
     ready = threading.Barrier(STEWARDS, action=lambda: cpu_at_start.append(server.cpu(pids)))
     threads = [
         threading.Thread(target=client, daemon=True,
-                         args=(server.port, world, i, photos, photo_every, seconds, ready, stats[i]))
+                         args=(server.port, world, i, photos, photo_every, seconds, ready, stats[i], separate_steps))
         for i in range(STEWARDS)
     ]
     for t in threads:
@@ -256,11 +278,11 @@ def run_load(server: Server, world: World, photos: list[BenchPhoto], photo_every
 
 
 def measure(instance: Instance, world: World, photos: list[BenchPhoto], photo_every: int, seconds: float,
-            workers: int, threads: int) -> RunResult:
+            workers: int, threads: int, separate_steps: bool) -> RunResult:
     """One run on a fresh gunicorn; checks that the database holds exactly the findings the API confirmed."""
     before = count_findings(instance)
     with Server(instance, workers, threads) as server:
-        result = run_load(server, world, photos, photo_every, seconds)
+        result = run_load(server, world, photos, photo_every, seconds, separate_steps)
     stored, confirmed = count_findings(instance) - before, result.findings + result.warmup_findings
     if stored != confirmed:
         result.errors.append(f"the database gained {stored} findings, the API confirmed {confirmed}")
@@ -379,6 +401,8 @@ def main() -> None:
     parser.add_argument("--sweep-seconds", type=float, default=8.0)
     parser.add_argument("--photo-every", type=int, default=1, metavar="N",
                         help="a defect with a photo on every N-th round, the others all fine (default 1: every round)")
+    parser.add_argument("--separate-steps", action="store_true",
+                        help="start, plan and completion as three requests per round (the older flow)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, photos, gunicorn logs)")
     args = parser.parse_args()
     seconds = max(1.0, args.seconds)
@@ -403,7 +427,7 @@ def main() -> None:
         if args.sweep:
             tried = []
             for w, th in parse_settings(args.sweep):
-                r = measure(instance, world, photos, args.photo_every, args.sweep_seconds, w, th)
+                r = measure(instance, world, photos, args.photo_every, args.sweep_seconds, w, th, args.separate_steps)
                 tried.append((r.findings_per_s, w, th))
                 print(f"  sweep {w} workers x {th} threads: {r.findings_per_s:6.0f} findings/s, "
                       f"{r.photos_per_s:5.1f} photos/s, round p95 {r.p('round', 95):6.1f} ms, errors {len(r.errors)}")
@@ -411,7 +435,7 @@ def main() -> None:
         print(f"gunicorn: gthread, {workers} workers x {threads} threads")
 
         small_db = count_findings(instance)
-        small = measure(instance, world, photos, args.photo_every, seconds, workers, threads)
+        small = measure(instance, world, photos, args.photo_every, seconds, workers, threads, args.separate_steps)
         report(f"run 1, database with {small_db:,} findings at the start", small)
 
         large, large_db = None, None
@@ -421,7 +445,7 @@ def main() -> None:
             print(f"grew the database: {grown[0]:,} rounds, {grown[1]:,} findings in {grown[2]:.1f} s "
                   f"({instance.database.stat().st_size / 1e6:.0f} MB)")
             large_db = count_findings(instance)
-            large = measure(instance, world, photos, args.photo_every, seconds, workers, threads)
+            large = measure(instance, world, photos, args.photo_every, seconds, workers, threads, args.separate_steps)
             report(f"run 2, database with {large_db:,} findings at the start", large)
 
         errors = len(small.errors) + (len(large.errors) if large else 0)
@@ -456,6 +480,7 @@ def main() -> None:
             "grow_seconds": r1(grown[2]) if large else None,
             "findings_per_round": small.findings_per_round,
             "photo_every": args.photo_every,
+            "requests_per_round": (3 if args.separate_steps else 1) + (1 / args.photo_every),
             "server_cpu_ms_per_round": r1(small.server_cpu_ms_per_round),
             "other_processes_cpu_pct": r1(small.others_cpu_pct),
             "other_processes_cpu_pct_large_db": r1(large.others_cpu_pct) if large else None,

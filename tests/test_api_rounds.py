@@ -147,6 +147,86 @@ def test_complete_all_fine_then_repeat_then_conflict(api, world):
     assert stored.result is FindingResult.FINE
 
 
+def corridor_plan(api, world) -> dict:
+    """The plan of the world's corridor round, read from a probe round (as the phone's pack has it)."""
+    body, _ = start_corridor(api, world)
+    return api.get(f"/api/v1/rounds/{body['uuid']}").get_json()
+
+
+def rounds_stored() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Round))
+
+
+def test_start_and_completion_in_one_request(api, world):
+    """A round walked offline: its start rides with its completion, stored in one transaction;
+    a resend (with or without the start) answers the same."""
+    api.login("amy")
+    plan = corridor_plan(api, world)
+    round_uuid = new_uuid()
+    start = {"kind": "corridor", "estate_id": world["estate"].id, "building_id": world["building"].id,
+             "started_at": datetime.now(timezone.utc).isoformat()}
+    completion = {"completed_at": datetime.now(timezone.utc).isoformat(), "findings": all_fine(plan)}
+    done = api.post(f"/api/v1/rounds/{round_uuid}/completion", dict(completion, start=start))
+    assert done.status_code == 201, done.get_json()
+    assert done.get_json()["uuid"] == round_uuid and done.get_json()["status"] == "completed"
+    assert done.get_json()["findings"] == len(completion["findings"])
+    stored = db.session.scalars(sa.select(Round).where(Round.uuid == round_uuid)).one()
+    assert stored.building_id == world["building"].id and len(stored.findings) == len(completion["findings"])
+
+    again = api.post(f"/api/v1/rounds/{round_uuid}/completion", dict(completion, start=start))
+    alone = api.post(f"/api/v1/rounds/{round_uuid}/completion", completion)
+    assert again.status_code == alone.status_code == 201
+    assert again.get_json() == alone.get_json() == done.get_json()
+    assert rounds_stored() == 2 and finding_count() == len(completion["findings"])
+
+
+def test_a_start_sent_before_its_completion_still_counts(api, world):
+    api.login("amy")
+    plan = corridor_plan(api, world)
+    body, started = start_corridor(api, world)
+    start = {k: v for k, v in body.items() if k != "uuid"}
+    done = api.post(f"/api/v1/rounds/{body['uuid']}/completion", {"findings": all_fine(plan), "start": start})
+    assert done.status_code == 201 and done.get_json()["started_at"] == started.get_json()["started_at"]
+
+
+@pytest.mark.parametrize("case", ["unanswered", "other_place", "not_in_scope", "bad_start"])
+def test_a_refused_start_and_completion_stores_nothing(api, world, case):
+    api.login("amy")
+    plan = corridor_plan(api, world)
+    round_uuid = new_uuid()
+    start = {"kind": "corridor", "estate_id": world["estate"].id, "building_id": world["building"].id}
+    findings = all_fine(plan)
+    expected = 422
+    if case == "unanswered":
+        findings = findings[:-3]
+    elif case == "other_place":  # the UUID was started elsewhere before: the start conflicts
+        api.post("/api/v1/rounds", {"uuid": round_uuid, "kind": "facility", "estate_id": world["estate"].id})
+        expected = 409
+    elif case == "not_in_scope":
+        start["estate_id"] = world["stranger"].estates[0].id
+        expected = 404
+    else:
+        start["kind"] = "sightseeing"
+    before = (rounds_stored(), finding_count())
+    response = api.post(f"/api/v1/rounds/{round_uuid}/completion", {"findings": findings, "start": start})
+    assert response.status_code == expected, response.get_json()
+    assert set(response.get_json()) == {"code", "message", "errors"}
+    assert (rounds_stored(), finding_count()) == before
+    assert db.session.scalars(sa.select(Round).where(Round.status == RoundStatus.COMPLETED)).first() is None
+
+
+def test_another_stewards_round_uuid_with_a_start_is_404(api, world):
+    api.login("amy")
+    plan = corridor_plan(api, world)
+    body, _ = start_corridor(api, world)
+    api.auth.logout()
+    api.login("bob")
+    start = {k: v for k, v in body.items() if k != "uuid"}
+    response = api.post(f"/api/v1/rounds/{body['uuid']}/completion", {"findings": all_fine(plan), "start": start})
+    assert response.status_code == 404
+    assert finding_count() == 0
+
+
 def finding_count() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Finding))
 

@@ -253,6 +253,75 @@ def test_small_jpeg_keeps_its_size():
     assert_sizes(result, (1200, 900))
 
 
+def phone_jpeg(size=(2048, 1536), **kw) -> bytes:
+    """What the phone's canvas writes: a JFIF header, tables and pixels, nothing else."""
+    return encode(quadrants(size), "JPEG", quality=80, **kw)
+
+
+@pytest.mark.parametrize("kw", [{}, {"progressive": True}, {"subsampling": 0}])
+def test_a_jpeg_the_phone_made_is_kept_byte_for_byte(kw):
+    data = phone_jpeg(**kw)
+    assert photos._plain_jpeg(data).size == (2048, 1536)
+    result = process(data)
+    assert result.display == data  # nothing to clean and no larger than the display: not re-encoded
+    assert_sizes(result, (2048, 1536))
+    assert_no_metadata(result.display)
+    assert_no_metadata(result.thumbnail)
+    assert_colour(reopen(result.thumbnail), (0.25, 0.25), RED)
+    assert result.sha256 == hashlib.sha256(data).hexdigest() and result.source_format == "JPEG"
+
+
+def test_a_greyscale_jpeg_the_phone_made_is_kept():
+    data = encode(quadrants((640, 480)).convert("L"), "JPEG", quality=80)
+    result = process(data)
+    assert result.display == data and reopen(result.thumbnail).size == (320, 240)
+
+
+def test_a_browser_jpeg_tagged_srgb_is_kept_without_its_profile():
+    """Chromium's canvas writes an sRGB profile (APP2): cut out, the pixels stay as sent."""
+    data = phone_jpeg((1024, 768), icc_profile=srgb_icc())
+    plain = photos._plain_jpeg(data)
+    assert plain.profile_span and plain.icc == srgb_icc()
+    result = process(data)
+    assert result.display == data[:plain.profile_span[0]] + data[plain.profile_span[1]:]
+    assert_no_metadata(result.display)
+    assert reopen(result.display).tobytes() == reopen(data).tobytes()
+
+
+@pytest.mark.parametrize("what", ["exif", "comment", "unreadable profile", "bytes after the end", "too large",
+                                  "jfif thumbnail"])
+def test_anything_besides_pixels_takes_the_full_path(what):
+    """Metadata, a trailer after the picture or a size above the display edge: decoded and
+    written afresh, so nothing of it reaches the stored files."""
+    extra = {"exif": {"exif": make_exif(1).tobytes()}, "comment": {"comment": COMMENT},
+             "unreadable profile": {"icc_profile": b"not a profile" * 20}}.get(what, {})
+    data = phone_jpeg((3000, 2000) if what == "too large" else (1024, 768), **extra)
+    if what == "bytes after the end":
+        data += b"PK\x03\x04 Block 7 flat 1203"
+    if what == "jfif thumbnail":  # an APP0 that carries a 1x1 thumbnail (16 + 3 bytes)
+        assert data[2:4] == b"\xff\xe0" and data[4:6] == b"\x00\x10"
+        data = data[:4] + b"\x00\x13" + data[6:18] + b"\x01\x01" + b"\x00\x00\x00" + data[20:]
+    assert photos._plain_jpeg(data) is None or what in ("too large", "unreadable profile")
+    result = process(data)
+    assert result.display != data
+    assert_no_metadata(result.display)
+    assert b"Block 7" not in result.display
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9, 0.999])
+def test_a_plain_jpeg_cut_short_is_damaged(cut):
+    data = encode(Image.effect_noise((1600, 1200), 60).convert("RGB"), "JPEG", quality=85)
+    assert process(data).display == data
+    assert rejected(data[: int(len(data) * cut)]).code == "damaged"
+
+
+def test_a_plain_jpeg_with_a_broken_frame_is_damaged():
+    data = bytearray(phone_jpeg((800, 600)))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = b"\x00\x00\x00\x00"  # height and width 0
+    assert rejected(bytes(data)).code in ("damaged", "too_many_pixels")
+
+
 def test_draft_scale_stays_within_ten_percent_of_the_display_edge():
     assert photos._draft_scale(4000) == 2  # 2000
     assert photos._draft_scale(6000) == 2  # 3000, then resized

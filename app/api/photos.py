@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from .. import sync
 from ..access import roles
+from ..database import commit_and_keep
 from ..extensions import db
 from ..models import Photo, Role
 from .schemas import WRITE_ERRORS, PhotoFileSchema, PhotoSchema, PhotoUploadSchema, documented_errors
@@ -34,5 +35,5 @@ class PhotoUpload(MethodView):
         processed = sync.process_upload(checked, data, max_bytes=current_app.config["PHOTO_MAX_BYTES"],
                                         max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
         photo = sync.record_photo(db.session, current_user, checked, processed, len(data))
-        db.session.commit()
+        commit_and_keep()
         return photo

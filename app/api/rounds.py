@@ -69,8 +69,12 @@ class RoundCompletion(MethodView):
     @blp.response(201, RoundSchema)
     @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data, uuid):
-        """Complete a round with all its findings, in one transaction (idempotent by content)."""
+        """Complete a round with all its findings, in one transaction (idempotent by content); with
+        `start`, a round the server has not seen yet is started in the same transaction."""
         findings = [sync.FindingInput(**{**f, "photo_uuids": tuple(f["photo_uuids"])}) for f in data["findings"]]
+        start = data.pop("start", None)
+        if start is not None:
+            sync.start_round(db.session, current_user, uuid=uuid, **start)
         rnd = sync.complete_round(db.session, current_user, uuid, findings, completed_at=data["completed_at"],
                                   fingerprint=sync.content_sha256(data), visit_outcome=data.get("visit_outcome"))
         commit_and_keep()

@@ -90,6 +90,13 @@ class RoundStartSchema(InSchema):
                                        metadata={"description": "the version walked on the phone"})
 
 
+class RoundStartInCompletionSchema(RoundStartSchema):
+    """The start of the round, sent with its completion when neither has reached the server yet."""
+
+    class Meta:
+        exclude = ("uuid",)  # the completion's path names the round
+
+
 class RoundSchema(Schema):
     uuid = fields.String()
     kind = fields.Enum(RoundKind, by_value=True)
@@ -186,6 +193,10 @@ class CompletionSchema(InSchema):
     visit_outcome = fields.Enum(VisitOutcome, by_value=True, metadata={
         "description": "decoration checks: checked (default), nobody, refused or finished; then no answer is required"})
     findings = fields.List(fields.Nested(FindingInSchema), required=True, validate=validate.Length(max=5000))
+    start = fields.Nested(RoundStartInCompletionSchema, metadata={
+        "description": "the round's start, when the phone sends start and completion in one request "
+                       "(a round walked offline): stored first, in the same transaction; not part of the "
+                       "completion's content for idempotency"})
 
 
 class AmendmentInSchema(InSchema):

@@ -64,6 +64,12 @@ async function send(entry) {
   return { retry: true, reason: response.ok ? 'not-json' : `HTTP ${response.status}` }; // portal, 5xx…
 }
 
+// The completion entry, carrying its round's start (the start's UUID is the completion's path).
+function withStart(completion, start) {
+  const { uuid, ...place } = start.body;
+  return { ...completion, body: { ...completion.body, start: place } };
+}
+
 const OFFLINE_RETRY_MS = 30000; // no signal: the 'online' event usually comes first
 const FIRST_RETRY_MS = 5000;
 const LAST_RETRY_MS = 5 * 60 * 1000;
@@ -113,24 +119,34 @@ export async function syncNow() {
     let done = 0;
     let bytes = 0;
     emit('progress', { done, total, bytes, totalBytes });
+    const carried = new Set(); // completions already sent with their round's start
     for (const entry of entries) {
-      if (entry.status === 'attention' || blocked.has(entry.roundUuid)) continue;
+      if (entry.status === 'attention' || blocked.has(entry.roundUuid) || carried.has(entry.id)) continue;
+      // A round walked offline: its start rides with its completion, one request and one
+      // transaction; both entries leave the outbox only when that answer confirms the round.
+      const completion = entry.type === 'start'
+        ? entries.find((e) => e.type === 'complete' && e.roundUuid === entry.roundUuid && e.status !== 'attention')
+        : null;
+      const together = completion ? [entry, completion] : [entry];
       state.current = entry;
       emit('sending', { entry });
-      const result = await send(entry);
+      const result = await send(completion ? withStart(completion, entry) : entry);
       if (result.ok || result.gone) {
-        await removeEntry(entry.id);
-        if (entry.type === 'photo') await deletePhoto(entry.photoUuid); // the office has it now
-        if (entry.answerKey && result.data) await putMeta(entry.answerKey, result.data); // e.g. the server's times
-        emit('sent', { entry });
-        done += 1;
-        bytes += entry.bytes ?? 0;
+        for (const sent of together) {
+          await removeEntry(sent.id);
+          carried.add(sent.id);
+          if (sent.type === 'photo') await deletePhoto(sent.photoUuid); // the office has it now
+          if (sent.answerKey && result.data) await putMeta(sent.answerKey, result.data); // e.g. the server's times
+          emit('sent', { entry: sent });
+          done += 1;
+          bytes += sent.bytes ?? 0;
+        }
         emit('progress', { done, total, bytes, totalBytes });
       } else if (result.auth) {
         emit('login-required');
         return;
       } else if (result.attention) {
-        await updateEntry({ ...entry, status: 'attention', error: result.attention });
+        await updateEntry({ ...together.at(-1), status: 'attention', error: result.attention });
         blocked.add(entry.roundUuid);
         emit('attention', { entry, message: result.attention });
       } else {

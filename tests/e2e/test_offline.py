@@ -117,8 +117,15 @@ def test_round_with_photo_done_offline_survives_closing_and_syncs_once(live_serv
     assert page.locator("#on-this-phone .badge-local").count() == 1
     assert outbox_size(page) == 3
 
+    sent = []
+    page.on("request", lambda r: sent.append((r.method, r.url.split("/api/v1", 1)[1], r.post_data))
+            if "/api/v1/rounds" in r.url or "/api/v1/photos" in r.url else None)
     context.set_offline(False)  # the signal is back: it goes up by itself
     page.wait_for_selector("#sync-bar[data-pending='0']", timeout=20_000)
+    # The round walked offline goes up as one request: its start rides with its completion.
+    assert [(method, path.split("/")[1]) for method, path, _ in sent] == [("POST", "rounds"), ("PUT", "photos")]
+    assert sent[0][1].endswith("/completion")
+    assert json.loads(sent[0][2])["start"]["kind"] == "decoration"
     rounds, photos = server_rounds()
     assert len(rounds) == 1 and rounds[0].status is RoundStatus.COMPLETED
     assert len(photos) == 1 and photos[0][0] is PhotoStatus.STORED
