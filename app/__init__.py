@@ -83,4 +83,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     cli.init_app(app)
     access.check_every_route_declared(app)
+    database.read_phase_around_hooks(app)  # last: it wraps every app-level before_request hook
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from . import schedule, tickets
 from .checklists import latest_version
 from .models import (
+    Building,
     ChecklistVersion,
     Estate,
     Finding,
@@ -97,6 +99,28 @@ def start_round(
     `checklist_version` is the version the phone walked (it may have started offline before a
     newer one was published); by default the latest.
     """
+    rnd = round_to_start(session, steward, uuid=uuid, kind=kind, estate_id=estate_id, building_id=building_id,
+                         unit_id=unit_id, started_at=started_at, checklist_version=checklist_version, now=now)
+    if rnd.id is not None:
+        return rnd
+    session.add(rnd)
+    try:
+        session.flush()
+    except IntegrityError:  # the same UUID arrived twice at once: the other request stored it
+        session.rollback()
+        return start_round(session, steward, uuid=uuid, kind=kind, estate_id=estate_id,
+                           building_id=building_id, unit_id=unit_id, started_at=started_at,
+                           checklist_version=checklist_version, now=now)
+    return rnd
+
+
+def round_to_start(
+    session: Session, steward: User, *, uuid: str, kind: RoundKind, estate_id: int,
+    building_id: int | None = None, unit_id: int | None = None, started_at: datetime | None = None,
+    checklist_version: int | None = None, now: datetime | None = None,
+) -> Round:
+    """The checks of a start, reading only: the stored round `uuid` (same place), or a new Round
+    not yet in the session (`id` None) for the caller to add."""
     now = now or datetime.now(timezone.utc)
     unit = session.get(Unit, unit_id) if unit_id is not None else None
     if unit is not None and building_id is None:
@@ -125,20 +149,15 @@ def start_round(
             raise Rejected(_l("This checklist version does not exist."),
                            {"checklist_version": [_l("This checklist version does not exist.")]})
     started = _phone_time(started_at, now)
+    building = session.get(Building, building_id) if building_id is not None else None
     rnd = Round(
-        uuid=uuid, kind=kind, estate_id=estate_id, building_id=building_id, unit_id=unit_id,
-        steward_id=steward.id, checklist_version=version,
+        uuid=uuid, kind=kind, estate=estate, estate_id=estate_id, building=building, building_id=building_id,
+        unit=unit, unit_id=unit_id, steward=steward, steward_id=steward.id, checklist_version=version,
         local_date=schedule.local_date(estate, started), started_at=started,
     )
+    if rnd in session:  # never cascaded in from the objects it names: the caller adds it
+        session.expunge(rnd)
     rnd.stored_findings = 0  # a new round has none: its answer needs no count
-    session.add(rnd)
-    try:
-        session.flush()
-    except IntegrityError:  # the same UUID arrived twice at once: the other request stored it
-        session.rollback()
-        return start_round(session, steward, uuid=uuid, kind=kind, estate_id=estate_id,
-                           building_id=building_id, unit_id=unit_id, started_at=started_at,
-                           checklist_version=checklist_version, now=now)
     return rnd
 
 
@@ -221,17 +240,65 @@ def _check_finding(plan, f: FindingInput, index: int, errors: dict[str, list]) -
             errors.setdefault(f"{where}.reading_value", []).append(_l("A meter reading cannot be negative."))
 
 
+@dataclass
+class CompletionToStore:
+    """A completion that passed its checks: what `store_completion` writes."""
+
+    round: Round  # stored, or new (id None: its start came with the completion)
+    findings: list[FindingInput]
+    rows: list[dict]  # the findings' rows, less their round_id
+    completed_at: datetime
+    fingerprint: str
+    visit_outcome: VisitOutcome | None
+    now: datetime
+
+
+class _StartedMeanwhile(Exception):
+    """The new round's UUID was stored by a twin request between the checks and the writes."""
+
+
 def complete_round(
     session: Session, steward: User, uuid: str, findings: list[FindingInput], *,
     completed_at: datetime | None = None, fingerprint: str, now: datetime | None = None,
-    visit_outcome: VisitOutcome | None = None,
+    visit_outcome: VisitOutcome | None = None, start: dict | None = None,
+    between_checks_and_writes: Callable[[], None] = lambda: None,
 ) -> Round:
     """Store a round's findings and close it, all or nothing. `fingerprint` identifies the content.
 
+    With `start` (the arguments of `start_round` but the UUID), a round the server has not seen
+    yet is started in the same transaction: a round walked offline goes up in one request.
+    The checks only read; `between_checks_and_writes` runs after them (the API ends its read
+    transaction there, so SQLite's write lock is held for the writes alone, which re-check the
+    round's state).
+
     A decoration check may end in a `visit_outcome` other than a check (nobody on site, entry
     refused, work finished): then no answer is required."""
+    for attempt in (1, 2):
+        new_round = round_to_start(session, steward, uuid=uuid, now=now, **start) if start else None
+        todo = completion_to_store(session, steward, uuid, findings, completed_at=completed_at,
+                                   fingerprint=fingerprint, now=now, visit_outcome=visit_outcome, new_round=new_round)
+        if isinstance(todo, Round):
+            return todo  # sent before: the same answer again
+        between_checks_and_writes()
+        try:
+            return store_completion(session, todo)
+        except _StartedMeanwhile:
+            session.rollback()  # a twin request started it: check again against what it stored
+            if attempt == 2:
+                raise Conflict(_l("This round was stored at the same moment by another request.")) from None
+    raise AssertionError("unreachable")
+
+
+def completion_to_store(
+    session: Session, steward: User, uuid: str, findings: list[FindingInput], *,
+    completed_at: datetime | None = None, fingerprint: str, now: datetime | None = None,
+    visit_outcome: VisitOutcome | None = None, new_round: Round | None = None,
+) -> Round | CompletionToStore:
+    """The checks of a completion, reading only: the round itself when it was already completed
+    with this very content (the same answer again), else what to store. `new_round`: the round
+    from `round_to_start` (stored already, or new)."""
     now = now or datetime.now(timezone.utc)
-    rnd = round_for(session, steward, uuid, for_update=True)
+    rnd = new_round if new_round is not None and new_round.id is None else round_for(session, steward, uuid)
     if rnd.steward_id != steward.id:
         raise NotFound(_l("This round does not exist or is not yours."))
     if rnd.status is RoundStatus.COMPLETED:
@@ -268,14 +335,12 @@ def complete_round(
         raise Conflict(_l("Some of these findings were already stored with another round."))
 
     items = {i.code: i for i in plan.items}
-    # One bulk INSERT for the whole round (no unit-of-work per row: a round has dozens of answers);
-    # the few findings that open tickets or name photos are loaded back as objects afterwards.
     rows = []
     for f in findings:
         point = plan.checkpoint(f.checkpoint)
         defect = f.result is FindingResult.DEFECT
         rows.append(dict(
-            uuid=f.uuid, round_id=rnd.id, checklist_item_id=items[f.item_code].id, result=f.result,
+            uuid=f.uuid, checklist_item_id=items[f.item_code].id, result=f.result,
             entrance_id=point.entrance_id, floor=point.floor, public_area_id=point.public_area_id,
             asset_id=point.asset_id, unit_id=point.unit_id, meter_id=point.meter_id,
             reason_code=f.reason_code if defect else None, reason_text=f.reason_text.strip() if defect else "",
@@ -283,37 +348,60 @@ def complete_round(
             flags=meter_flags(point.meter, f.reading_value) if point.meter and f.reading_value is not None else [],
             recorded_at=_phone_time(f.recorded_at, now), received_at=now,
         ))
+    return CompletionToStore(rnd, findings, rows, _phone_time(completed_at, now), fingerprint, visit_outcome, now)
+
+
+def store_completion(session: Session, todo: CompletionToStore) -> Round:
+    """Write a checked completion: the round (started here when new), its findings in one bulk
+    INSERT, tickets for its defects. The round's state is read again first, under the lock."""
+    rnd = todo.round
+    if rnd.id is None:
+        session.add(rnd)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise _StartedMeanwhile() from None
+    else:
+        rnd = session.scalars(sa.select(Round).where(Round.id == rnd.id).with_for_update()
+                              .execution_options(populate_existing=True)).one()
+        if rnd.status is RoundStatus.COMPLETED:  # a twin request completed it meanwhile
+            if rnd.completion_sha256 == todo.fingerprint:
+                return rnd
+            raise Conflict(_l("This round was already completed with other answers. "
+                              "Correct it from the round's summary."))
+    rows = [dict(row, round_id=rnd.id) for row in todo.rows]
     rnd.status = RoundStatus.COMPLETED
-    rnd.completed_at = _phone_time(completed_at, now)
-    rnd.completion_sha256 = fingerprint
-    rnd.visit_outcome = visit_outcome
+    rnd.completed_at = todo.completed_at
+    rnd.completion_sha256 = todo.fingerprint
+    rnd.visit_outcome = todo.visit_outcome
     try:
         if rows:  # a decoration visit with nobody on site may have no answers
             session.execute(Finding.__table__.insert(), rows)  # Core executemany: one statement
         session.flush()
     except IntegrityError:
         session.rollback()
-        rnd = round_for(session, steward, uuid)
-        if rnd.status is RoundStatus.COMPLETED and rnd.completion_sha256 == fingerprint:
-            return rnd
+        stored = session.scalars(sa.select(Round).where(Round.uuid == rnd.uuid)).first()
+        if stored is not None and stored.status is RoundStatus.COMPLETED and stored.completion_sha256 == todo.fingerprint:
+            return stored
         raise Conflict(_l("This round was stored at the same moment by another request.")) from None
     session.expire(rnd, ["findings"])
     rnd.stored_findings = len(rows)
-    special = {f.uuid: f for f in findings if f.result is FindingResult.DEFECT or f.photo_uuids}
-    stored: list[Finding] = []
+    special = {f.uuid: f for f in todo.findings if f.result is FindingResult.DEFECT or f.photo_uuids}
+    stored_findings: list[Finding] = []
     if special:
-        stored = session.scalars(sa.select(Finding).where(Finding.uuid.in_(special)).order_by(Finding.id)).all()
-        for finding in stored:
+        stored_findings = session.scalars(
+            sa.select(Finding).where(Finding.uuid.in_(special)).order_by(Finding.id)).all()
+        for finding in stored_findings:
             for photo_uuid in special[finding.uuid].photo_uuids:
                 _name_photo(session, photo_uuid, finding)
             # Every defect becomes a repair ticket, or is seen again on an open one, in this transaction.
-            tickets.ticket_for_defect(session, finding, now)
+            tickets.ticket_for_defect(session, finding, todo.now)
         session.flush()
     if rnd.kind is RoundKind.DECORATION:
         from . import decoration  # decoration builds on this module
 
         # Breaches become a violation (stopped on the spot), and the visit's outcome is logged.
-        decoration.after_completion(session, rnd, stored, now)
+        decoration.after_completion(session, rnd, stored_findings, todo.now)
     return rnd
 
 

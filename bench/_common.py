@@ -214,7 +214,8 @@ class CpuSample:
 
 
 class Server:
-    """gunicorn (gthread workers) on 127.0.0.1; always stopped on leaving the `with` block."""
+    """gunicorn on 127.0.0.1 (gthread workers, or sync workers when threads is 0); always stopped on
+    leaving the `with` block."""
 
     def __init__(self, instance: Instance, workers: int, threads: int, extra_args: tuple[str, ...] = ()) -> None:
         self.instance, self.workers, self.threads = instance, workers, threads
@@ -226,8 +227,9 @@ class Server:
     def __enter__(self) -> Server:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
-                 "-w", str(self.workers), "--threads", str(self.threads),
+                [sys.executable, "-m", "gunicorn", "-w", str(self.workers),
+                 *(("--worker-class", "gthread", "--threads", str(self.threads)) if self.threads
+                   else ("--worker-class", "sync")),
                  "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", *self.extra_args,
                  self.instance.factory],
                 cwd=ROOT, env=self.instance.env, stdout=log, stderr=subprocess.STDOUT,

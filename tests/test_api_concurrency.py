@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Finding, Photo, Role, Round
+from app.models import Finding, Photo, RepairTicket, Role, Round
 
 from . import factories
 from .conftest import AuthActions
@@ -94,6 +94,35 @@ def test_twenty_concurrent_starts_completions_and_photos_of_one_uuid(app, client
     ])
     assert [a.status_code for a in answers] == [201] * SENDERS, [a.get_json() for a in answers if a.status_code != 201]
     assert count(Photo) == 1
+
+
+def test_twenty_concurrent_start_and_completion_requests_of_one_round(app, client, auth, world):
+    """A round walked offline goes up as one request carrying its start: twenty copies at once
+    store one round with its findings and one ticket for its defect, and answer alike."""
+    auth.login("amy")
+    headers = {"X-CSRFToken": auth.csrf()}
+    probe = str(uuidlib.uuid4())
+    place = {"kind": "corridor", "estate_id": world["estate"].id, "building_id": world["building"].id}
+    client.post("/api/v1/rounds", json={"uuid": probe, **place}, headers=headers)
+    plan = client.get(f"/api/v1/rounds/{probe}").get_json()
+    findings = [{"uuid": str(uuidlib.uuid4()), "checkpoint": c["key"], "item_code": code, "result": "fine"}
+                for c in plan["checkpoints"] for code in c["items"]]
+    defect = next(f for f in findings if f["item_code"] == "COR-HYGIENE")
+    defect.update(result="defect", reason_code=next(
+        i for i in plan["items"] if i["code"] == "COR-HYGIENE")["reasons"][0]["code"])
+    round_uuid = str(uuidlib.uuid4())
+    body = {"findings": findings, "start": place}
+    senders = clones(app, client, SENDERS)
+    rounds_before, findings_before = count(Round), count(Finding)
+    db.session.commit()  # the test holds no transaction (no SQLite lock) while the senders run
+
+    answers = all_at_once([lambda c=c: c.post(f"/api/v1/rounds/{round_uuid}/completion", json=body,
+                                              headers=headers) for c in senders])
+    assert [a.status_code for a in answers] == [201] * SENDERS, [a.get_json() for a in answers if a.status_code != 201]
+    assert len({a.get_data() for a in answers}) == 1
+    assert count(Round) == rounds_before + 1 and count(Finding) == findings_before + len(findings)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RepairTicket)) == 1
 
 
 def test_someone_elses_uuids_are_404_everywhere(app, client, auth, world):

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from .. import sync
 from ..access import roles
-from ..database import commit_and_keep
+from ..database import commit_and_keep, reads_first
 from ..extensions import db
 from ..models import Photo, Role
 from .schemas import WRITE_ERRORS, PhotoFileSchema, PhotoSchema, PhotoUploadSchema, documented_errors
@@ -27,11 +27,12 @@ class PhotoUpload(MethodView):
         """Upload the photo `uuid` of a finding or of a decoration record (multipart: file, sha256, and
         exactly one of finding_uuid and record_uuid; a flood test's photos name the test's UUID)."""
         data = files["file"].read()
-        checked = sync.check_photo(db.session, current_user, uuid, form["finding_uuid"], data, form["sha256"],
-                                   record_uuid=form["record_uuid"])
+        with reads_first() as end_reads:
+            checked = sync.check_photo(db.session, current_user, uuid, form["finding_uuid"], data, form["sha256"],
+                                       record_uuid=form["record_uuid"])
+            end_reads()  # no lock is held while the photo is decoded; record_photo checks again
         if isinstance(checked, Photo):
             return checked  # sent before: the same answer again
-        db.session.commit()  # end the read: no lock is held while the photo is decoded
         processed = sync.process_upload(checked, data, max_bytes=current_app.config["PHOTO_MAX_BYTES"],
                                         max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
         photo = sync.record_photo(db.session, current_user, checked, processed, len(data))

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from .. import sync
 from ..access import roles
-from ..database import commit_and_keep
+from ..database import commit_and_keep, reads_first
 from ..extensions import db
 from ..models import Role
 from ..round_plan import build_plan, checkpoint_documents
@@ -72,11 +72,11 @@ class RoundCompletion(MethodView):
         """Complete a round with all its findings, in one transaction (idempotent by content); with
         `start`, a round the server has not seen yet is started in the same transaction."""
         findings = [sync.FindingInput(**{**f, "photo_uuids": tuple(f["photo_uuids"])}) for f in data["findings"]]
-        start = data.pop("start", None)
-        if start is not None:
-            sync.start_round(db.session, current_user, uuid=uuid, **start)
-        rnd = sync.complete_round(db.session, current_user, uuid, findings, completed_at=data["completed_at"],
-                                  fingerprint=sync.content_sha256(data), visit_outcome=data.get("visit_outcome"))
+        start = data.pop("start", None)  # not part of the content: a resend without it is the same
+        with reads_first() as end_reads:
+            rnd = sync.complete_round(db.session, current_user, uuid, findings, completed_at=data["completed_at"],
+                                      fingerprint=sync.content_sha256(data), visit_outcome=data.get("visit_outcome"),
+                                      start=start, between_checks_and_writes=end_reads)
         commit_and_keep()
         return rnd
 
