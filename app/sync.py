@@ -355,7 +355,9 @@ def store_completion(session: Session, todo: CompletionToStore) -> Round:
     """Write a checked completion: the round (started here when new), its findings in one bulk
     INSERT, tickets for its defects. The round's state is read again first, under the lock."""
     rnd = todo.round
-    if rnd.id is None:
+    if rnd.id is None:  # inserted completed: one INSERT, no UPDATE after it
+        rnd.status, rnd.completed_at = RoundStatus.COMPLETED, todo.completed_at
+        rnd.completion_sha256, rnd.visit_outcome = todo.fingerprint, todo.visit_outcome
         session.add(rnd)
         try:
             session.flush()
