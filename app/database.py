@@ -104,10 +104,11 @@ def _begin_read_phase() -> None:
 
 
 def _end_read_phase() -> None:
-    """The last before_request hook. Loading the user and checking the request only read, so
-    they run in a plain read transaction, ended here: a writing request then takes SQLite's
-    write lock when its view first touches the database (after its body was parsed), not for
-    the whole request. Writers queue for less time, and more of them fit in a second."""
+    """End a read phase (the last before_request hook, and the function `reads_first` yields).
+    Loading the user and checking the request only read, so they run in a plain read
+    transaction, ended here: a writing request then takes SQLite's write lock when its view
+    first writes (after its body was parsed), not for the whole request. Writers queue for
+    less time, and more of them fit in a second."""
     g.read_phase = False
     session = db.session()
     if session.in_transaction():
