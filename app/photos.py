@@ -346,8 +346,7 @@ def _kept_as_sent(data: bytes, plain: _PlainJpeg, digest) -> ProcessedPhoto:  # 
             source.load()
         except _DECODE_ERRORS:
             raise _damaged() from None
-    im = _workable_mode(source)
-    thumb = im.resize(_fit(size, THUMB_EDGE), Image.Resampling.BICUBIC, reducing_gap=1.5)
+    thumb = _thumbnail(_workable_mode(source))
     display = data if plain.profile_span is None else data[:plain.profile_span[0]] + data[plain.profile_span[1]:]
     return ProcessedPhoto(
         display=bytes(display), thumbnail=_jpeg(_flatten(thumb)), width=size[0], height=size[1],
@@ -432,6 +431,11 @@ def _srgb_profile():
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
+def _thumbnail(im: Image.Image) -> Image.Image:
+    """Box-reduce by a whole factor first, then bicubic over the last <= 1.5x (fast, still smooth)."""
+    return im.resize(_fit(im.size, THUMB_EDGE), Image.Resampling.BICUBIC, reducing_gap=1.5)
+
+
 def _jpeg(im: Image.Image) -> bytes:
     im.info = {}  # nothing of the source may ride along (Pillow writes info["comment"] by default)
     out = io.BytesIO()
@@ -512,10 +516,8 @@ def process_photo(
     im = _to_srgb(_flatten(im), icc)
     upright = _ORIENTATION.get(orientation) if orientation != 1 else None
     display = _WORKERS.submit(_upright_jpeg, im, upright)
-    # Box-reduce by a whole factor first, then bicubic over the last <= 1.5x (fast, still smooth);
-    # the small thumbnail is turned upright after shrinking, which costs next to nothing.
-    thumb = im.resize(_fit(im.size, THUMB_EDGE), Image.Resampling.BICUBIC, reducing_gap=1.5)
-    thumbnail = _upright_jpeg(thumb, upright)
+    # The small thumbnail is turned upright after shrinking, which costs next to nothing.
+    thumbnail = _upright_jpeg(_thumbnail(im), upright)
     display_bytes, (width, height) = display.result()
     return ProcessedPhoto(
         display=display_bytes,

@@ -155,8 +155,6 @@ def round_to_start(
         unit=unit, unit_id=unit_id, steward=steward, steward_id=steward.id, checklist_version=version,
         local_date=schedule.local_date(estate, started), started_at=started,
     )
-    if rnd in session:  # never cascaded in from the objects it names: the caller adds it
-        session.expunge(rnd)
     rnd.stored_findings = 0  # a new round has none: its answer needs no count
     return rnd
 
@@ -273,20 +271,20 @@ def complete_round(
 
     A decoration check may end in a `visit_outcome` other than a check (nobody on site, entry
     refused, work finished): then no answer is required."""
-    for attempt in (1, 2):
-        new_round = round_to_start(session, steward, uuid=uuid, now=now, **start) if start else None
-        todo = completion_to_store(session, steward, uuid, findings, completed_at=completed_at,
-                                   fingerprint=fingerprint, now=now, visit_outcome=visit_outcome, new_round=new_round)
-        if isinstance(todo, Round):
-            return todo  # sent before: the same answer again
-        between_checks_and_writes()
-        try:
-            return store_completion(session, todo)
-        except _StartedMeanwhile:
-            session.rollback()  # a twin request started it: check again against what it stored
-            if attempt == 2:
-                raise Conflict(_l("This round was stored at the same moment by another request.")) from None
-    raise AssertionError("unreachable")
+    new_round = round_to_start(session, steward, uuid=uuid, now=now, **start) if start else None
+    todo = completion_to_store(session, steward, uuid, findings, completed_at=completed_at,
+                               fingerprint=fingerprint, now=now, visit_outcome=visit_outcome, new_round=new_round)
+    if isinstance(todo, Round):
+        return todo  # sent before: the same answer again
+    between_checks_and_writes()
+    try:
+        return store_completion(session, todo)
+    except _StartedMeanwhile:
+        # A twin request started it: once more, now against what the twin stored (the start then
+        # finds the stored round, so this cannot come back here).
+        session.rollback()
+        return complete_round(session, steward, uuid, findings, completed_at=completed_at, fingerprint=fingerprint,
+                              now=now, visit_outcome=visit_outcome, start=start)
 
 
 def completion_to_store(
@@ -296,9 +294,9 @@ def completion_to_store(
 ) -> Round | CompletionToStore:
     """The checks of a completion, reading only: the round itself when it was already completed
     with this very content (the same answer again), else what to store. `new_round`: the round
-    from `round_to_start` (stored already, or new)."""
+    from `round_to_start` (stored already, or new), which has checked it is the steward's."""
     now = now or datetime.now(timezone.utc)
-    rnd = new_round if new_round is not None and new_round.id is None else round_for(session, steward, uuid)
+    rnd = new_round if new_round is not None else round_for(session, steward, uuid)
     if rnd.steward_id != steward.id:
         raise NotFound(_l("This round does not exist or is not yours."))
     if rnd.status is RoundStatus.COMPLETED:
@@ -355,15 +353,7 @@ def store_completion(session: Session, todo: CompletionToStore) -> Round:
     """Write a checked completion: the round (started here when new), its findings in one bulk
     INSERT, tickets for its defects. The round's state is read again first, under the lock."""
     rnd = todo.round
-    if rnd.id is None:  # inserted completed: one INSERT, no UPDATE after it
-        rnd.status, rnd.completed_at = RoundStatus.COMPLETED, todo.completed_at
-        rnd.completion_sha256, rnd.visit_outcome = todo.fingerprint, todo.visit_outcome
-        session.add(rnd)
-        try:
-            session.flush()
-        except IntegrityError:
-            raise _StartedMeanwhile() from None
-    else:
+    if rnd.id is not None:
         rnd = session.scalars(sa.select(Round).where(Round.id == rnd.id).with_for_update()
                               .execution_options(populate_existing=True)).one()
         if rnd.status is RoundStatus.COMPLETED:  # a twin request completed it meanwhile
@@ -371,11 +361,15 @@ def store_completion(session: Session, todo: CompletionToStore) -> Round:
                 return rnd
             raise Conflict(_l("This round was already completed with other answers. "
                               "Correct it from the round's summary."))
+    rnd.status, rnd.completed_at = RoundStatus.COMPLETED, todo.completed_at
+    rnd.completion_sha256, rnd.visit_outcome = todo.fingerprint, todo.visit_outcome
+    if rnd.id is None:  # started with its completion: inserted completed, one INSERT
+        session.add(rnd)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise _StartedMeanwhile() from None
     rows = [dict(row, round_id=rnd.id) for row in todo.rows]
-    rnd.status = RoundStatus.COMPLETED
-    rnd.completed_at = todo.completed_at
-    rnd.completion_sha256 = todo.fingerprint
-    rnd.visit_outcome = todo.visit_outcome
     try:
         if rows:  # a decoration visit with nobody on site may have no answers
             session.execute(Finding.__table__.insert(), rows)  # Core executemany: one statement

@@ -157,14 +157,13 @@ def walk_one_round(phone: Phone, world: World, building_id: int, photo: BenchPho
     round_uuid = new_uuid()
     start = {"kind": "corridor", "estate_id": world.estate_id, "building_id": building_id,
              "started_at": datetime.now(timezone.utc).isoformat()}
-    plan = plans.get(building_id)
-    if plan is None or separate_steps:
+    step_by_step = separate_steps or building_id not in plans
+    if step_by_step:
         timed("start", 201, stats.start_ms, lambda: phone.post_json("/api/v1/rounds", {"uuid": round_uuid, **start}))
-        plan = plans[building_id] = json.loads(timed(
+        plans[building_id] = json.loads(timed(
             "plan", 200, stats.plan_ms, lambda: phone.request("GET", f"/api/v1/rounds/{round_uuid}")))
-        body, finding_uuid, photo_uuid = completion_body(plan, rng, with_photo=photo is not None)
-    else:
-        body, finding_uuid, photo_uuid = completion_body(plan, rng, with_photo=photo is not None)
+    body, finding_uuid, photo_uuid = completion_body(plans[building_id], rng, with_photo=photo is not None)
+    if not step_by_step:
         body["start"] = start
     done = json.loads(timed("completion", 201, stats.round_ms,
                             lambda: phone.post_json(f"/api/v1/rounds/{round_uuid}/completion", body)))
