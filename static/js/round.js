@@ -358,6 +358,7 @@ async function complete(event) {
   state.view = 'done';
   await save();
   render();
+  window.scrollTo(0, 0); // from the bottom of a long summary: show the result and its delivery from the top
 }
 
 // Into the outbox: the completion, then each photo. Queued twice after a crash, the server
