@@ -101,6 +101,21 @@ def test_logout_needs_post_and_signs_out(client, auth, steward):
     assert client.get("/rounds/today").status_code == 302
 
 
+def test_a_request_in_flight_at_sign_out_does_not_sign_the_user_back_in(app, client, auth, steward):
+    auth.login("amy")
+    client.get("/rounds/today")  # the page a phone has open when the steward signs out
+    signed_in = client.get_cookie("session").value
+    auth.logout()
+    # The phone's background fetch left before the sign-out and is answered after it.
+    late = app.test_client()
+    late.set_cookie("session", signed_in)
+    for path in ("/api/v1/offline-pack", "/rounds/today", "/api/v1/material-requests"):
+        response = late.get(path)
+        assert response.status_code == 200
+        assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")], path
+    assert client.get("/rounds/today").status_code == 302
+
+
 def test_next_parameter_cannot_redirect_off_site(client, auth, steward):
     token = auth.csrf()
     data = {"username": "amy", "password": factories.PASSWORD, "csrf_token": token}
