@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from . import schedule
 from .labels import TICKET_STATUS
@@ -84,8 +84,14 @@ def next_number(session: Session, estate: Estate, now: datetime) -> str:
 
 def _log(ticket: RepairTicket, kind: str, by: User | None, before: TicketStatus | None, note: str = "",
          **data) -> None:
-    ticket.events.append(TicketEvent(kind=kind, by_id=by.id if by else None, from_status=before,
-                                     to_status=ticket.status, note=note, data=data))
+    # Set from the event's side: the backref queues it without loading the ticket's past events
+    # (a defect seen again on every round must not cost more as its ticket's history grows).
+    event = TicketEvent(kind=kind, by_id=by.id if by else None, from_status=before, to_status=ticket.status,
+                        note=note, data=data)
+    event.ticket = ticket
+    session = object_session(ticket)
+    if session is not None:
+        session.add(event)
 
 
 PLACE_COLUMNS = ("entrance_id", "floor", "public_area_id", "asset_id", "unit_id", "meter_id")  # Finding.place

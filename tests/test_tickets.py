@@ -92,6 +92,24 @@ def test_the_same_defect_seen_again_attaches_to_the_open_ticket(world):
     assert [e.kind for e in ticket.events] == ["opened", "seen_again"]
 
 
+def test_a_defect_seen_again_does_not_read_the_tickets_history(world):
+    for day in range(3):
+        walk(world, LIGHT, now=NOW + timedelta(days=day))
+    db.session.commit()
+    db.session.expire_all()  # as in the next request: nothing of the ticket in memory
+    statements = []
+    listen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        walk(world, LIGHT, now=NOW + timedelta(days=3))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listen)
+    assert not [s for s in statements if s.lstrip().startswith("SELECT") and "FROM ticket_event" in s]
+    [ticket] = all_tickets()
+    assert ticket.recurrences == 3
+    assert [e.kind for e in ticket.events] == ["opened", "seen_again", "seen_again", "seen_again"]
+
+
 def test_after_closing_the_same_defect_opens_a_new_ticket(world):
     walk(world, LIGHT)
     [ticket] = all_tickets()
