@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm.util import identity_key
 
 from .models import (
     AuditEntry, DecorationPermit, Estate, Finding, FindingAmendment, FindingComment, FloodTest, MaterialRequest,
@@ -55,6 +56,9 @@ _ESTATE_SQL = {
     "finding": sa.text("SELECT r.estate_id FROM finding f JOIN round r ON r.id = f.round_id WHERE f.id = :id"),
     "unit": sa.text("SELECT b.estate_id FROM unit u JOIN building b ON b.id = u.building_id WHERE u.id = :id"),
 }
+# Parents whose own estate_id (never changed once set) may be read from the session instead.
+_IN_MEMORY = {"round": Round, "repair_ticket": RepairTicket, "violation": Violation,
+              "decoration_permit": DecorationPermit}
 _USER_ESTATES = sa.text(
     "SELECT estate_id FROM user_estate WHERE user_id = :id UNION "
     "SELECT b.estate_id FROM user_building ub JOIN building b ON b.id = ub.building_id WHERE ub.user_id = :id"
@@ -166,8 +170,20 @@ class _Context:
     def estate_of_parent(self, table: str, parent_id: int) -> int | None:
         key = (table, parent_id)
         if key not in self.estates:
-            self.estates[key] = self.conn.execute(_ESTATE_SQL[table], {"id": parent_id}).scalar()
+            estate_id = self._in_memory(table, parent_id)
+            self.estates[key] = estate_id if estate_id is not None else \
+                self.conn.execute(_ESTATE_SQL[table], {"id": parent_id}).scalar()
         return self.estates[key]
+
+    def _in_memory(self, table: str, parent_id: int) -> int | None:
+        """The parent's estate from an object already in the session (no query), if it is there."""
+        if table == "finding":
+            finding = self.session.identity_map.get(identity_key(Finding, parent_id))
+            round_id = finding is not None and sa.inspect(finding).dict.get("round_id")
+            return self._in_memory("round", round_id) if round_id else None
+        cls = _IN_MEMORY.get(table)
+        parent = cls is not None and self.session.identity_map.get(identity_key(cls, parent_id))
+        return sa.inspect(parent).dict.get("estate_id") if parent else None
 
     def estate_of(self, obj: Any, spec: Spec, values: dict) -> int | None:
         if isinstance(obj, User):
