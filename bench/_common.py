@@ -92,12 +92,16 @@ class World:
     estate_id: int
     checklist_version_id: int
     stewards: list[tuple[int, str, list[int]]]  # (user id, username, building ids)
-    entrance_of: dict[int, int]  # building id -> its one entrance id
+    entrance_of: dict[int, int]  # building id -> its first entrance id
+    stairwells_of: dict[int, list[tuple[int, int]]]  # building id -> (entrance id, highest floor) of each
 
 
-def create_bench_data(instance: Instance, stewards: int, buildings_per_steward: int, floors: int) -> World:
-    """One estate, `stewards` x `buildings_per_steward` buildings (one stairwell of `floors` floors
-    each), `stewards` stewards assigned estate-wide; steward i is given buildings i, i + stewards, ..."""
+def create_bench_data(instance: Instance, stewards: int, buildings_per_steward: int, floors: int,
+                      stairwells: tuple[int, ...] | None = None) -> World:
+    """One estate, `stewards` x `buildings_per_steward` buildings of `floors` floors, `stewards`
+    stewards assigned estate-wide; steward i is given buildings i, i + stewards, ... Each building
+    has one stairwell serving every floor, or with `stairwells` one per entry, each serving floors
+    1 to that number."""
     from app.checklists import latest_version
     from app.extensions import db
     from app.models import Building, Entrance, Estate, Role, RoundKind, User
@@ -109,7 +113,9 @@ def create_bench_data(instance: Instance, stewards: int, buildings_per_steward: 
         buildings = []
         for n in range(1, stewards * buildings_per_steward + 1):
             building = Building(code=f"B{n}", name=f"{n}棟", floors=floors, position=n)
-            building.entrances.append(Entrance(code="E1", name="1梯", lowest_floor=1, highest_floor=floors, position=1))
+            for k, highest in enumerate(stairwells or (floors,), start=1):
+                building.entrances.append(Entrance(code=f"E{k}", name=f"{k}梯", lowest_floor=1, highest_floor=highest,
+                                                   position=k))
             estate.buildings.append(building)
             buildings.append(building)
         template = User(username="template", display_name="", role=Role.STEWARD)
@@ -126,6 +132,7 @@ def create_bench_data(instance: Instance, stewards: int, buildings_per_steward: 
             checklist_version_id=latest_version(db.session, RoundKind.CORRIDOR).id,
             stewards=[(u.id, u.username, [b.id for b in buildings[i::stewards]]) for i, u in enumerate(users)],
             entrance_of={b.id: b.entrances[0].id for b in buildings},
+            stairwells_of={b.id: [(e.id, e.highest_floor) for e in b.entrances] for b in buildings},
         )
         db.session.commit()
         db.session.remove()
