@@ -136,6 +136,7 @@ def round_to_start(
         return existing
 
     estate = session.get(Estate, estate_id) if estate_id in steward.visible_estate_ids else None
+    building = session.get(Building, building_id) if building_id is not None and estate is not None else None
     if estate is None or steward.role is not Role.STEWARD or not _in_scope(session, steward, estate, kind,
                                                                           building_id, unit_id):
         raise NotFound(_l("This place is not on your rounds."))
@@ -149,7 +150,6 @@ def round_to_start(
             raise Rejected(_l("This checklist version does not exist."),
                            {"checklist_version": [_l("This checklist version does not exist.")]})
     started = _phone_time(started_at, now)
-    building = session.get(Building, building_id) if building_id is not None else None
     rnd = Round(
         uuid=uuid, kind=kind, estate=estate, estate_id=estate_id, building=building, building_id=building_id,
         unit=unit, unit_id=unit_id, steward=steward, steward_id=steward.id, checklist_version=version,
@@ -163,15 +163,28 @@ def _in_scope(session: Session, steward: User, estate: Estate, kind: RoundKind, 
               unit_id: int | None) -> bool:
     """Whether the place is the steward's to walk. Only scope counts, not today's due list: a round
     walked offline must still be accepted after the unit stopped decorating or the rule changed."""
-    buildings = {b.id for b in steward.building_scope(estate)}
     if kind in (RoundKind.FACILITY,):
         return building_id is None and unit_id is None and steward.covers_estate_wide(estate)
     if kind in (RoundKind.VACANT_UNIT, RoundKind.DECORATION):
         unit = session.get(Unit, unit_id) if unit_id is not None else None
-        return unit is not None and unit.building_id in buildings and building_id in (None, unit.building_id)
+        return unit is not None and _covers_building(session, steward, estate, unit.building_id) \
+            and building_id in (None, unit.building_id)
     if kind is RoundKind.METER and building_id is None:
         return unit_id is None and steward.covers_estate_wide(estate)
-    return unit_id is None and building_id in buildings
+    return unit_id is None and _covers_building(session, steward, estate, building_id)
+
+
+def _covers_building(session: Session, steward: User, estate: Estate, building_id: int | None) -> bool:
+    """Whether `building_id` is in the steward's building scope of `estate` (User.building_scope),
+    asked of the one building rather than by loading every building of the estate."""
+    if building_id is None:
+        return False
+    own = [b.id for b in steward.buildings if b.estate_id == estate.id]
+    if own:
+        return building_id in own
+    # Asked after round_to_start loaded the building: from the session's identity map, no query.
+    building = session.get(Building, building_id) if steward.covers_estate_wide(estate) else None
+    return building is not None and building.estate_id == estate.id
 
 
 def round_for(session: Session, user: User, uuid: str, *, for_update: bool = False) -> Round:

@@ -116,7 +116,8 @@ def ticket_for_defect(session: Session, finding: Finding, now: datetime | None =
     # Two completions with a defect at one place at the same moment must not both open a ticket,
     # nor lose a recurrence: they queue on the estate's row (PostgreSQL; FOR NO KEY UPDATE does not
     # block inserts that refer to the estate). SQLite's BEGIN IMMEDIATE already serialises writers.
-    session.execute(sa.select(Estate.id).where(Estate.id == rnd.estate_id).with_for_update(key_share=True))
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(sa.select(Estate.id).where(Estate.id == rnd.estate_id).with_for_update(key_share=True))
     open_here = _same_place(
         sa.select(RepairTicket).where(
             RepairTicket.estate_id == rnd.estate_id, RepairTicket.item_code == item.code,

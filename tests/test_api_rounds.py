@@ -399,3 +399,25 @@ def test_every_kind_of_round_can_be_walked_and_completed(api, demo, kind):
     response = api.post(f"/api/v1/rounds/{body['uuid']}/completion", {"findings": answers_for(plan)})
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["findings"] == sum(len(c["items"]) for c in plan["checkpoints"])
+
+
+@pytest.mark.parametrize(("assigned", "target", "status"), [
+    ("estate", "building", 201),        # estate-wide: every building of the estate
+    ("estate", "neighbour", 201),
+    ("building", "building", 201),      # one building: that one only
+    ("building", "neighbour", 404),
+    ("both", "neighbour", 404),         # buildings named: they narrow the estate-wide assignment
+    ("estate", "elsewhere", 404),       # a building of another estate, named with this estate
+])
+def test_a_corridor_round_starts_only_in_the_stewards_buildings(world, api, assigned, target, status):
+    estate, building = world["estate"], world["building"]
+    places = dict(building=building, neighbour=factories.building(estate, name="2棟"),
+                  elsewhere=factories.building(factories.estate(), name="9棟"))
+    factories.user(Role.STEWARD, username="cleo", estates=[estate] if assigned in ("estate", "both") else [],
+                   buildings=[building] if assigned in ("building", "both") else [])
+    db.session.commit()
+    api.login("cleo")
+    response = api.post("/api/v1/rounds", {"uuid": new_uuid(), "kind": "corridor", "estate_id": estate.id,
+                                           "building_id": places[target].id})
+    assert response.status_code == status, response.get_json()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == (1 if status == 201 else 0)
