@@ -509,7 +509,10 @@ def check_photo(session: Session, user: User, uuid: str, finding_uuid: str | Non
         raise Conflict(_l("A different photo was already stored under this ID."))
     if record_upload is not None:
         return record_upload
-    finding = session.scalars(sa.select(Finding).where(Finding.uuid == finding_uuid)).first()
+    if photo is not None and photo.finding is not None:  # named by its finding's completion: loaded above
+        finding = photo.finding
+    else:
+        finding = session.scalars(sa.select(Finding).where(Finding.uuid == finding_uuid)).first()
     if finding is not None and finding.round.steward_id != user.id:
         raise NotFound(_l("This finding does not exist or is not yours."))
     estates = [finding.round.estate] if finding else [*user.estates, *(b.estate for b in user.buildings)]
