@@ -88,9 +88,6 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
-        # The cookie is written only when the session changes: a request still in flight when the
-        # user signs out must not answer with the old, signed-in cookie and undo the sign-out.
-        "SESSION_REFRESH_EACH_REQUEST": False,
         # Tokens live as long as the session: a phone may sit offline for hours.
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh_Hant",

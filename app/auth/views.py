@@ -23,9 +23,12 @@ LANDING = {
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user and user.active else None
+def load_user(session_id: str) -> User | None:
+    """The user of a session id (User.get_id): unknown, disabled, or signed out since this
+    cookie was issued all count as signed out."""
+    user_id, _, version = session_id.partition("-")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() and version.isdigit() else None
+    return user if user is not None and user.active and user.session_version == int(version) else None
 
 
 def landing_url(user: User) -> str:
@@ -81,6 +84,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @roles(*ALL_ROLES)
 def logout():
+    # Server-side, not only by clearing this browser's cookie: a copy of the old cookie (a
+    # request still in flight, a stolen one) must not sign the user back in.
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     _fresh_session()
     flash(_("You have signed out."), "info")

@@ -60,6 +60,10 @@ class User(UserMixin, db.Model):
     language: Mapped[Language | None] = mapped_column(str_enum(Language))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the id kept in the session (get_id, Flask-Login's "alternative token"): signing out
+    # or a new password moves it on, so every cookie issued before stops counting, including
+    # one that a request still in flight brings back later.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Estate-wide assignment: every building of the estate, and its estate-wide rounds.
     estates: Mapped[list[Estate]] = relationship(secondary=user_estate, order_by=Estate.id)
@@ -68,6 +72,14 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
+        self.end_sessions()
+
+    def get_id(self) -> str:
+        return f"{self.id}-{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Sign this user out everywhere: the sessions issued so far no longer count."""
+        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
