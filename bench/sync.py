@@ -226,8 +226,9 @@ def client(port: int, world: World, index: int, photos: list[BenchPhoto], photo_
     n = 0
     while (due if rate else time.perf_counter()) < deadline and len(stats.errors) < MAX_ERRORS_PER_CLIENT:
         n += 1
-        if rate and due > time.perf_counter():
-            time.sleep(due - time.perf_counter())  # the schedule itself: the next round is not due yet
+        wait = due - time.perf_counter() if rate else 0.0
+        if wait > 0:
+            time.sleep(wait)  # the schedule itself: the next round is not due yet
         try:
             photo = photos[n % len(photos)] if n % photo_every == 0 else None
             walk_one_round(phone, world, buildings[n % len(buildings)], photo, stats, rng, plans, separate_steps,
