@@ -342,8 +342,19 @@ def completion_to_store(
         errors.setdefault("findings", []).append(_l("Two answers carry the same ID. Reload the round and try again."))
     if errors:
         raise Rejected(_l("The round cannot be completed yet."), errors)
-    if session.scalar(sa.select(sa.func.count()).select_from(Finding).where(Finding.uuid.in_(uuids))):
-        raise Conflict(_l("Some of these findings were already stored with another round."))
+    stored_with = set(session.scalars(sa.select(Finding.round_id).where(Finding.uuid.in_(uuids)).distinct()))
+    if stored_with:
+        # Stored with this very round: a twin request completed (or started and completed) it
+        # after it was read above, as PostgreSQL reads each statement afresh. Answer from that.
+        current = session.scalars(sa.select(Round).where(Round.uuid == rnd.uuid)
+                                  .execution_options(populate_existing=True)).first()
+        if current is None or stored_with != {current.id}:
+            raise Conflict(_l("Some of these findings were already stored with another round."))
+        if current.steward_id != steward.id:
+            raise NotFound(_l("This round does not exist or is not yours."))
+        if current.status is RoundStatus.COMPLETED and current.completion_sha256 == fingerprint:
+            return current
+        raise Conflict(_l("This round was already completed with other answers. Correct it from the round's summary."))
 
     items = {i.code: i for i in plan.items}
     rows = []
