@@ -167,24 +167,17 @@ def _in_scope(session: Session, steward: User, estate: Estate, kind: RoundKind, 
         return building_id is None and unit_id is None and steward.covers_estate_wide(estate)
     if kind in (RoundKind.VACANT_UNIT, RoundKind.DECORATION):
         unit = session.get(Unit, unit_id) if unit_id is not None else None
-        return unit is not None and _covers_building(session, steward, estate, unit.building_id) \
+        return unit is not None and _covers_building(steward, estate, unit.building) \
             and building_id in (None, unit.building_id)
     if kind is RoundKind.METER and building_id is None:
         return unit_id is None and steward.covers_estate_wide(estate)
-    return unit_id is None and _covers_building(session, steward, estate, building_id)
+    # round_to_start loaded the building already: this comes from the session's identity map.
+    building = session.get(Building, building_id) if building_id is not None else None
+    return unit_id is None and _covers_building(steward, estate, building)
 
 
-def _covers_building(session: Session, steward: User, estate: Estate, building_id: int | None) -> bool:
-    """Whether `building_id` is in the steward's building scope of `estate` (User.building_scope),
-    asked of the one building rather than by loading every building of the estate."""
-    if building_id is None:
-        return False
-    own = [b.id for b in steward.buildings if b.estate_id == estate.id]
-    if own:
-        return building_id in own
-    # Asked after round_to_start loaded the building: from the session's identity map, no query.
-    building = session.get(Building, building_id) if steward.covers_estate_wide(estate) else None
-    return building is not None and building.estate_id == estate.id
+def _covers_building(steward: User, estate: Estate, building: Building | None) -> bool:
+    return building is not None and building.estate_id == estate.id and steward.covers_building(building)
 
 
 def round_for(session: Session, user: User, uuid: str, *, for_update: bool = False) -> Round:

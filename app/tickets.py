@@ -116,8 +116,7 @@ def ticket_for_defect(session: Session, finding: Finding, now: datetime | None =
     # Two completions with a defect at one place at the same moment must not both open a ticket,
     # nor lose a recurrence: they queue on the estate's row (PostgreSQL; FOR NO KEY UPDATE does not
     # block inserts that refer to the estate). SQLite's BEGIN IMMEDIATE already serialises writers.
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(sa.select(Estate.id).where(Estate.id == rnd.estate_id).with_for_update(key_share=True))
+    session.execute(sa.select(Estate.id).where(Estate.id == rnd.estate_id).with_for_update(key_share=True))
     open_here = _same_place(
         sa.select(RepairTicket).where(
             RepairTicket.estate_id == rnd.estate_id, RepairTicket.item_code == item.code,
@@ -425,9 +424,8 @@ def may_see_ticket(user: User, ticket: RepairTicket) -> bool:
     if user.role is Role.ENGINEERING:
         return ticket.route is DefectRoute.ENGINEERING
     if user.role is Role.STEWARD:  # the check on site of a public repair in their scope
-        building_ids = {b.id for b in user.building_scope(ticket.estate)}
         return not ticket.is_unit_repair and (
-            ticket.building_id in building_ids if ticket.building_id else user.covers_estate_wide(ticket.estate))
+            user.covers_building(ticket.building) if ticket.building_id else user.covers_estate_wide(ticket.estate))
     return user.role in (Role.DESK, Role.SUPERVISOR)
 
 

@@ -104,8 +104,14 @@ class User(UserMixin, db.Model):
     def covers_estate_wide(self, estate: Estate) -> bool:
         return any(e.id == estate.id for e in self.estates)
 
+    def covers_building(self, building: Building) -> bool:
+        """Whether `building` is in this user's building_scope of its estate, asked of the one
+        building instead of listing every building of the estate."""
+        own = [b.id for b in self.buildings if b.estate_id == building.estate_id]
+        return building.id in own if own else any(e.id == building.estate_id for e in self.estates)
+
     def can_see_unit(self, unit: Unit) -> bool:
-        return unit.building_id in {b.id for b in self.building_scope(unit.building.estate)}
+        return self.covers_building(unit.building)
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role.value}>"
