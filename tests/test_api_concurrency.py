@@ -8,9 +8,13 @@ import uuid as uuidlib
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import gettext
+from sqlalchemy.orm import Session
 
+from app import sync
 from app.extensions import db
-from app.models import Finding, Photo, RepairTicket, Role, Round
+from app.models import Finding, Photo, RepairTicket, Role, Round, RoundKind, RoundStatus, User
+from app.round_plan import build_plan
 
 from . import factories
 from .conftest import AuthActions
@@ -191,13 +195,6 @@ def test_the_same_defect_completed_at_once_by_several_stewards_opens_one_ticket(
 def test_a_completion_that_read_the_round_before_its_twin_stored_it_gets_the_twins_answer(app, world, same_answers):
     """PostgreSQL reads each statement afresh: a request can read the round as started, then find
     the findings its twin stored meanwhile. That is the twin's completion, not another round's."""
-    from flask_babel import gettext
-    from sqlalchemy.orm import Session
-
-    from app import sync
-    from app.models import RoundKind, RoundStatus, User
-    from app.round_plan import build_plan
-
     amy = db.session.scalars(sa.select(User).where(User.username == "amy")).one()
     rnd = sync.start_round(db.session, amy, uuid=str(uuidlib.uuid4()), kind=RoundKind.CORRIDOR,
                            estate_id=world["estate"].id, building_id=world["building"].id)

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Role
 
 from . import factories
+from .conftest import AuthActions
 
 NEUTRAL = "Wrong username or password."
 
@@ -117,11 +118,7 @@ def test_a_request_in_flight_at_sign_out_does_not_sign_the_user_back_in(app, cli
 
 def test_signing_out_ends_the_users_other_sessions_and_a_new_sign_in_works(app, client, auth, steward):
     phone = app.test_client()
-    phone.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    page = phone.get("/login").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    assert phone.post("/login", data={"csrf_token": token, "username": "amy",
-                                      "password": factories.PASSWORD}).status_code == 302
+    assert AuthActions(phone).login("amy").status_code == 302
     auth.login("amy")
     assert phone.get("/rounds/today").status_code == 200
     auth.logout()  # on the other device
