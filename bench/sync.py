@@ -46,8 +46,11 @@ answer does not hide the delay: no coordinated omission); the p95 target is judg
 which must also deliver the offered rate (within 2%). "round" is the completion POST of one
 whole round. Then the database is grown to --large findings (bulk insert, gunicorn stopped) and
 both runs are repeated to show whether the per-round cost grows with the database. Each run also shows where the
-machine's CPU went (gunicorn, the load generator, other processes, idle; Linux /proc): figures
-taken while other processes are busy are not comparable.
+machine's CPU went (gunicorn, the load generator, other processes, time stolen by the hypervisor,
+idle; Linux /proc): figures taken while other processes are busy are not comparable. Nor are
+figures from two machines of the same kind: the same code has run at 18 ms and at 44 ms of
+gunicorn CPU per round on two of them. The run starts by timing a fixed workload
+(`reference_workload_ms`, best of 5) so that runs can be compared.
 
 Targets: >= 2,000 findings/s, >= 20 photos/s, round p95 <= 100 ms (2 cores, SQLite, the load
 generator on the same machine). The last line printed is one JSON object.
@@ -87,6 +90,7 @@ from _common import (  # noqa: E402
     new_uuid,
     pct,
     photo_like_jpeg,
+    reference_workload_ms,
 )
 from _common import create_bench_data as _create_bench_data  # noqa: E402
 
@@ -277,7 +281,12 @@ class RunResult:
         """CPU taken by processes other than gunicorn and this benchmark (a busy machine skews the figures)."""
         if not self.cpu or self.cpu.total <= 0:
             return None
-        return 100 * max(0.0, self.cpu.busy - self.cpu.server - self.cpu.bench) / self.cpu.total
+        return 100 * max(0.0, self.cpu.busy - self.cpu.stolen - self.cpu.server - self.cpu.bench) / self.cpu.total
+
+    @property
+    def stolen_cpu_pct(self) -> float | None:
+        """CPU time the hypervisor gave to other guests while this machine wanted it."""
+        return 100 * self.cpu.stolen / self.cpu.total if self.cpu and self.cpu.total > 0 else None
 
 
 def run_load(server: Server, world: World, photos: list[BenchPhoto], photo_every: int, seconds: float,
@@ -336,6 +345,7 @@ def report(title: str, r: RunResult) -> None:
     if r.others_cpu_pct is not None:
         print(f"  CPU of the machine over the run: gunicorn {100 * r.cpu.server / r.cpu.total:.0f}%, "
               f"load generator {100 * r.cpu.bench / r.cpu.total:.0f}%, other processes {r.others_cpu_pct:.0f}%, "
+              f"stolen by the hypervisor {r.stolen_cpu_pct:.0f}%, "
               f"idle {100 * (1 - r.cpu.busy / r.cpu.total):.0f}%; gunicorn CPU per round "
               f"{r.server_cpu_ms_per_round or 0:.0f} ms")
     print(f"  errors: {len(r.errors)} (reconnects after the server closed a kept-alive connection: {r.reconnects})")
@@ -460,9 +470,11 @@ def main() -> None:
               f"{len(world.entrance_of)} buildings ({len(STAIRWELLS)} stairwells serving {', '.join(map(str, STAIRWELLS))} "
               f"floors); photos "
               f"{PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} JPEG, {', '.join(f'{len(p.data) / 1000:.0f} kB' for p in photos)}")
+        reference = reference_workload_ms()
+        print(f"this machine: {os.cpu_count()} CPUs; reference workload {reference:.1f} ms (bench/_common.py: lower is "
+              f"faster; compare runs only at a like figure)")
         print(f"load: {STEWARDS} client threads, {seconds:.0f} s per run, a photo on "
-              f"{'every round' if args.photo_every == 1 else f'one round in {args.photo_every}'}, "
-              f"on this machine ({os.cpu_count()} CPUs)")
+              f"{'every round' if args.photo_every == 1 else f'one round in {args.photo_every}'}")
 
         workers, threads = args.workers, args.threads
         if args.sweep:
@@ -550,6 +562,8 @@ def main() -> None:
             "server_cpu_ms_per_round_large_db": r1(large.server_cpu_ms_per_round) if large else None,
             "other_processes_cpu_pct": r1(small.others_cpu_pct),
             "other_processes_cpu_pct_large_db": r1(large.others_cpu_pct) if large else None,
+            "stolen_cpu_pct": r1(small.stolen_cpu_pct),
+            "reference_workload_ms": r1(reference),
             "workers": workers,
             "threads": threads,
             "clients": STEWARDS,
