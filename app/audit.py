@@ -74,6 +74,8 @@ class Spec:
     key: str | None = None  # the attribute naming the object to people: uuid, number, username
     redact: dict[str, Callable[[Any, str], Any]] = dataclasses.field(default_factory=dict)
     collections: tuple[str, ...] = ()  # many-to-many collections recorded as lists of ids
+    # Columns whose change the summary tells in words instead of values (a counter means nothing to a reader).
+    told_as: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _secret(value: Any, side: str) -> str:
@@ -105,9 +107,11 @@ AUDITED: dict[type, Spec] = {
     Estate: Spec(estate_via=(("id", "self"),), key="code"),
     Unit: Spec(estate_via=(("building_id", "building"),), key="room_number"),
     OwnerContact: Spec(estate_via=(("unit_id", "unit"),), redact={"id_number": _mask}),
-    User: Spec(estate_via=(), key="username", redact={"password_hash": _secret}, collections=("estates", "buildings")),
+    User: Spec(estate_via=(), key="username", redact={"password_hash": _secret}, collections=("estates", "buildings"),
+               told_as={"session_version": "signed out on every device"}),
 }
 ENTITIES = tuple(sorted(cls.__tablename__ for cls in AUDITED))
+_SPEC_OF_TABLE = {cls.__tablename__: spec for cls, spec in AUDITED.items()}
 
 
 def plain(value: Any) -> Any:
@@ -258,8 +262,10 @@ def _changes(obj: Any, spec: Spec) -> tuple[dict, dict]:
     return before, after
 
 
-def _describe(before: dict, after: dict) -> str:
-    return "; ".join(f"{k}: {_short(before.get(k))} → {_short(after.get(k))}" for k in after)
+def _describe(before: dict, after: dict, told_as: dict[str, str] | None = None) -> str:
+    told_as = told_as or {}
+    return "; ".join(told_as[k] if k in told_as else f"{k}: {_short(before.get(k))} → {_short(after.get(k))}"
+                     for k in after)
 
 
 def _short(value: Any) -> str:
@@ -345,7 +351,8 @@ def _before_commit(session: Session) -> None:
             row["action"] = COMPLETED
             row["summary"] = f"{count} findings; "
         if row["action"] == UPDATED or row["action"] == COMPLETED:
-            row["summary"] = (row["summary"] + _describe(row["before"], row["after"]))[:SUMMARY_MAX]
+            told_as = _SPEC_OF_TABLE[row["entity"]].told_as
+            row["summary"] = (row["summary"] + _describe(row["before"], row["after"], told_as))[:SUMMARY_MAX]
     if rows:
         conn.execute(_TABLE.insert(), rows)
 

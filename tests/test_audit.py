@@ -156,6 +156,17 @@ def test_a_users_role_and_estates_changed_from_the_command_line(app, world):
     assert changed.after["estates"] == sorted([world["estate"].id, world["other"].id])
     assert changed.before["password_hash"] == "(old)" and changed.after["password_hash"] == "(changed)"
     assert "scrypt" not in str(changed.before) + str(changed.after)
+    assert "password_hash: (old) → (changed)" in changed.summary and "signed out on every device" in changed.summary
+
+
+def test_signing_out_reads_as_such_in_the_log(client, auth, world):
+    steward = world["users"][Role.STEWARD]
+    auth.login(steward.username)
+    auth.logout()
+    [signed_out] = entries(entity="user", action="updated")
+    assert signed_out.user_id == steward.id and signed_out.entity_key == steward.username
+    assert signed_out.summary == "signed out on every device"  # not the counter behind it
+    assert signed_out.after["session_version"] == signed_out.before["session_version"] + 1
 
 
 def test_an_owner_contact_edited_keeps_the_id_number_masked(app, world):
