@@ -371,13 +371,13 @@ class Phone:
     def post_json(self, path: str, payload: dict) -> tuple[int, bytes]:
         return self.request("POST", path, json.dumps(payload).encode(), "application/json")
 
-    def login(self, username: str) -> None:
+    def login(self, username: str, password: str = PASSWORD) -> None:
         """The real login form: its CSRF token from the page, then a fresh one from the API."""
         status, page = self.request("GET", "/login")
         marker = b'<meta name="csrf-token" content="'
         start = page.index(marker) + len(marker)
         form_token = page[start:page.index(b'"', start)].decode()
-        form = urlencode({"csrf_token": form_token, "username": username, "password": PASSWORD}).encode()
+        form = urlencode({"csrf_token": form_token, "username": username, "password": password}).encode()
         status, _ = self.request("POST", "/login", form, "application/x-www-form-urlencoded")
         if status != 302:
             raise RuntimeError(f"login of {username} answered {status}, not 302")

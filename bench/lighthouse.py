@@ -3,10 +3,11 @@
 Run from the repo root:  .venv/bin/python bench/lighthouse.py [--runs N] [--save DIR] [--verbose]
 
 What it does:
-  1. a throwaway instance in a temp dir (SQLite, photo dir, SECRET_KEY=bench): `flask setup`
-     migrates and loads the demo estate, then gunicorn serves it on a free local port;
-  2. signs in as steward1 (urllib), starts a decoration round through the API, and hands the
-     `session` cookie to Lighthouse with --extra-headers;
+  1. a throwaway instance in a temp dir (bench/_common.py's Instance: SQLite, photo dir,
+     SECRET_KEY=bench): `flask setup` migrates and loads the demo estate, then gunicorn (_common's
+     Server, 2 sync workers) serves it on a free local port;
+  2. signs in as steward1 (_common's Phone, with the demo password), starts a decoration round
+     through the API, and hands the `session` cookie to Lighthouse with --extra-headers;
   3. runs lighthouse@12.8.2 (npm, installed into ~/.cache/xuncha-bench/lighthouse if missing;
      CHROME_PATH=/usr/bin/chromium) with its default mobile settings, categories performance,
      accessibility and best practices, on /rounds/today and /rounds/walk?round=<uuid>;
@@ -24,26 +25,22 @@ The last line printed is one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
-import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py
+
+from _common import Instance, Phone, Server, flask_cli, new_uuid  # noqa: E402
 
 LIGHTHOUSE_VERSION = "12.8.2"
 LIGHTHOUSE_DIR = Path.home() / ".cache" / "xuncha-bench" / "lighthouse"
@@ -58,88 +55,40 @@ KB = 1024
 
 # --- the throwaway instance --------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
-def running_app(tmp: Path):
-    """Set up a fresh database with the demo estate and serve it with gunicorn; yields the base URL."""
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp / 'xuncha.db'}", PHOTO_DIR=str(tmp / "photos"),
-               SECRET_KEY="bench", XUNCHA_ENV="development")
-    setup = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "setup"], cwd=ROOT, env=env,
-                           capture_output=True, text=True, check=False)
-    if setup.returncode != 0:
-        sys.exit(f"flask setup failed:\n{setup.stdout}{setup.stderr}")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with open(tmp / "gunicorn.log", "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+def demo_app(tmp: Path) -> Iterator[Server]:
+    """_common's throwaway instance in `tmp`, `flask setup` (migrations, checklists, the demo
+    estate), and gunicorn serving it on a free port (2 sync workers); yields the server."""
+    instance = Instance(tmp)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None:
-                sys.exit(f"gunicorn exited ({server.returncode}):\n{(tmp / 'gunicorn.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("gunicorn did not answer /healthz within 30 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)  # its own session: the master and its workers
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+        flask_cli(instance, "setup")
+    except subprocess.CalledProcessError as e:
+        sys.exit(f"flask setup failed:\n{e.stdout}{e.stderr}")
+    with Server(instance, workers=2, threads=0) as server:
+        yield server
 
 
 # --- a signed-in steward and a round to walk ---------------------------------------------
 
-class Client:
-    """urllib with a cookie jar: sign in through the form, then use the JSON API."""
+class Client(Phone):
+    """_common's phone (the real login form, cookies, CSRF token) plus what the audit needs:
+    the app's base URL and GETs that must answer 200."""
 
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        self.token = None
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        self.base = f"http://127.0.0.1:{port}"
 
     def get(self, path: str) -> bytes:
-        with self.opener.open(self.base + path, timeout=10) as r:
-            return r.read()
+        status, body = self.request("GET", path)
+        if status != 200:
+            sys.exit(f"GET {path} answered {status}")
+        return body
 
     def get_json(self, path: str):
         return json.loads(self.get(path))
 
-    def post_json(self, path: str, body: dict):
-        request = urllib.request.Request(self.base + path, data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json", "X-CSRFToken": self.token})
-        with self.opener.open(request, timeout=10) as r:
-            return json.loads(r.read())
-
-    def login(self, username: str, password: str) -> None:
-        html = self.get("/login").decode()
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-        form = urllib.parse.urlencode({"csrf_token": token.group(1), "username": username, "password": password})
-        with self.opener.open(self.base + "/login", data=form.encode(), timeout=10) as r:
-            if not r.url.endswith("/rounds/today"):
-                sys.exit(f"signing in as {username} failed (ended at {r.url})")
-        self.token = self.get_json("/api/v1/session")["csrf_token"]
-
     def session_cookie(self) -> str:
-        return next(c.value for c in self.jar if c.name == "session")
+        return self.cookies["session"]
 
 
 def start_decoration_round(client: Client) -> str:
@@ -147,9 +96,12 @@ def start_decoration_round(client: Client) -> str:
     target = next((t for t in pack["targets"] if t["kind"] == "decoration"), None)
     if target is None:
         sys.exit(f"{STEWARD} has no decorating unit in the demo estate")
-    round_uuid = str(uuid.uuid4())
-    client.post_json("/api/v1/rounds", {"uuid": round_uuid, "kind": "decoration", "estate_id": target["estate_id"],
-                                        "building_id": target["building_id"], "unit_id": target["unit_id"]})
+    round_uuid = new_uuid()
+    status, body = client.post_json("/api/v1/rounds", {
+        "uuid": round_uuid, "kind": "decoration", "estate_id": target["estate_id"],
+        "building_id": target["building_id"], "unit_id": target["unit_id"]})
+    if status != 201:
+        sys.exit(f"starting a decoration round answered {status}: {body[:500]!r}")
     return round_uuid
 
 
@@ -337,9 +289,10 @@ def main() -> None:
     binary = lighthouse_bin()
     version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=False).stdout.strip()
 
-    with tempfile.TemporaryDirectory(prefix="xuncha-lighthouse-") as tmp, running_app(Path(tmp)) as base:
+    with tempfile.TemporaryDirectory(prefix="xuncha-lighthouse-") as tmp, demo_app(Path(tmp)) as server:
         work = Path(tmp)
-        client = Client(base)
+        client = Client(server.port)
+        base = client.base
         client.login(STEWARD, PASSWORD)
         round_uuid = start_decoration_round(client)
         (work / "headers.json").write_text(json.dumps({"Cookie": f"session={client.session_cookie()}"}))
