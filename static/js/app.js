@@ -12,7 +12,12 @@ const progressEl = bar.querySelector('.sync-progress');
 const notices = bar.querySelector('.notices');
 const user = currentUser();
 
-const kb = (bytes) => (bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`);
+// A size people read at a glance: 72 KB, 3.4 MB, 10 GB (a storage quota is often gigabytes).
+const readableSize = (bytes) => {
+  if (bytes >= 1073741824) return `${+(bytes / 1073741824).toFixed(bytes >= 10737418240 ? 0 : 1)} GB`;
+  if (bytes >= 1048576) return `${(bytes / 1048576).toFixed(1)} MB`;
+  return `${Math.ceil(bytes / 1024)} KB`;
+};
 
 function notice(id, ...content) {
   let el = notices.querySelector(`[data-notice="${id}"]`);
@@ -26,7 +31,7 @@ async function showOutbox() {
   const waiting = entries.filter((e) => e.status !== 'attention');
   if (!isSending()) {
     statusEl.textContent = waiting.length
-      ? format(T.onPhone, { count: waiting.length, size: kb(waiting.reduce((s, e) => s + (e.bytes ?? 0), 0)) })
+      ? format(T.onPhone, { count: waiting.length, size: readableSize(waiting.reduce((s, e) => s + (e.bytes ?? 0), 0)) })
       : T.allSent;
   }
   bar.dataset.pending = String(waiting.length);
@@ -48,7 +53,7 @@ events.addEventListener('progress', ({ detail }) => {
   progressEl.hidden = false;
   progressEl.max = Math.max(detail.total, 1);
   progressEl.value = detail.done;
-  statusEl.textContent = format(T.sending, { done: detail.done, total: detail.total, size: kb(detail.totalBytes) });
+  statusEl.textContent = format(T.sending, { done: detail.done, total: detail.total, size: readableSize(detail.totalBytes) });
 });
 events.addEventListener('idle', () => { progressEl.hidden = true; notice('offline'); notice('retry'); notice('login'); });
 events.addEventListener('offline', () => notice('offline', T.offline));
@@ -122,7 +127,7 @@ async function showStorage() {
   const persisted = (await navigator.storage.persisted?.()) || (await navigator.storage.persist?.());
   const { usage = 0, quota = 0 } = (await navigator.storage.estimate?.()) ?? {};
   bar.querySelector('.storage-info').textContent =
-    `${persisted ? T.storagePersisted : T.storageNotPersisted} · ${format(T.storageUsed, { used: kb(usage), quota: kb(quota) })}`;
+    `${persisted ? T.storagePersisted : T.storageNotPersisted} · ${format(T.storageUsed, { used: readableSize(usage), quota: readableSize(quota) })}`;
 }
 
 // What the phone needs for the coming days, refreshed on each online start.

@@ -1,6 +1,9 @@
 """Real Chromium at 360 px: sign in, see today's rounds, nothing wider than the screen, thumb-sized targets."""
 from __future__ import annotations
 
+import math
+import re
+
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale, gettext
@@ -46,6 +49,32 @@ def test_steward_signs_in_on_a_phone_and_sees_todays_rounds(live_server, phone, 
     assert phone.locator(".kind-decoration").count() >= 1
     assert_fits_the_phone(phone)
     assert_thumb_sized(phone, "button, .tabs a, input")
+
+
+def readable_size(n: float) -> str:
+    """What the page shows for a size (static/js/app.js readableSize)."""
+    if n >= 1024 ** 3:
+        gb = n / 1024 ** 3
+        return f"{gb:.0f} GB" if n >= 10 * 1024 ** 3 else f"{float(f'{gb:.1f}'):g} GB"
+    if n >= 1024 ** 2:
+        return f"{n / 1024 ** 2:.1f} MB"
+    return f"{math.ceil(n / 1024)} KB"
+
+
+def test_the_phone_shows_whether_its_storage_is_kept_and_how_much_is_free(live_server, phone, demo_estate):
+    sign_in(phone, live_server, "steward1")
+    phone.wait_for_url(f"{live_server}/rounds/today")
+    info = phone.locator(".storage-info")
+    phone.wait_for_function("document.querySelector('.storage-info').textContent.includes('·')")
+    persisted, quota = phone.evaluate(
+        "Promise.all([navigator.storage.persisted(), navigator.storage.estimate().then(e => e.quota)])")
+    answer = zh_hant("Storage: kept by the browser" if persisted else "Storage: the browser may clear it when space runs low")
+    text = info.inner_text()
+    # Sizes in units a person reads at a glance (Chromium's quota is gigabytes): "10 GB", not "10240.1 MB".
+    used = r"(?:\d+ KB|\d+\.\d MB|\d+(?:\.\d)? GB)"
+    shown = re.escape(zh_hant("%(used)s used of %(quota)s")).replace(re.escape("%(used)s"), used).replace(
+        re.escape("%(quota)s"), re.escape(readable_size(quota)))
+    assert re.fullmatch(re.escape(answer + " · ") + shown, text), (text, quota)
 
 
 def test_wrong_password_shows_the_neutral_message(live_server, phone, demo_estate):
