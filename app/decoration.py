@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, selectinload
 from . import schedule
 from .models import (
     FLOOD_TEST_HOURS,
-    OPEN_VIOLATION,
     DecorationCounter,
     DecorationEvent,
     DecorationPermit,
@@ -82,10 +81,14 @@ def _log(session: Session, unit_id: int, kind: str, by: User | None, *, permit: 
 # Scope: who may act on which unit.
 
 
+# Who reads decoration records: stewards, desk, supervisors and the gate (never engineering).
+DECORATION_READERS = (Role.STEWARD, *OFFICE_ROLES, Role.GATE)
+
+
 def in_scope(user: User, unit: Unit) -> bool:
     """Stewards, desk, supervisors and the gate: the units of the buildings they cover."""
     # A user assigned to some buildings of an estate sees those buildings' units, not the estate's.
-    return user.role in (Role.STEWARD, *OFFICE_ROLES, Role.GATE) and user.can_see_unit(unit)
+    return user.role in DECORATION_READERS and user.can_see_unit(unit)
 
 
 def _unit(session: Session, user: User, unit_id: int | None) -> Unit:
@@ -480,11 +483,21 @@ def flood_test_for(session: Session, user: User, uuid: str, *, for_update: bool 
     return test
 
 
-def _step_uuid_free(session: Session, column, uuid: str, own_id: int) -> None:  # noqa: ANN001
-    """A step's UUID already stored on another record is a conflict (never an error of the unique index)."""
+def _step_uuid_free(session: Session, user: User, own: FloodTest | MaterialRequest, column, uuid: str,  # noqa: ANN001
+                    not_found) -> None:  # noqa: ANN001 - a lazy string
+    """A step's UUID (a neighbour check, a flood test's result, a material decision) already stored on
+    another record: a conflict if that record is one the steward may act on, else not found, so a UUID
+    tells nothing of records outside the user's units. Asked right after the record is found, before a
+    step sent again is answered (the unique index keeps the two apart) and before anything is written,
+    so a reused UUID never reaches the index and the phone, the desk's import and the web page get the
+    same answer."""
     model = column.class_
-    if session.scalar(sa.select(model.id).where(column == uuid, model.id != own_id).limit(1)) is not None:
-        raise Conflict(_l("This ID was already used for another record."))
+    other = session.scalars(sa.select(model).where(column == uuid, model.id != own.id).limit(1)).first()
+    if other is None:
+        return
+    if user.role is not Role.STEWARD or not in_scope(user, other.unit):
+        raise NotFound(not_found)
+    raise Conflict(_l("This ID was already used for another record."))
 
 
 def earliest_pass(test: FloodTest) -> datetime:
@@ -545,6 +558,8 @@ def check_neighbours(session: Session, steward: User, *, uuid: str, flood_test_u
     units, note = (units or "").strip(), (note or "").strip()
     fingerprint = content_sha256({"flood_test_uuid": flood_test_uuid, "units": units, "leak": leak, "note": note})
     test = flood_test_for(session, steward, flood_test_uuid, for_update=True)
+    _step_uuid_free(session, steward, test, FloodTest.neighbour_uuid, uuid,
+                    _l("This flood test does not exist or is not yours."))
     if test.neighbour_uuid == uuid:
         if test.neighbour_content_sha256 != fingerprint:
             raise Conflict(_l("This neighbour check was already stored with another answer."))
@@ -555,7 +570,6 @@ def check_neighbours(session: Session, steward: User, *, uuid: str, flood_test_u
         raise Conflict(_l("This flood test has already ended."))
     if test.neighbour_uuid is not None:
         raise Conflict(_l("The neighbours were already checked for this flood test."))
-    _step_uuid_free(session, FloodTest.neighbour_uuid, uuid, test.id)
     if not units:
         raise _refuse(_l("Name the units you checked (the one below and the adjacent ones)."), "units")
     if leak and not note:
@@ -581,6 +595,8 @@ def end_flood_test(session: Session, steward: User, *, uuid: str, flood_test_uui
     fingerprint = content_sha256({"flood_test_uuid": flood_test_uuid, "passed": passed, "note": note,
                                   "photo_uuid": photo_uuid})
     test = flood_test_for(session, steward, flood_test_uuid, for_update=True)
+    _step_uuid_free(session, steward, test, FloodTest.result_uuid, uuid,
+                    _l("This flood test does not exist or is not yours."))
     if test.result_uuid == uuid:
         if test.result_content_sha256 != fingerprint:
             raise Conflict(_l("This result was already stored with another answer."))
@@ -589,7 +605,6 @@ def end_flood_test(session: Session, steward: User, *, uuid: str, flood_test_uui
         raise NotFound(_l("This flood test does not exist or is not yours."))
     if test.status is not FloodTestStatus.RUNNING:
         raise Conflict(_l("This flood test has already ended."))
-    _step_uuid_free(session, FloodTest.result_uuid, uuid, test.id)
     if passed:
         if now < earliest_pass(test):
             raise _refuse(_l("A flood test passes only after %(hours)d hours. This one reached the office at "
@@ -618,6 +633,11 @@ def _end(session: Session, test: FloodTest, by: User, status: FloodTestStatus, n
 # Material entry (裝修材料進場)
 
 
+def material_request_by_uuid(session: Session, uuid: str) -> MaterialRequest | None:
+    """The request stored under this UUID, whoever raised it (the caller decides what it may see)."""
+    return session.scalars(sa.select(MaterialRequest).where(MaterialRequest.uuid == uuid)).first()
+
+
 def raise_material_request(session: Session, user: User, *, uuid: str, unit_id: int, materials: str,
                            photo_uuid: str | None, now: datetime | None = None) -> MaterialRequest:
     """The gate (or the desk on its behalf) asks to let materials in; the steward decides."""
@@ -631,7 +651,7 @@ def raise_material_request(session: Session, user: User, *, uuid: str, unit_id: 
             raise Conflict(_l("This request was already sent with other details."))
         return existing
 
-    existing = session.scalars(sa.select(MaterialRequest).where(MaterialRequest.uuid == uuid)).first()
+    existing = material_request_by_uuid(session, uuid)
     if existing is not None:
         return again(existing)
     if user.role not in (Role.GATE, *OFFICE_ROLES):
@@ -651,7 +671,7 @@ def raise_material_request(session: Session, user: User, *, uuid: str, unit_id: 
         session.flush()
     except IntegrityError:  # the same request (a double tap) stored at the same moment
         session.rollback()
-        existing = session.scalars(sa.select(MaterialRequest).where(MaterialRequest.uuid == uuid)).first()
+        existing = material_request_by_uuid(session, uuid)
         if existing is None:
             raise Conflict(_l("This request was stored at the same moment by another request.")) from None
         return again(existing)
@@ -683,13 +703,14 @@ def decide_material(session: Session, steward: User, *, uuid: str, request_id: i
                               .execution_options(populate_existing=True)).first()
     if request is None or steward.role is not Role.STEWARD or not steward.can_see_unit(request.unit):
         raise NotFound(_l("This request does not exist or is not yours."))
+    _step_uuid_free(session, steward, request, MaterialRequest.decision_uuid, uuid,
+                    _l("This request does not exist or is not yours."))
     if request.decision_uuid == uuid:
         if request.decision_content_sha256 != fingerprint:
             raise Conflict(_l("This decision was already stored with another answer."))
         return request
     if request.status is not MaterialStatus.PENDING:
         raise Conflict(_l("This request was already decided."))
-    _step_uuid_free(session, MaterialRequest.decision_uuid, uuid, request.id)
     if not approved and not reason:
         raise _refuse(_l("Say why the materials may not come in."), "reason")
     if approved and request.permit is not None and request.permit.work_stopped:

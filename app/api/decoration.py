@@ -7,17 +7,14 @@ flood test's 48 hours) run on the server's clock; the phone's `recorded_at` is k
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask.views import MethodView
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from .. import decoration
 from ..access import roles
 from ..extensions import db
-from ..models import FloodTest, MaterialRequest, Role
-from ..sync import Conflict, NotFound
+from ..models import Role
 from .schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -37,18 +34,6 @@ blp = Blueprint("api_decoration", __name__, url_prefix="/api/v1",
                 description="Decoration: flood tests, violation re-checks, material entry")
 
 
-def _uuid_taken_elsewhere(column, uuid: str, own_id: int, unit_of, message) -> None:  # noqa: ANN001
-    """A step's UUID already stored on another record: someone else's is not found, one's own a conflict.
-    (Checked before the service writes, so a reused UUID never reaches the unique index.)"""
-    model = column.class_
-    other = db.session.scalars(sa.select(model).where(column == uuid, model.id != own_id)).first()
-    if other is None:
-        return
-    if current_user.role is not Role.STEWARD or not decoration.in_scope(current_user, unit_of(other)):
-        raise NotFound(message)
-    raise Conflict(_l("This ID was already used for another record."))
-
-
 @blp.route("/flood-tests")
 @roles(Role.STEWARD)
 class FloodTests(MethodView):
@@ -63,11 +48,6 @@ class FloodTests(MethodView):
         return test
 
 
-def _test_id(test_uuid: str) -> int:
-    test = decoration.flood_test_for(db.session, current_user, test_uuid)
-    return test.id
-
-
 @blp.route("/flood-tests/<string:test_uuid>/neighbour-check")
 @roles(Role.STEWARD)
 class FloodTestNeighbourCheck(MethodView):
@@ -77,8 +57,6 @@ class FloodTestNeighbourCheck(MethodView):
     def post(self, data, test_uuid):
         """The unit below and the adjacent units checked for leaks (required before a pass; a leak
         fails the test). Answers with the flood test, whose `uuid` is the test's."""
-        _uuid_taken_elsewhere(FloodTest.neighbour_uuid, data["uuid"], _test_id(test_uuid), lambda t: t.unit,
-                              _l("This flood test does not exist or is not yours."))
         test = decoration.check_neighbours(db.session, current_user, flood_test_uuid=test_uuid, now=None, **data)
         db.session.commit()
         return test
@@ -93,8 +71,6 @@ class FloodTestResult(MethodView):
     def post(self, data, test_uuid):
         """Pass or fail the flood test. A pass needs 48 hours by the server's clock since the start
         reached it (422 names the earliest pass time) and a neighbour check without leaks."""
-        _uuid_taken_elsewhere(FloodTest.result_uuid, data["uuid"], _test_id(test_uuid), lambda t: t.unit,
-                              _l("This flood test does not exist or is not yours."))
         test = decoration.end_flood_test(db.session, current_user, flood_test_uuid=test_uuid, now=None, **data)
         db.session.commit()
         return test
@@ -132,11 +108,6 @@ class MaterialDecision(MethodView):
     @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data, request_id):
         """Let the materials in, or refuse with a reason (the desk then contacts the owner)."""
-        request = db.session.get(MaterialRequest, request_id)
-        if request is None or not decoration.in_scope(current_user, request.unit):
-            raise NotFound(_l("This request does not exist or is not yours."))
-        _uuid_taken_elsewhere(MaterialRequest.decision_uuid, data["uuid"], request_id, lambda r: r.unit,
-                              _l("This request does not exist or is not yours."))
         request = decoration.decide_material(db.session, current_user, request_id=request_id, now=None, **data)
         db.session.commit()
         return request

@@ -1,7 +1,8 @@
 """Decoration pages for the desk and supervisors (stewards read within their buildings).
 
-Thin routes over app/decoration.py: every rule and refusal lives in the service; a refusal rolls
-back, is flashed and sends the user back to the page they acted on.
+Thin routes over app/decoration.py: every rule and refusal lives in the service, every list in
+app/decoration_lists.py; a refusal rolls back, is flashed and sends the user back to the page they
+acted on.
 """
 from __future__ import annotations
 
@@ -9,23 +10,17 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Callable
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from .. import decoration, schedule, sync
+from .. import decoration, decoration_lists, schedule, sync
 from ..access import estates_of, may_read_contacts, roles
 from ..extensions import db
 from ..models import (
     OPEN_VIOLATION,
-    Building,
     ContactRelation,
-    DecorationEvent,
     DecorationPermit,
-    MaterialRequest,
-    PermitStatus,
     Role,
     Unit,
     UnitState,
@@ -39,7 +34,6 @@ from .forms import RegistrationForm
 DESK = (Role.DESK, Role.SUPERVISOR)
 READERS = (Role.DESK, Role.SUPERVISOR, Role.STEWARD)
 NOTICE_DAYS = 3  # the default rectification deadline: three days from today
-RECENT = 20
 
 
 def _now() -> datetime:
@@ -79,48 +73,29 @@ def _act(target: str, load: Callable, action: Callable, success: str):  # noqa: 
     return redirect(back)
 
 
-# Lists
-
-
-def _scoped(rows):  # noqa: ANN001, ANN202
-    return [r for r in rows if decoration.in_scope(current_user, r.unit)]
+# Lists (the queries are in app/decoration_lists.py)
 
 
 @bp.route("/")
 @roles(*READERS)
 def index():
     """The decorating units of the user's estates, what needs action, and what was finished lately."""
-    ids = current_user.visible_estate_ids or {-1}
-    units = (selectinload(DecorationPermit.unit).selectinload(Unit.building),
-             selectinload(DecorationPermit.violations), selectinload(DecorationPermit.flood_tests))
-    active = _scoped(db.session.scalars(
-        sa.select(DecorationPermit).join(Unit).join(Building)
-        .where(DecorationPermit.status == PermitStatus.ACTIVE, DecorationPermit.estate_id.in_(ids))
-        .order_by(Building.estate_id, Building.position, Unit.room_number).options(*units)))
-    violations = _scoped(db.session.scalars(
-        sa.select(Violation).where(Violation.status.in_(OPEN_VIOLATION), Violation.estate_id.in_(ids))
-        .order_by(Violation.deadline.is_(None), Violation.deadline, Violation.id)
-        .options(selectinload(Violation.unit).selectinload(Unit.building), selectinload(Violation.estate))))
-    now = _now()
-    overdue = {v.id for v in violations
-               if v.deadline is not None and v.deadline < schedule.local_date(v.estate, now)}
-    completed = _scoped(db.session.scalars(
-        sa.select(DecorationPermit)
-        .where(DecorationPermit.status == PermitStatus.COMPLETED, DecorationPermit.estate_id.in_(ids))
-        .order_by(DecorationPermit.accepted_at.desc()).limit(RECENT).options(*units)))
+    active = decoration_lists.active_permits(db.session, current_user)
+    violations = decoration_lists.open_violations(db.session, current_user)
+    completed = decoration_lists.recently_completed(db.session, current_user)
     by_status = {s: [v for v in violations if v.status is s] for s in OPEN_VIOLATION}
-    return render_template("decoration/index.html", active=active, by_status=by_status, overdue=overdue,
-                           completed=completed, is_desk=current_user.role in DESK, ViolationStatus=ViolationStatus)
+    return render_template("decoration/index.html", active=active, by_status=by_status,
+                           overdue=decoration_lists.overdue(violations, _now()), completed=completed,
+                           is_desk=current_user.role in DESK, ViolationStatus=ViolationStatus)
 
 
 @bp.route("/escalations")
 @roles(*DESK)
 def escalations():
     """What waits for the supervisor: escalated violations and material requests, and stopped units."""
-    found = decoration.escalations(db.session, current_user, now=_now())
-    return render_template("decoration/escalations.html", violations=_scoped(found.violations),
-                           materials=_scoped(found.materials),
-                           stopped=_scoped(decoration.stopped_units(db.session, current_user)))
+    found = decoration.escalations(db.session, current_user, now=_now())  # both lists already scoped by unit
+    return render_template("decoration/escalations.html", violations=found.violations, materials=found.materials,
+                           stopped=decoration.stopped_units(db.session, current_user))
 
 
 @bp.route("/unit/<int:unit_id>")
@@ -130,22 +105,11 @@ def unit(unit_id: int):
     place = db.session.get(Unit, unit_id)
     if place is None or not decoration.in_scope(current_user, place):
         abort(404)
-    permits = list(db.session.scalars(sa.select(DecorationPermit).where(DecorationPermit.unit_id == unit_id)
-                                      .order_by(DecorationPermit.id.desc())))
-    return render_template("decoration/unit.html", unit=place, permits=permits, is_desk=current_user.role in DESK)
+    return render_template("decoration/unit.html", unit=place, is_desk=current_user.role in DESK,
+                           permits=decoration_lists.unit_permits(db.session, place))
 
 
 # Registration (裝修登記)
-
-
-def _free_units() -> list[Unit]:
-    """The units of the user's estates without an active registration."""
-    ids = current_user.visible_estate_ids or {-1}
-    busy = sa.select(DecorationPermit.unit_id).where(DecorationPermit.status == PermitStatus.ACTIVE)
-    return list(db.session.scalars(
-        sa.select(Unit).join(Building).where(Building.estate_id.in_(ids), Unit.id.not_in(busy))
-        .order_by(Building.estate_id, Building.position, Unit.room_number)
-        .options(selectinload(Unit.building).selectinload(Building.estate))))
 
 
 def _unit_label(unit: Unit, many_estates: bool) -> str:
@@ -159,7 +123,7 @@ def new():
     if not estates:
         abort(404)
     many = len(estates) > 1
-    free = _free_units()
+    free = decoration_lists.units_free_to_register(db.session, current_user)
     form = RegistrationForm()
     form.unit.choices = choices([(0, "—"), *((u.id, _unit_label(u, many)) for u in free)])
     if request.method == "GET":
@@ -230,11 +194,9 @@ def _register(form: RegistrationForm) -> DecorationPermit | None:
 @roles(*READERS)
 def permit(permit_id: int):
     found = _permit(permit_id)
-    materials = list(db.session.scalars(sa.select(MaterialRequest).where(MaterialRequest.permit_id == found.id)
-                                        .order_by(MaterialRequest.id)))
     return render_template(
-        "decoration/permit.html", permit=found, materials=materials, now=_now(),
-        is_desk=current_user.role in DESK, show_contacts=may_read_contacts(current_user),
+        "decoration/permit.html", permit=found, materials=decoration_lists.permit_materials(db.session, found),
+        now=_now(), is_desk=current_user.role in DESK, show_contacts=may_read_contacts(current_user),
         earliest_pass=decoration.earliest_pass, return_states=decoration.RETURN_STATES,
         default_return=found.prior_state if found.prior_state in decoration.RETURN_STATES else UnitState.OCCUPIED,
     )
@@ -285,12 +247,10 @@ def cancel(permit_id: int):
 @roles(*READERS)
 def violation(violation_id: int):
     found = _violation(violation_id)
-    events = list(db.session.scalars(sa.select(DecorationEvent).where(DecorationEvent.violation_id == found.id)
-                                     .order_by(DecorationEvent.id)))
     today = schedule.local_date(found.estate, _now())
     return render_template(
-        "decoration/violation.html", violation=found, events=events, today=today,
-        default_deadline=today + timedelta(days=NOTICE_DAYS),
+        "decoration/violation.html", violation=found, events=decoration_lists.violation_events(db.session, found),
+        today=today, default_deadline=today + timedelta(days=NOTICE_DAYS),
         may_notice=current_user.role in READERS, may_call=current_user.role in DESK,
         may_resolve=current_user.role is Role.SUPERVISOR,
     )

@@ -6,18 +6,16 @@ list of refused requests does, for the desk and supervisors only.
 from __future__ import annotations
 
 import uuid as uuidlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from .. import decoration, schedule, sync
+from .. import decoration, decoration_lists, sync
 from ..access import may_read_contacts, roles
 from ..extensions import db
-from ..models import DecorationPermit, MaterialRequest, MaterialStatus, PermitStatus, Role, Unit
+from ..models import DecorationPermit, MaterialRequest, Role
 from ..repairs.forms import choices
 from ..storage import get_storage
 from . import bp
@@ -29,35 +27,6 @@ DESK = (Role.DESK, Role.SUPERVISOR)
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _decorating(user) -> list[DecorationPermit]:  # noqa: ANN001
-    """Active registrations in the user's estates, by building and room: the units materials may go to."""
-    ids = user.visible_estate_ids
-    if not ids:
-        return []
-    permits = db.session.scalars(
-        sa.select(DecorationPermit).join(Unit, DecorationPermit.unit_id == Unit.id)
-        .where(DecorationPermit.status == PermitStatus.ACTIVE, DecorationPermit.estate_id.in_(ids))
-        .options(selectinload(DecorationPermit.unit).selectinload(Unit.building)))
-    permits = [p for p in permits if decoration.in_scope(user, p.unit)]
-    return sorted(permits, key=lambda p: (p.unit.building.position, p.unit.building.name, p.unit.room_number))
-
-
-def _todays_requests(user, now: datetime) -> list[MaterialRequest]:  # noqa: ANN001
-    """Requests raised today (each estate's local day), and any older one still waiting, newest first."""
-    ids = user.visible_estate_ids
-    if not ids:
-        return []
-    rows = db.session.scalars(
-        sa.select(MaterialRequest)
-        .where(MaterialRequest.estate_id.in_(ids), sa.or_(MaterialRequest.raised_at >= now - timedelta(hours=36),
-                                                          MaterialRequest.status == MaterialStatus.PENDING))
-        .order_by(MaterialRequest.raised_at.desc(), MaterialRequest.id.desc())
-        .options(selectinload(MaterialRequest.unit).selectinload(Unit.building),
-                 selectinload(MaterialRequest.estate), selectinload(MaterialRequest.permit)))
-    return [r for r in rows if r.status is MaterialStatus.PENDING
-            or schedule.local_date(r.estate, r.raised_at) == schedule.local_date(r.estate, now)]
 
 
 def _discard(photo) -> None:  # noqa: ANN001
@@ -75,7 +44,7 @@ def _discard(photo) -> None:  # noqa: ANN001
 def _raise(form: MaterialRequestForm, permits: list[DecorationPermit]) -> MaterialRequest | None:
     """Store the photo and the request in one transaction; None (with the message flashed) if refused."""
     uuid = form.uuid.data
-    existing = db.session.scalars(sa.select(MaterialRequest).where(MaterialRequest.uuid == uuid)).first()
+    existing = decoration.material_request_by_uuid(db.session, uuid)
     photo = None
     try:
         if existing is not None:  # the same form sent again: the request is already stored, keep its photo
@@ -104,7 +73,7 @@ def _raise(form: MaterialRequestForm, permits: list[DecorationPermit]) -> Materi
 @roles(*GATE)
 def index():
     """The gate's page: ask to let materials in, see today's answers and the units where work is stopped."""
-    permits = _decorating(current_user)
+    permits = decoration_lists.material_destinations(db.session, current_user)
     form = MaterialRequestForm()
     form.unit.choices = choices((p.unit_id, f"{p.unit.label} · {p.contractor_name}") for p in permits)
     if form.validate_on_submit():
@@ -120,7 +89,7 @@ def index():
     form.uuid.data = str(uuidlib.uuid4())
     now = _now()
     return render_template("gate/index.html", form=form, has_units=bool(permits),
-                           requests=_todays_requests(current_user, now),
+                           requests=decoration_lists.gate_requests(db.session, current_user, now),
                            stopped=decoration.stopped_units(db.session, current_user), now=now), status
 
 
@@ -138,21 +107,9 @@ def _request(request_id: int) -> MaterialRequest:
 @roles(*DESK)
 def requests():
     """Refused requests waiting for the desk to contact the owner, then those with the supervisor."""
-    ids = current_user.visible_estate_ids
-    rows = list(db.session.scalars(
-        sa.select(MaterialRequest)
-        .where(MaterialRequest.estate_id.in_(ids or [-1]),
-               MaterialRequest.status.in_([MaterialStatus.REFUSED, MaterialStatus.ESCALATED]))
-        .order_by(MaterialRequest.decided_at, MaterialRequest.id)
-        .options(selectinload(MaterialRequest.unit).selectinload(Unit.contacts),
-                 selectinload(MaterialRequest.unit).selectinload(Unit.building),
-                 selectinload(MaterialRequest.permit), selectinload(MaterialRequest.estate),
-                 selectinload(MaterialRequest.decided_by))))
-    rows = [r for r in rows if decoration.in_scope(current_user, r.unit)]
-    refused = [r for r in rows if r.status is MaterialStatus.REFUSED]
-    escalated = [r for r in rows if r.status is MaterialStatus.ESCALATED]
-    return render_template("gate/requests.html", refused=refused, escalated=escalated, form=SettleForm(),
-                           show_contacts=may_read_contacts(current_user), now=_now(),
+    waiting = decoration_lists.requests_to_settle(db.session, current_user)
+    return render_template("gate/requests.html", refused=waiting.refused, escalated=waiting.escalated,
+                           form=SettleForm(), show_contacts=may_read_contacts(current_user), now=_now(),
                            settle_hours=decoration.MATERIAL_SETTLE_HOURS)
 
 

@@ -110,6 +110,14 @@ class User(UserMixin, db.Model):
         own = [b.id for b in self.buildings if b.estate_id == building.estate_id]
         return building.id in own if own else any(e.id == building.estate_id for e in self.estates)
 
+    def covered_buildings(self) -> sa.ColumnElement[bool]:
+        """covers_building's rule as a condition on Building's columns, so a list can be scoped (and
+        limited, and paged) in its query: a building of an estate where this user has buildings of
+        their own is covered if it is one of them, else if the user covers its estate estate-wide."""
+        own_estates = {b.estate_id for b in self.buildings}
+        estate_wide = {e.id for e in self.estates} - own_estates
+        return sa.or_(Building.id.in_([b.id for b in self.buildings]), Building.estate_id.in_(estate_wide))
+
     def can_see_unit(self, unit: Unit) -> bool:
         return self.covers_building(unit.building)
 
