@@ -27,19 +27,19 @@ class BuildingSummary:
     units_by_state: dict[UnitState, int]
 
 
-def building_summaries(session: Session, estate: Estate) -> list[BuildingSummary]:
+def building_summaries(session: Session, estate: Estate, viewer: User) -> list[BuildingSummary]:
+    """Unit counts by state for each building of the estate the viewer covers."""
+    buildings = viewer.building_scope(estate)
     rows = session.execute(
         sa.select(Unit.building_id, Unit.state, sa.func.count())
         .join(Building)
-        .where(Building.estate_id == estate.id)
+        .where(Building.id.in_([b.id for b in buildings]))
         .group_by(Unit.building_id, Unit.state)
     ).all()
     counts: dict[int, Counter] = {}
     for building_id, state, n in rows:
         counts.setdefault(building_id, Counter())[state] = n
-    return [
-        BuildingSummary(b, {s: counts.get(b.id, Counter())[s] for s in UnitState}) for b in estate.buildings
-    ]
+    return [BuildingSummary(b, {s: counts.get(b.id, Counter())[s] for s in UnitState}) for b in buildings]
 
 
 def stewards_of(session: Session, estate: Estate) -> list[User]:
@@ -70,16 +70,25 @@ class StewardBoard:
         return [d for d in self.due if d.status is schedule.DueStatus.OVERDUE]
 
 
-def rounds_board(session: Session, estate: Estate, at: datetime | None = None) -> list[StewardBoard]:
-    """Every steward of the estate with what is due and overdue for them now."""
+def rounds_board(session: Session, estate: Estate, viewer: User, at: datetime | None = None) -> list[StewardBoard]:
+    """Every steward of the estate with what is due and overdue for them now. A viewer who covers
+    only some of its buildings sees the stewards of those and only the rounds of places they cover."""
     day = schedule.local_date(estate, at or datetime.now(timezone.utc))
-    return [StewardBoard(s, schedule.due_for_estate(session, s, estate, day)) for s in stewards_of(session, estate)]
+    boards = [StewardBoard(s, schedule.due_for_estate(session, s, estate, day)) for s in stewards_of(session, estate)]
+    if estate.id in viewer.whole_estate_ids:
+        return boards
+    mine = {b.id for b in viewer.building_scope(estate)}
+    return [StewardBoard(board.steward, [d for d in board.due if viewer.covers_place(estate.id, d.target.building)])
+            for board in boards if mine & {b.id for b in board.steward.building_scope(estate)}]
 
 
-def meter_standing(session: Session, estate: Estate, at: datetime | None = None) -> list[schedule.DueRound]:
-    """This period's meter reading per building (and the estate's public meters): due, overdue or done."""
+def meter_standing(session: Session, estate: Estate, viewer: User,
+                   at: datetime | None = None) -> list[schedule.DueRound]:
+    """This period's meter reading per building the viewer covers (and the estate's public meters if
+    they cover the estate wide): due, overdue or done."""
     day = schedule.local_date(estate, at or datetime.now(timezone.utc))
-    targets = schedule.meter_targets(session, estate, list(estate.buildings), estate_wide=True)
+    targets = schedule.meter_targets(session, estate, viewer.building_scope(estate),
+                                     estate_wide=viewer.covers_estate_wide(estate))
     return schedule.standing(session, estate, targets, day)
 
 

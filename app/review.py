@@ -177,16 +177,9 @@ class Selection:
 
 
 def _scope(user: User) -> sa.ColumnElement:
-    """The rounds a user may review: of the estates they cover, or of their buildings
-    (as sync.may_see_round decides for a single round)."""
-    estate_ids = sorted({e.id for e in user.estates})
-    building_ids = sorted({b.id for b in user.buildings})
-    parts = []
-    if estate_ids:
-        parts.append(Round.estate_id == estate_ids[0] if len(estate_ids) == 1 else Round.estate_id.in_(estate_ids))
-    if building_ids:
-        parts.append(Round.building_id.in_(building_ids))
-    return sa.or_(*parts) if parts else sa.false()
+    """The rounds a user may review: of the places they cover (as sync.may_see_round decides for a
+    single round; a unit's round carries its building)."""
+    return user.covered_places(Round.building_id, Round.estate_id)
 
 
 def select_findings(session: Session, user: User, flt: ReviewFilter) -> Selection:
@@ -197,7 +190,7 @@ def select_findings(session: Session, user: User, flt: ReviewFilter) -> Selectio
         raise NotVisible(estate_id)
     if flt.building_id is not None:
         building = session.get(Building, flt.building_id)
-        if building is None or not _building_visible(user, building):
+        if building is None or not user.covers_building(building):
             raise NotVisible(flt.building_id)
         if estate_id is not None and building.estate_id != estate_id:
             raise FilterError([_l("That building is not in the chosen estate: choose the building again.")])
@@ -223,10 +216,6 @@ def select_findings(session: Session, user: User, flt: ReviewFilter) -> Selectio
     if flt.unreviewed_only:
         finding_conditions.append(Finding.reviewed_at.is_(None))
     return Selection(tuple(conditions), tuple(finding_conditions), scope)
-
-
-def _building_visible(user: User, building: Building) -> bool:
-    return any(e.id == building.estate_id for e in user.estates) or any(b.id == building.id for b in user.buildings)
 
 
 NEWEST_FIRST = (Round.local_date.desc(), Round.id.desc(), Finding.id)

@@ -196,15 +196,12 @@ def round_for(session: Session, user: User, uuid: str, *, for_update: bool = Fal
 
 
 def may_see_round(user: User, rnd: Round) -> bool:
-    """Stewards see their own rounds; others the rounds of the estates or buildings they cover."""
+    """Stewards see their own rounds; others the rounds of the places they cover (User.covers_place)."""
     if user.role is Role.STEWARD:
         return rnd.steward_id == user.id
     if user.role is Role.GATE:  # the gate asks for materials; rounds are not its business
         return False
-    if any(e.id == rnd.estate_id for e in user.estates):
-        return True
-    building_id = rnd.building_id or (rnd.unit.building_id if rnd.unit else None)
-    return building_id is not None and any(b.id == building_id for b in user.buildings)
+    return user.covers_place(rnd.estate_id, rnd.building or (rnd.unit.building if rnd.unit else None))
 
 
 @dataclass(frozen=True)

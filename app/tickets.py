@@ -319,6 +319,8 @@ def register_report(session: Session, by: User, estate: Estate, report: Report,
         raise TicketError(_l("This place is not in the estate."))
     if not places and building is None and not report.place_text.strip():
         raise TicketError(_l("Say where: a unit, a public place or a few words."))
+    if not by.covers_place(estate.id, building):  # the ticket would be out of its own author's sight
+        raise TicketError(_l("You register repairs only for the buildings you are assigned to."))
     clock = clock_for(session, estate.id, report.urgency)
     ticket = RepairTicket(
         number=next_number(session, estate, now), estate=estate, estate_id=estate.id,
@@ -405,12 +407,13 @@ PLACE_LOADS = tuple(selectinload(getattr(RepairTicket, name)) for name in (
     "estate", "building", "unit", "public_area", "entrance", "asset", "meter"))
 
 
-# Who sees which ticket: desk and supervisors their estates' tickets; engineering only its own
-# team's (the engineering route); stewards none here (their verification tasks come to the round).
+# Who sees which ticket: desk and supervisors the tickets of the places they cover (their
+# buildings', and the estate's own if assigned estate-wide); engineering only its own team's (the
+# engineering route) among those; stewards none here (their verification tasks come to the round).
 
 
 def visible_tickets(user: User):  # noqa: ANN201 - a Select
-    query = sa.select(RepairTicket).where(RepairTicket.estate_id.in_(user.visible_estate_ids or {-1}))
+    query = sa.select(RepairTicket).where(user.covered_places(RepairTicket.building_id, RepairTicket.estate_id))
     if user.role is Role.ENGINEERING:
         query = query.where(RepairTicket.route == DefectRoute.ENGINEERING)
     elif user.role not in (Role.DESK, Role.SUPERVISOR):
@@ -419,13 +422,12 @@ def visible_tickets(user: User):  # noqa: ANN201 - a Select
 
 
 def may_see_ticket(user: User, ticket: RepairTicket) -> bool:
-    if ticket.estate_id not in user.visible_estate_ids:
+    if not user.covers_place(ticket.estate_id, ticket.building):
         return False
     if user.role is Role.ENGINEERING:
         return ticket.route is DefectRoute.ENGINEERING
     if user.role is Role.STEWARD:  # the check on site of a public repair in their scope
-        return not ticket.is_unit_repair and (
-            user.covers_building(ticket.building) if ticket.building_id else user.covers_estate_wide(ticket.estate))
+        return not ticket.is_unit_repair
     return user.role in (Role.DESK, Role.SUPERVISOR)
 
 
@@ -459,9 +461,10 @@ def escalations(session: Session, user: User, since: datetime, limit: int = 50) 
     """Return visits graded C (不滿意) since `since`: the supervisor is alerted."""
     query = (sa.select(TicketEvent).join(RepairTicket)
              .where(RepairTicket.id.in_(visible_tickets(user).with_only_columns(RepairTicket.id)),
-                    TicketEvent.kind == "return_visit", TicketEvent.at >= since)
+                    TicketEvent.kind == "return_visit", TicketEvent.data["grade"].as_string() == "C",
+                    TicketEvent.at >= since)
              .order_by(TicketEvent.at.desc()).limit(limit))
-    return [e for e in session.scalars(query) if e.data.get("grade") == "C"]
+    return list(session.scalars(query))  # the grade in the query: the limit counts C visits only
 
 
 MAX_CLOCK_MINUTES = 90 * 24 * 60

@@ -40,3 +40,23 @@ def test_the_question_and_the_query_agree(estates, case, role):
     asked = {name for name, b in buildings.items() if user.covers_building(b)}
     queried = set(db.session.scalars(sa.select(Building.name).where(user.covered_buildings())))
     assert asked == queried == expected
+
+
+@pytest.mark.parametrize("case", ASSIGNMENTS)
+def test_a_records_place_is_covered_alike_by_the_question_and_the_query(estates, case):
+    """Records of a building follow the building rule; the estate's own (no building) need the estate."""
+    here, there, buildings = estates
+    wide, own, _ = ASSIGNMENTS[case]
+    user = factories.user(Role.DESK, estates=[{"here": here, "there": there}[e] for e in wide],
+                          buildings=[buildings[b] for b in own])
+    places = [(b.estate_id, b) for b in buildings.values()] + [(here.id, None), (there.id, None)]
+    rows = sa.union_all(*(  # a table of places, one row each (SQLite has no VALUES with column names)
+        sa.select(sa.literal(n, sa.Integer).label("n"),
+                  sa.literal(b.id if b else None, sa.Integer).label("building_id"),
+                  sa.literal(estate_id, sa.Integer).label("estate_id"))
+        for n, (estate_id, b) in enumerate(places))).subquery("place")
+    queried = set(db.session.scalars(sa.select(rows.c.n).where(user.covered_places(rows.c.building_id,
+                                                                                    rows.c.estate_id))))
+    asked = {n for n, (estate_id, b) in enumerate(places) if user.covers_place(estate_id, b)}
+    assert asked == queried
+    assert (len(places) - 2 in asked) is ("here" in wide)  # the estate's own: only for those assigned to it

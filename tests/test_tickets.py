@@ -329,7 +329,7 @@ def test_merging_tickets_of_different_estates_is_refused(world):
     other_estate = factories.estate()
     factories.building(other_estate)
     stranger = tickets.register_report(
-        db.session, world["desk"], other_estate,
+        db.session, factories.user(Role.DESK, estates=[other_estate]), other_estate,
         tickets.Report(channel=TicketChannel.PHONE, reporter_name="王", reporter_phone="", description="燈",
                        place_text="大堂"), now=NOW)
     db.session.flush()

@@ -99,7 +99,9 @@ def scope(estate_ids: set[int]) -> sa.ColumnElement:
 
 
 def estates_for(session: Session, reader: User, flt: AuditFilter) -> list[Estate]:
-    mine = sorted(reader.visible_estate_ids)
+    """The estates whose log the reader may read: those they cover whole. An entry names its estate,
+    not a building, so a supervisor of some buildings would otherwise read the others' changes."""
+    mine = sorted(reader.whole_estate_ids)
     if flt.estate_id is not None:
         if flt.estate_id not in mine:
             raise NotVisible
@@ -154,8 +156,8 @@ def page(session: Session, reader: User, flt: AuditFilter, before: int | None = 
 
 
 def people_choices(session: Session, reader: User) -> list[User]:
-    """Who may be picked in the filter: the people of the reader's estates."""
-    ids = reader.visible_estate_ids
+    """Who may be picked in the filter: the people of the estates whose log the reader may read."""
+    ids = reader.whole_estate_ids
     if not ids:
         return []
     return list(session.scalars(sa.select(User).where(User.id.in_(_people_of(ids))).order_by(User.display_name,

@@ -26,9 +26,8 @@ from . import bp
 @bp.route("/")
 @roles(Role.DESK, Role.SUPERVISOR)
 def index():
-    estates = [
-        (e, overview.building_summaries(db.session, e), overview.rounds_board(db.session, e)) for e in estates_of(db.session, current_user)
-    ]
+    estates = [(e, overview.building_summaries(db.session, e, current_user),
+                overview.rounds_board(db.session, e, current_user)) for e in estates_of(db.session, current_user)]
     q = request.args.get("q", "")
     units = overview.unit_search(db.session, current_user, q)
     return render_template("desk/index.html", estates=estates, q=q, units=units)
@@ -37,7 +36,7 @@ def index():
 @bp.route("/supervisor")
 @roles(Role.SUPERVISOR)
 def supervisor():
-    boards = [(e, overview.rounds_board(db.session, e)) for e in estates_of(db.session, current_user)]
+    boards = [(e, overview.rounds_board(db.session, e, current_user)) for e in estates_of(db.session, current_user)]
     return render_template("desk/supervisor.html", boards=boards)
 
 

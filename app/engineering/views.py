@@ -25,5 +25,5 @@ def index():
 def meters():
     estates = estates_of(db.session, current_user)
     return render_template(
-        "engineering/meters.html", meters=[(e, overview.meter_standing(db.session, e)) for e in estates]
+        "engineering/meters.html", meters=[(e, overview.meter_standing(db.session, e, current_user)) for e in estates]
     )

@@ -110,13 +110,34 @@ class User(UserMixin, db.Model):
         own = [b.id for b in self.buildings if b.estate_id == building.estate_id]
         return building.id in own if own else any(e.id == building.estate_id for e in self.estates)
 
-    def covered_buildings(self) -> sa.ColumnElement[bool]:
-        """covers_building's rule as a condition on Building's columns, so a list can be scoped (and
-        limited, and paged) in its query: a building of an estate where this user has buildings of
-        their own is covered if it is one of them, else if the user covers its estate estate-wide."""
+    def covers_place(self, estate_id: int, building: Building | None) -> bool:
+        """Whether a record of a place is this user's: one of a building (a corridor round, a
+        unit's ticket) by covers_building, one of the estate itself (the facility round, a road's
+        ticket) if the user is assigned the estate estate-wide."""
+        if building is not None:
+            return self.covers_building(building)
+        return any(e.id == estate_id for e in self.estates)
+
+    def covered_places(self, building_id: sa.ColumnElement, estate_id: sa.ColumnElement) -> sa.ColumnElement[bool]:
+        """covers_place's rule as a condition on a table's building and estate columns, so a list is
+        scoped (and limited, and paged) in its query."""
+        estate_wide = {e.id for e in self.estates}
         own_estates = {b.estate_id for b in self.buildings}
-        estate_wide = {e.id for e in self.estates} - own_estates
-        return sa.or_(Building.id.in_([b.id for b in self.buildings]), Building.estate_id.in_(estate_wide))
+        return sa.or_(
+            building_id.in_([b.id for b in self.buildings]),
+            sa.and_(building_id.is_not(None), estate_id.in_(estate_wide - own_estates)),
+            sa.and_(building_id.is_(None), estate_id.in_(estate_wide)),
+        )
+
+    def covered_buildings(self) -> sa.ColumnElement[bool]:
+        """covers_building's rule as a condition on Building's columns."""
+        return self.covered_places(Building.id, Building.estate_id)
+
+    @property
+    def whole_estate_ids(self) -> set[int]:
+        """The estates of which this user covers every building: what estate-wide figures and logs
+        (the summaries, the audit log) may show them."""
+        return {e.id for e in self.estates} - {b.estate_id for b in self.buildings}
 
     def can_see_unit(self, unit: Unit) -> bool:
         return self.covers_building(unit.building)

@@ -100,8 +100,10 @@ def new():
     form = IntakeForm()
     form.estate.choices = choices((e.id, e.name) for e in estates)
     chosen = next((e for e in estates if e.id == form.estate.data), estates[0])
-    form.building.choices = choices([(0, "—"), *((b.id, b.name) for b in chosen.buildings)])
-    form.public_area.choices = choices([(0, "—"), *((a.id, a.name) for a in chosen.public_areas)])
+    # Only places the user covers: their buildings, and the estate's public places if estate-wide.
+    form.building.choices = choices([(0, "—"), *((b.id, b.name) for b in current_user.building_scope(chosen))])
+    areas = chosen.public_areas if current_user.covers_estate_wide(chosen) else []
+    form.public_area.choices = choices([(0, "—"), *((a.id, a.name) for a in areas)])
     if form.validate_on_submit():
         ticket = _register(form, chosen)
         if ticket is not None:

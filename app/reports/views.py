@@ -95,7 +95,7 @@ def summary():
     """An estate's week or month: defects, tickets, return visits and rounds, as charts with numbers."""
     # A summary covers a whole estate (every building, every steward): only for those assigned
     # to the whole estate, not to some of its buildings.
-    estates = [e for e in estates_of(db.session, current_user) if current_user.covers_estate_wide(e)]
+    estates = [e for e in estates_of(db.session, current_user) if e.id in current_user.whole_estate_ids]
     kind = request.args.get("period") or "month"
     raw = request.args.get("estate", "").strip()
     form = {"estate": raw, "period": kind, "start": request.args.get("start", "")}
