@@ -148,7 +148,7 @@ def parse_hours(text: str) -> str:
 
 def set_rules(session: Session, user: User, estate: Estate, *, working_hours: str, quiet_rest_days: bool) -> None:
     """The estate's decoration working hours, which new registrations start from (the supervisor's)."""
-    if user.role is not Role.SUPERVISOR or estate.id not in user.visible_estate_ids:
+    if user.role is not Role.SUPERVISOR or estate.id not in user.whole_estate_ids:
         raise NotFound(_l("This estate does not exist or is not yours."))
     estate.decoration_hours = parse_hours(working_hours)
     estate.decoration_quiet_rest_days = quiet_rest_days

@@ -269,7 +269,7 @@ PAGE_OPTIONS = (
     joinedload(Finding.entrance),
     joinedload(Finding.unit),
     joinedload(Finding.public_area),
-    joinedload(Finding.asset),
+    joinedload(Finding.asset).joinedload(Asset.entrance),
     joinedload(Finding.meter).joinedload(Meter.unit),
     # A ticket has some thirty columns; the list shows four.
     joinedload(Finding.ticket).load_only(RepairTicket.number, RepairTicket.status, RepairTicket.route),
@@ -286,10 +286,11 @@ def load_findings(session: Session, ids: list[int], options=PAGE_OPTIONS) -> lis
         return []
     found = {f.id: f for f in session.scalars(sa.select(Finding).where(Finding.id.in_(ids)).options(*options)).unique()}
     findings = [found[i] for i in ids if i in found]
-    # Places of rounds without a building (the facility round's stairwells, a unit's meters): their
-    # buildings in one query, so building_of finds them without a query each.
+    # Places of rounds without a building (the facility round's stairwells and their equipment, a
+    # unit's meters): their buildings in one query, so Finding.building finds them without a query each.
     places = [place for f in findings if f.round.building_id is None
-              for place in (f.entrance, f.unit, f.meter.unit if f.meter else None) if place is not None]
+              for place in (f.entrance, f.asset.entrance if f.asset else None, f.unit,
+                            f.meter.unit if f.meter else None, f.meter) if place is not None]
     if places:
         buildings = {b.id: b for b in session.scalars(
             sa.select(Building).where(Building.id.in_({p.building_id for p in places})))}
@@ -469,13 +470,7 @@ def correct_route(session: Session, user: User, finding_uuid: str, route: str, n
 
 
 def building_of(finding: Finding) -> Building | None:
-    rnd = finding.round
-    if rnd.building is not None:
-        return rnd.building
-    for place in (finding.entrance, finding.unit, finding.meter.unit if finding.meter else None):
-        if place is not None:
-            return place.building
-    return None
+    return finding.building
 
 
 def place_text(*, unit: str | None = None, asset: str | None = None, area: str | None = None,

@@ -97,7 +97,10 @@ def _log(ticket: RepairTicket, kind: str, by: User | None, before: TicketStatus 
 PLACE_COLUMNS = ("entrance_id", "floor", "public_area_id", "asset_id", "unit_id", "meter_id")  # Finding.place
 
 
-def _same_place(query, finding: Finding):  # noqa: ANN001
+def _same_place(query, finding: Finding, building_id: int | None):  # noqa: ANN001
+    # The building too: a building without stairwells has checkpoints by floor alone.
+    query = query.where(RepairTicket.building_id.is_(None) if building_id is None
+                        else RepairTicket.building_id == building_id)
     for column, value in zip(PLACE_COLUMNS, finding.place, strict=True):
         attr = getattr(RepairTicket, column)
         query = query.where(attr.is_(None) if value is None else attr == value)
@@ -117,11 +120,13 @@ def ticket_for_defect(session: Session, finding: Finding, now: datetime | None =
     # nor lose a recurrence: they queue on the estate's row (PostgreSQL; FOR NO KEY UPDATE does not
     # block inserts that refer to the estate). SQLite's BEGIN IMMEDIATE already serialises writers.
     session.execute(sa.select(Estate.id).where(Estate.id == rnd.estate_id).with_for_update(key_share=True))
+    building = finding.building  # the facility round's defects belong to a stairwell's building too
+    building_id = building.id if building is not None else None
     open_here = _same_place(
         sa.select(RepairTicket).where(
             RepairTicket.estate_id == rnd.estate_id, RepairTicket.item_code == item.code,
             RepairTicket.status.not_in([TicketStatus.CLOSED, TicketStatus.CANCELLED]),
-        ), finding,
+        ), finding, building_id,
     ).order_by(RepairTicket.id).limit(1)
     ticket = session.scalars(open_here).first()
     if ticket is not None:
@@ -136,7 +141,7 @@ def ticket_for_defect(session: Session, finding: Finding, now: datetime | None =
     reason = next((r["label"]["zh_Hant"] for r in item.reasons if r["code"] == finding.reason_code), "")
     description = " · ".join(x for x in (item.label_zh_hant, reason, finding.reason_text, finding.note) if x)
     ticket = RepairTicket(
-        number=next_number(session, estate, now), estate_id=estate.id, building_id=rnd.building_id,
+        number=next_number(session, estate, now), estate_id=estate.id, building_id=building_id,
         entrance_id=finding.entrance_id, floor=finding.floor, public_area_id=finding.public_area_id,
         asset_id=finding.asset_id, unit_id=finding.unit_id, meter_id=finding.meter_id, item_code=item.code,
         channel=TicketChannel.ROUND, route=item.route, urgency=item.urgency, status=TicketStatus.NEW,
@@ -380,7 +385,8 @@ def split(session: Session, finding: Finding, by: User, now: datetime | None = N
     item, rnd = finding.item, finding.round
     clock = clock_for(session, old.estate_id, old.urgency)
     ticket = RepairTicket(
-        number=next_number(session, old.estate, now), estate_id=old.estate_id, building_id=rnd.building_id,
+        number=next_number(session, old.estate, now), estate_id=old.estate_id,
+        building_id=finding.building.id if finding.building is not None else None,
         entrance_id=finding.entrance_id, floor=finding.floor, public_area_id=finding.public_area_id,
         asset_id=finding.asset_id, unit_id=finding.unit_id, meter_id=finding.meter_id, item_code=item.code,
         channel=TicketChannel.ROUND, route=old.route, urgency=old.urgency, status=TicketStatus.NEW,
@@ -472,7 +478,9 @@ MAX_CLOCK_MINUTES = 90 * 24 * 60
 
 def set_clocks(session: Session, estate: Estate, by: User, clocks: dict[Urgency, Clock],
                return_visit_hours: int) -> None:
-    """An estate's own target times; all checked before any is stored."""
+    """An estate's own target times, set by a supervisor of the whole estate; all checked before any is stored."""
+    if by.role is not Role.SUPERVISOR or estate.id not in by.whole_estate_ids:
+        raise TicketError(_l("This estate does not exist or is not yours."))
     for urgency, clock in clocks.items():
         for minutes in (clock.on_site_minutes, clock.done_minutes):
             if minutes is not None and not 1 <= minutes <= MAX_CLOCK_MINUTES:

@@ -37,3 +37,43 @@ def test_migrations_go_down_to_nothing_and_up_again(empty_database_app):
     assert tables == set()
     upgrade()
     assert schema_differences() == []
+
+
+def test_records_of_a_place_in_a_building_get_that_building(empty_database_app):
+    """8c4d2e6f1a90 fills in the building of a unit's round and of a ticket at a stairwell that
+    had none (made before rounds and tickets carried it), and leaves the estate's own alone."""
+    from datetime import date
+
+    from app import tickets
+    from app.checklists import sync_checklists
+    from app.models import Role, RoundKind, TicketChannel
+
+    from . import factories
+
+    upgrade()
+    sync_checklists(db.session)
+    estate = factories.estate()
+    building = factories.building(estate)
+    stairwell = factories.entrance(building)
+    unit = factories.unit(building, "101")
+    steward = factories.user(Role.STEWARD, estates=[estate])
+    desk = factories.user(Role.DESK, estates=[estate])
+    unit_round = factories.round_(RoundKind.VACANT_UNIT, steward, estate, date(2026, 11, 2), unit_=unit)
+
+    def report(where: str):  # noqa: ANN202
+        return tickets.register_report(db.session, desk, estate, tickets.Report(
+            channel=TicketChannel.PHONE, reporter_name="王", reporter_phone="", description="壞了", place_text=where))
+
+    door, road = report("1梯門"), report("南門路燈")
+    db.session.commit()
+    ids = dict(round=unit_round.id, building=building.id, stairwell=stairwell.id, door=door.id, road=road.id)
+    db.session.remove()
+    with db.engine.begin() as conn:  # as such rows were stored before
+        conn.execute(sa.text("UPDATE round SET building_id = NULL WHERE id = :round"), ids)
+        conn.execute(sa.text("UPDATE repair_ticket SET entrance_id = :stairwell WHERE id = :door"), ids)
+    downgrade(revision="5e1f0a7c3b21")
+    upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT building_id FROM round WHERE id = :round"), ids).scalar() == ids["building"]
+        buildings = dict(conn.execute(sa.text("SELECT id, building_id FROM repair_ticket")).all())
+    assert buildings == {ids["door"]: ids["building"], ids["road"]: None}

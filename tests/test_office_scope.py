@@ -4,14 +4,15 @@ tickets, rounds and findings under review, the overview, meters, the intake form
 the audit log, which cover whole estates, only for those assigned to the whole estate."""
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
-from app import overview, review, tickets
+from app import decoration, overview, review, tickets
 from app.extensions import db
-from app.models import Role, RoundKind, TicketChannel, TicketEvent, TicketStatus
+from app.models import Finding, FindingResult, Role, RoundKind, TicketChannel, TicketEvent, TicketStatus
 
 from . import factories
 
@@ -150,3 +151,44 @@ def test_unhappy_return_visits_are_found_behind_many_happy_ones(world):
     assert [e.data["grade"] for e in found] == ["C"]
     assert tickets.escalations(db.session, world["boss_b1"], since=now - timedelta(days=30)) == found
     assert sa.inspect(found[0]).persistent
+
+
+def defect(rnd, code: str, reason: str, **place) -> Finding:
+    item = next(i for i in rnd.checklist_version.items if i.code == code)
+    finding = Finding(uuid=str(uuid.uuid4()), round=rnd, item=item, result=FindingResult.DEFECT, reason_code=reason,
+                      recorded_at=datetime.now(timezone.utc), **place)
+    db.session.add(finding)
+    db.session.flush()
+    return finding
+
+
+def test_a_facility_round_defect_at_a_stairwell_door_is_that_buildings_ticket(world):
+    door = defect(world["facility"], "FAC-ENTRANCE-DOOR", "NOT-CLOSING", entrance_id=world["b1"].entrances[0].id)
+    ticket = ticket_of(door)
+    assert ticket.building_id == world["b1"].id
+    assert tickets.may_see_ticket(world["desk_b1"], ticket) and tickets.engineering_queue(db.session, world["eng_b1"])
+    assert not tickets.may_see_ticket(factories.user(Role.DESK, username="desk-b2", buildings=[world["b2"]]), ticket)
+
+
+def test_the_same_defect_in_two_buildings_without_stairwells_is_two_tickets(world):
+    estate = world["estate"]
+    plain = [factories.building(estate, name=name, floors=1) for name in ("3棟", "4棟")]
+    found = [defect(factories.round_(RoundKind.CORRIDOR, world["wide"], estate, date(2026, 11, 24), building_=b),
+                    "COR-LIGHT", "LIGHT-OFF", floor=1) for b in plain]
+    first, second = (ticket_of(f) for f in found)
+    assert first != second and (first.building_id, second.building_id) == (plain[0].id, plain[1].id)
+
+
+@pytest.mark.parametrize("path", ["/tickets/clocks", "/decoration/rules"])
+@pytest.mark.parametrize("username, whole", [("boss", True), ("boss-mixed", False), ("boss-b1", False)])
+def test_an_estates_settings_are_for_a_supervisor_of_the_whole_estate(client, auth, world, path, username, whole):
+    auth.login(username)
+    assert client.get(f"{path}?estate={world['estate'].id}").status_code == (200 if whole else 404)
+
+
+def test_the_services_refuse_an_estates_settings_to_a_supervisor_of_some_buildings(world):
+    with pytest.raises(tickets.TicketError):
+        tickets.set_clocks(db.session, world["estate"], world["boss_mixed"], {}, 48)
+    with pytest.raises(decoration.NotFound):
+        decoration.set_rules(db.session, world["boss_b1"], world["estate"], working_hours="08:00-18:00",
+                             quiet_rest_days=True)

@@ -305,7 +305,8 @@ def notice(violation_id: int):
 @roles(Role.SUPERVISOR)
 def rules():
     """The estate's decoration working hours and rest-day rule: new registrations start from them."""
-    estates = estates_of(db.session, current_user)
+    # An estate's settings are for a supervisor of the whole estate, not of some of its buildings.
+    estates = [e for e in estates_of(db.session, current_user) if e.id in current_user.whole_estate_ids]
     estate = next((e for e in estates if e.id == request.values.get("estate", type=int)), estates[0] if estates else None)
     if estate is None:
         abort(404)

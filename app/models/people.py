@@ -123,11 +123,14 @@ class User(UserMixin, db.Model):
         scoped (and limited, and paged) in its query."""
         estate_wide = {e.id for e in self.estates}
         own_estates = {b.estate_id for b in self.buildings}
-        return sa.or_(
-            building_id.in_([b.id for b in self.buildings]),
-            sa.and_(building_id.is_not(None), estate_id.in_(estate_wide - own_estates)),
-            sa.and_(building_id.is_(None), estate_id.in_(estate_wide)),
-        )
+        parts = []  # only the parts that can match: a user of whole estates gets a plain, indexed estate_id IN
+        if self.buildings:
+            parts.append(building_id.in_(sorted(b.id for b in self.buildings)))
+        if estate_wide - own_estates:  # estates covered whole: every record
+            parts.append(estate_id.in_(sorted(estate_wide - own_estates)))
+        if estate_wide & own_estates:  # estate-wide and some buildings: the estate's own records too
+            parts.append(sa.and_(building_id.is_(None), estate_id.in_(sorted(estate_wide & own_estates))))
+        return sa.or_(*parts) if parts else sa.false()
 
     def covered_buildings(self) -> sa.ColumnElement[bool]:
         """covers_building's rule as a condition on Building's columns."""

@@ -149,6 +149,19 @@ class Finding(Answer, db.Model):
     )
 
     @property
+    def building(self) -> Building | None:
+        """The building of where it was found: the round's, or for a round of the whole estate (the
+        facility round checks each stairwell's door, intercom and elevators) the place's."""
+        if self.round.building is not None:
+            return self.round.building
+        meter = self.meter
+        for place in (self.entrance, self.asset.entrance if self.asset else None, self.unit,
+                      meter.unit if meter else None):
+            if place is not None:
+                return place.building
+        return meter.building if meter else None
+
+    @property
     def place(self) -> tuple:
         """Where it was found, in the order of round_plan.Checkpoint.place."""
         return (self.entrance_id, self.floor, self.public_area_id, self.asset_id, self.unit_id, self.meter_id)
