@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import uuid as uuidlib
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -31,14 +30,11 @@ from app.models import (
     WetArea,
 )
 from app.round_plan import build_plan
+from app.models.base import new_uuid
 
 from . import factories
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Asia/Shanghai
-
-
-def new_uuid() -> str:
-    return str(uuidlib.uuid4())
 
 
 def register(desk, unit):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import uuid as uuidlib
 from datetime import datetime, timezone
 
 import pytest
@@ -12,12 +11,9 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import Finding, FindingResult, Photo, PhotoStatus, Role
+from app.models.base import new_uuid
 
 from . import factories
-
-
-def new_uuid() -> str:
-    return str(uuidlib.uuid4())
 
 
 @pytest.fixture

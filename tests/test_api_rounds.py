@@ -1,7 +1,6 @@
 """The rounds API: start, plan, complete (idempotent, all or nothing), amend."""
 from __future__ import annotations
 
-import uuid as uuidlib
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -20,12 +19,9 @@ from app.models import (
     RoundStatus,
     UnitState,
 )
+from app.models.base import new_uuid
 
 from . import factories
-
-
-def new_uuid() -> str:
-    return str(uuidlib.uuid4())
 
 
 @pytest.fixture

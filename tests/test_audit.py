@@ -3,7 +3,6 @@ filter their estates' entries; nothing edits it; revealing an owner's ID number 
 from __future__ import annotations
 
 import re
-import uuid as uuidlib
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +17,7 @@ from app.extensions import db
 from app.models import (
     AuditEntry, FindingResult, Language, Role, Round, TicketChannel, UnitState,
 )
+from app.models.base import new_uuid
 
 from . import factories
 
@@ -61,10 +61,6 @@ def post(client, auth, path, data=None, **kw):
 
 def api_post(client, auth, path, json):
     return client.post(path, json=json, headers={"X-CSRFToken": auth.csrf()})
-
-
-def new_uuid() -> str:
-    return str(uuidlib.uuid4())
 
 
 # Each kind of change leaves an entry: who, when, before, after.

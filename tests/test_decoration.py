@@ -3,7 +3,6 @@ registration and acceptance, the daily check's outcomes, the violation flow thro
 the 48-hour flood test by the server's clock, and the refusals that change nothing."""
 from __future__ import annotations
 
-import uuid as uuidlib
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -31,14 +30,11 @@ from app.models import (
     WetArea,
 )
 from app.round_plan import build_plan
+from app.models.base import new_uuid
 
 from . import factories
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Asia/Shanghai
-
-
-def new_uuid() -> str:
-    return str(uuidlib.uuid4())
 
 
 @pytest.fixture

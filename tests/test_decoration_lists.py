@@ -2,7 +2,6 @@
 the step-UUID rule the service applies for every caller (phone, desk's import, web page)."""
 from __future__ import annotations
 
-import uuid as uuidlib
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -11,14 +10,11 @@ import pytest
 from app import decoration, decoration_lists, sync
 from app.extensions import db
 from app.models import MaterialStatus, PermitStatus, Role, UnitState, Violation, ViolationStatus, WetArea
+from app.models.base import new_uuid
 
 from . import factories
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Asia/Shanghai
-
-
-def new_uuid() -> str:
-    return str(uuidlib.uuid4())
 
 
 @pytest.fixture

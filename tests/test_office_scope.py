@@ -4,7 +4,6 @@ tickets, rounds and findings under review, the overview, meters, the intake form
 the audit log, which cover whole estates, only for those assigned to the whole estate."""
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from app import decoration, overview, review, tickets
 from app.extensions import db
 from app.models import Finding, FindingResult, Role, RoundKind, TicketChannel, TicketEvent, TicketStatus
+from app.models.base import new_uuid
 
 from . import factories
 
@@ -23,7 +23,7 @@ def world(app):
     b1, b2 = factories.building(estate, name="1棟", floors=1), factories.building(estate, name="2棟", floors=1)
     factories.entrance(b1)
     factories.entrance(b2)
-    road = factories.unit(b2, "2-101")
+    unit2 = factories.unit(b2, "2-101")
     people = dict(
         amy=factories.user(Role.STEWARD, username="amy", buildings=[b1]),
         bob=factories.user(Role.STEWARD, username="bob", buildings=[b2]),
@@ -40,7 +40,7 @@ def world(app):
     theirs = factories.finding_with_photo(people["bob"], estate, b2)
     facility = factories.round_(RoundKind.FACILITY, people["wide"], estate, date(2026, 11, 26))
     db.session.commit()
-    return dict(estate=estate, b1=b1, b2=b2, unit2=road, mine=mine, theirs=theirs, facility=facility, **people)
+    return dict(estate=estate, b1=b1, b2=b2, unit2=unit2, mine=mine, theirs=theirs, facility=facility, **people)
 
 
 def ticket_of(finding):
@@ -155,7 +155,7 @@ def test_unhappy_return_visits_are_found_behind_many_happy_ones(world):
 
 def defect(rnd, code: str, reason: str, **place) -> Finding:
     item = next(i for i in rnd.checklist_version.items if i.code == code)
-    finding = Finding(uuid=str(uuid.uuid4()), round=rnd, item=item, result=FindingResult.DEFECT, reason_code=reason,
+    finding = Finding(uuid=new_uuid(), round=rnd, item=item, result=FindingResult.DEFECT, reason_code=reason,
                       recorded_at=datetime.now(timezone.utc), **place)
     db.session.add(finding)
     db.session.flush()

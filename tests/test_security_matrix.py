@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import uuid as uuidlib
 
 import pytest
 import sqlalchemy as sa
@@ -30,6 +29,7 @@ from app.models import (
     Round,
     Violation,
 )
+from app.models.base import new_uuid
 
 from . import factories
 from .conftest import AuthActions
@@ -43,10 +43,6 @@ OTHER_ROUTES = sorted(e for e, (_m, path, _a) in MATRIX.items() if "{" not in pa
 # the walk page is a cacheable shell that loads its round through the API (404 there); the
 # registration form pre-fills a unit only when it is the user's.
 IGNORES_FOREIGN_HINT = {"rounds.walk", "decoration.new"}
-
-
-def new_uuid() -> str:
-    return str(uuidlib.uuid4())
 
 
 def photo_upload(**fields) -> dict:

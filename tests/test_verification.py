@@ -3,7 +3,6 @@ places they cover, answered from the phone (maybe offline, maybe twice) and stor
 from __future__ import annotations
 
 import threading
-import uuid as uuidlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -24,16 +23,13 @@ from app.models import (
     TicketVerification,
     Urgency,
 )
+from app.models.base import new_uuid
 
 from . import factories
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Asia/Shanghai
 SENDERS = 20
 _numbers = iter(range(1, 10_000))
-
-
-def new_uuid() -> str:
-    return str(uuidlib.uuid4())
 
 
 @pytest.fixture
