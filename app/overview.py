@@ -70,16 +70,23 @@ class StewardBoard:
         return [d for d in self.due if d.status is schedule.DueStatus.OVERDUE]
 
 
-def rounds_board(session: Session, estate: Estate, viewer: User, at: datetime | None = None) -> list[StewardBoard]:
-    """Every steward of the estate with what is due and overdue for them now. A viewer who covers
-    only some of its buildings sees the stewards of those and only the rounds of places they cover."""
-    day = schedule.local_date(estate, at or datetime.now(timezone.utc))
-    boards = [StewardBoard(s, schedule.due_for_estate(session, s, estate, day)) for s in stewards_of(session, estate)]
+def stewards_seen_by(session: Session, estate: Estate, viewer: User) -> list[User]:
+    """The estate's stewards a viewer follows: all of them for a viewer of the whole estate, else
+    those who walk one of the viewer's buildings."""
+    stewards = stewards_of(session, estate)
     if estate.id in viewer.whole_estate_ids:
-        return boards
+        return stewards
     mine = {b.id for b in viewer.building_scope(estate)}
-    return [StewardBoard(board.steward, [d for d in board.due if viewer.covers_place(estate.id, d.target.building)])
-            for board in boards if mine & {b.id for b in board.steward.building_scope(estate)}]
+    return [s for s in stewards if mine & {b.id for b in s.building_scope(estate)}]
+
+
+def rounds_board(session: Session, estate: Estate, viewer: User, at: datetime | None = None) -> list[StewardBoard]:
+    """The stewards the viewer follows with what is due and overdue for them now: for a viewer who
+    covers only some buildings, only the rounds of places they cover."""
+    day = schedule.local_date(estate, at or datetime.now(timezone.utc))
+    return [StewardBoard(s, [d for d in schedule.due_for_estate(session, s, estate, day)
+                             if viewer.covers_place(estate.id, d.target.building)])
+            for s in stewards_seen_by(session, estate, viewer)]
 
 
 def meter_standing(session: Session, estate: Estate, viewer: User,

@@ -380,7 +380,7 @@ class FilterChoices:
 def filter_choices(session: Session, user: User, estate_id: int | None) -> FilterChoices:
     """What the filter form offers: the user's estates; buildings and stewards of the chosen
     estate (or of their only estate)."""
-    from .overview import stewards_of
+    from .overview import stewards_seen_by
 
     estates = estates_of(session, user)
     estate = next((e for e in estates if e.id == estate_id), None)
@@ -388,7 +388,7 @@ def filter_choices(session: Session, user: User, estate_id: int | None) -> Filte
         estate = estates[0]
     if estate is None:
         return FilterChoices(estates, None)
-    return FilterChoices(estates, estate, user.building_scope(estate), stewards_of(session, estate))
+    return FilterChoices(estates, estate, user.building_scope(estate), stewards_seen_by(session, estate, user))
 
 
 # Actions ------------------------------------------------------------------------------------

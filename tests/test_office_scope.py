@@ -111,6 +111,14 @@ def test_the_overview_shows_a_building_desk_its_buildings_and_their_stewards(wor
         world["b1"], world["b2"]}
 
 
+def test_the_review_filter_offers_a_building_desk_its_buildings_stewards(world):
+    choices = review.filter_choices(db.session, world["desk_b1"], world["estate"].id)
+    assert [b.name for b in choices.buildings] == ["1棟"]
+    assert {s.username for s in choices.stewards} == {"amy", "wide"}  # not bob of 2棟
+    everyone = review.filter_choices(db.session, world["desk"], world["estate"].id)
+    assert {s.username for s in everyone.stewards} == {"amy", "bob", "wide"}
+
+
 def test_building_engineering_reads_only_its_buildings_meters(world):
     estate = world["estate"]
     factories.meter(estate, world["b1"])
