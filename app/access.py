@@ -92,6 +92,12 @@ def estates_of(session: Session, user: User) -> list[Estate]:
     return list(session.scalars(sa.select(Estate).where(Estate.id.in_(ids)).order_by(Estate.id)))
 
 
+def whole_estates_of(session: Session, user: User) -> list[Estate]:
+    """The estates of which the user covers every building: what estate-wide summaries and settings
+    are for (not a user of some of its buildings)."""
+    return [e for e in estates_of(session, user) if e.id in user.whole_estate_ids]
+
+
 def require_unit_visible(user: User, unit: Unit | None) -> Unit:
     """404 (not 403) for a unit outside the user's scope: its existence is not theirs to know."""
     if unit is None or not user.can_see_unit(unit):

@@ -469,10 +469,6 @@ def correct_route(session: Session, user: User, finding_uuid: str, route: str, n
 # Places and the CSV export ------------------------------------------------------------------
 
 
-def building_of(finding: Finding) -> Building | None:
-    return finding.building
-
-
 def place_text(*, unit: str | None = None, asset: str | None = None, area: str | None = None,
                meter_where: str | None = None, meter_serial: str | None = None, entrance: str | None = None,
                floor: int | None = None, round_unit: str | None = None) -> str:

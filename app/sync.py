@@ -201,7 +201,7 @@ def may_see_round(user: User, rnd: Round) -> bool:
         return rnd.steward_id == user.id
     if user.role is Role.GATE:  # the gate asks for materials; rounds are not its business
         return False
-    return user.covers_place(rnd.estate_id, rnd.building or (rnd.unit.building if rnd.unit else None))
+    return user.covers_place(rnd.estate_id, rnd.building)  # a unit's round carries its building too
 
 
 @dataclass(frozen=True)

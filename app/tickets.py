@@ -382,11 +382,11 @@ def split(session: Session, finding: Finding, by: User, now: datetime | None = N
         raise TicketError(_l("Only an open ticket can be split."))
     if finding.uuid == old.findings[0].uuid:
         raise TicketError(_l("This is the defect that opened the ticket; split the later ones."))
-    item, rnd = finding.item, finding.round
+    item, building = finding.item, finding.building
     clock = clock_for(session, old.estate_id, old.urgency)
     ticket = RepairTicket(
         number=next_number(session, old.estate, now), estate_id=old.estate_id,
-        building_id=finding.building.id if finding.building is not None else None,
+        building_id=building.id if building is not None else None,
         entrance_id=finding.entrance_id, floor=finding.floor, public_area_id=finding.public_area_id,
         asset_id=finding.asset_id, unit_id=finding.unit_id, meter_id=finding.meter_id, item_code=item.code,
         channel=TicketChannel.ROUND, route=old.route, urgency=old.urgency, status=TicketStatus.NEW,

@@ -105,7 +105,9 @@ def round_(kind: RoundKind, steward: User, estate_: Estate, local_date: date, bu
            unit_: Unit | None = None, completed: bool = True) -> Round:
     version = latest_version(db.session, kind)
     now = datetime.now(timezone.utc)
-    obj = Round(kind=kind, estate=estate_, building=building_, unit=unit_, steward=steward,
+    # A unit's round carries its unit's building, as sync.round_to_start stores it.
+    obj = Round(kind=kind, estate=estate_, building=building_ or (unit_.building if unit_ else None), unit=unit_,
+                steward=steward,
                 checklist_version=version, local_date=local_date,
                 status=RoundStatus.COMPLETED if completed else RoundStatus.IN_PROGRESS,
                 completed_at=now if completed else None)

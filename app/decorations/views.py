@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import decoration, decoration_lists, schedule, sync
-from ..access import estates_of, may_read_contacts, roles
+from ..access import estates_of, may_read_contacts, roles, whole_estates_of
 from ..extensions import db
 from ..models import (
     OPEN_VIOLATION,
@@ -305,8 +305,7 @@ def notice(violation_id: int):
 @roles(Role.SUPERVISOR)
 def rules():
     """The estate's decoration working hours and rest-day rule: new registrations start from them."""
-    # An estate's settings are for a supervisor of the whole estate, not of some of its buildings.
-    estates = [e for e in estates_of(db.session, current_user) if e.id in current_user.whole_estate_ids]
+    estates = whole_estates_of(db.session, current_user)
     estate = next((e for e in estates if e.id == request.values.get("estate", type=int)), estates[0] if estates else None)
     if estate is None:
         abort(404)

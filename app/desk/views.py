@@ -112,7 +112,7 @@ def _findings_page(flt: review.ReviewFilter | None, before: int | None = None, e
         args=request.args, here=here, kinds=list(RoundKind), routes=review.ROUTE_CHOICES,
         csv_args=flt.to_args() if flt else {}, next_args=review.with_cursor(flt, page.next_before) if page else {},
         first_args=flt.to_args() if flt else {}, max_days=review.MAX_RANGE_DAYS,
-        comment_max=review.COMMENT_MAX, review_building=review.building_of, review_place=review.place_of,
+        comment_max=review.COMMENT_MAX, review_place=review.place_of,
         # Labels translated once for the page, not once per finding.
         result_names=_names(FINDING_RESULT), kind_names=_names(ROUND_KIND), status_names=_names(TICKET_STATUS),
         route_names=_names(ROUTE), day_of=_memo(format_day), at_of=_memo(format_at),

@@ -121,15 +121,15 @@ class User(UserMixin, db.Model):
     def covered_places(self, building_id: sa.ColumnElement, estate_id: sa.ColumnElement) -> sa.ColumnElement[bool]:
         """covers_place's rule as a condition on a table's building and estate columns, so a list is
         scoped (and limited, and paged) in its query."""
-        estate_wide = {e.id for e in self.estates}
-        own_estates = {b.estate_id for b in self.buildings}
+        whole = self.whole_estate_ids
+        mixed = {e.id for e in self.estates} - whole  # estate-wide and some of its buildings
         parts = []  # only the parts that can match: a user of whole estates gets a plain, indexed estate_id IN
         if self.buildings:
             parts.append(building_id.in_(sorted(b.id for b in self.buildings)))
-        if estate_wide - own_estates:  # estates covered whole: every record
-            parts.append(estate_id.in_(sorted(estate_wide - own_estates)))
-        if estate_wide & own_estates:  # estate-wide and some buildings: the estate's own records too
-            parts.append(sa.and_(building_id.is_(None), estate_id.in_(sorted(estate_wide & own_estates))))
+        if whole:  # every record of these estates
+            parts.append(estate_id.in_(sorted(whole)))
+        if mixed:  # the estate's own records too
+            parts.append(sa.and_(building_id.is_(None), estate_id.in_(sorted(mixed))))
         return sa.or_(*parts) if parts else sa.false()
 
     def covered_buildings(self) -> sa.ColumnElement[bool]:

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import review, sync, ticket_export, tickets
-from ..access import estates_of, may_read_contacts, roles
+from ..access import estates_of, may_read_contacts, roles, whole_estates_of
 from ..csv_export import csv_response
 from ..extensions import db
 from ..labels import GRADE, ROUTE, TICKET_CHANNEL, TICKET_STATUS, URGENCY
@@ -336,8 +336,7 @@ def export():
 @roles(Role.SUPERVISOR)
 def clocks():
     """The estate's target times per urgency (defaults from the manual), changed by the supervisor."""
-    # An estate's settings are for a supervisor of the whole estate, not of some of its buildings.
-    estates = [e for e in estates_of(db.session, current_user) if e.id in current_user.whole_estate_ids]
+    estates = whole_estates_of(db.session, current_user)
     estate = next((e for e in estates if e.id == request.values.get("estate", type=int)), estates[0] if estates else None)
     if estate is None:
         abort(404)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import schedule, summaries
-from ..access import estates_of, roles
+from ..access import roles, whole_estates_of
 from ..charts import Bar, Series, bar_chart
 from ..extensions import db
 from ..i18n import DEFAULT, current_language
@@ -95,7 +95,7 @@ def summary():
     """An estate's week or month: defects, tickets, return visits and rounds, as charts with numbers."""
     # A summary covers a whole estate (every building, every steward): only for those assigned
     # to the whole estate, not to some of its buildings.
-    estates = [e for e in estates_of(db.session, current_user) if e.id in current_user.whole_estate_ids]
+    estates = whole_estates_of(db.session, current_user)
     kind = request.args.get("period") or "month"
     raw = request.args.get("estate", "").strip()
     form = {"estate": raw, "period": kind, "start": request.args.get("start", "")}
