@@ -31,8 +31,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"],  # type: ignore[method-assign]
                                 x_proto=app.config["PROXY_FIX_X_PROTO"])
 
-    from . import access, api, database, errors, i18n, labels, pwa, security, storage
+    from . import access, api, database, errors, i18n, labels, pwa, security
     from .extensions import csrf, db, limiter, login_manager, migrate
+    from .photos import storage
 
     db.init_app(app)
     database.init_app(app)
@@ -45,8 +46,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     access.init_app(app)  # before CSRF: a signed-out phone hears "sign in", not "bad token"
     from . import audit
 
-    audit.init_app(app)  # every change to an audited model is logged (app/audit.py)
-    from .desk.views import allow_large_imports
+    audit.init_app(app)  # every change to an audited model is logged (app/audit/__init__.py)
+    from .workfile.views import allow_large_imports
 
     app.before_request(allow_large_imports)  # before CSRF reads the form
     csrf.init_app(app)
@@ -56,28 +57,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)  # after the API, so its handlers win
     security.init_app(app)  # headers on every response, errors included
 
-    from .auth import bp as auth_bp
-    from .decorations import bp as decoration_bp
-    from .desk import bp as desk_bp
-    from .gate import bp as gate_bp
-    from .engineering import bp as engineering_bp
-    from .repairs import bp as tickets_bp
-    from .main import bp as main_bp
-    from .reports import bp as reports_bp
-    from .rounds import bp as rounds_bp
+    # One blueprint per room; each package's views.py (or named view module) defines it.
+    from .audit.views import bp as audit_bp
+    from .auth.views import bp as auth_bp
+    from .dashboard.views import bp as dashboard_bp
+    from .decoration.gate import bp as gate_bp
+    from .decoration.views import bp as decoration_bp
+    from .photos.views import bp as photos_bp
+    from .repairs.engineering import bp as engineering_bp
+    from .repairs.views import bp as tickets_bp
+    from .reports.views import bp as reports_bp
+    from .review.views import bp as review_bp
+    from .rounds.views import bp as rounds_bp
+    from .units.views import bp as units_bp
+    from .workfile.views import bp as workfile_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(rounds_bp)
-    app.register_blueprint(desk_bp)
-    app.register_blueprint(engineering_bp)
-    app.register_blueprint(reports_bp)
-    app.register_blueprint(tickets_bp)
-    app.register_blueprint(decoration_bp)
-    app.register_blueprint(gate_bp)
-    from .auditlog import bp as audit_bp
-
-    app.register_blueprint(audit_bp)
+    for blueprint in (auth_bp, photos_bp, rounds_bp, dashboard_bp, review_bp, units_bp, workfile_bp,
+                      engineering_bp, reports_bp, tickets_bp, decoration_bp, gate_bp, audit_bp):
+        app.register_blueprint(blueprint)
 
     from . import cli
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Callable, TypeVar
 
 import sqlalchemy as sa
-
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -19,6 +18,17 @@ from .models import Estate, Role, Unit, User
 F = TypeVar("F", bound=Callable)
 PUBLIC = "public"
 ALL_ROLES = frozenset(Role)
+# The role groups, each named for a duty; the pages and operations ask these, not lists of their own.
+# The office: the front desk (前台/客服助理) and the supervisors (客服主管).
+OFFICE = (Role.DESK, Role.SUPERVISOR)
+# Who works on repair tickets: the office and engineering.
+TICKET_WORKERS = (*OFFICE, Role.ENGINEERING)
+# Who reads decoration records: stewards, the office and the gate (never engineering).
+DECORATION_READERS = (Role.STEWARD, *OFFICE, Role.GATE)
+# The decoration pages: the office and the stewards (the gate has its own pages).
+DECORATION_PAGES = (*OFFICE, Role.STEWARD)
+# The gate's pages: the security gate (保安門崗), and the office that settles its requests.
+GATE_PAGES = (Role.GATE, *OFFICE)
 # The owner archive's unit pages: everyone on the estate's staff but the security gate (檔案保密).
 ARCHIVE_ROLES = ALL_ROLES - {Role.GATE}
 # Endpoints that Flask or extensions add themselves.
@@ -105,7 +115,7 @@ def require_unit_visible(user: User, unit: Unit | None) -> Unit:
     return unit
 
 
-CONTACT_ROLES = frozenset({Role.DESK, Role.SUPERVISOR})
+CONTACT_ROLES = frozenset(OFFICE)
 
 
 def may_read_contacts(user: User) -> bool:

@@ -30,8 +30,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import io
+import json
 import os
 import re
 import sqlite3
@@ -49,7 +49,7 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
-from .storage import KEY_PATTERN, fsync_dir, get_storage
+from .photos.storage import KEY_PATTERN, fsync_dir, get_storage
 
 __all__ = ["BackupError", "BackupResult", "RestoreResult", "create_backup", "restore_backup", "verify_archive"]
 
@@ -363,7 +363,7 @@ def _read_photo(storage, key: str) -> bytes | None:  # noqa: ANN001 - any storag
     try:
         with contextlib.closing(storage.open(key)) as f:
             return f.read()
-    except FileNotFoundError:  # every backend says "unknown key" this way (app/storage.py)
+    except FileNotFoundError:  # every backend says "unknown key" this way (app/photos/storage.py)
         return None
     except OSError as exc:  # the store failed (disk, network): not the destination's fault
         raise BackupError(f"cannot read photo {key} from photo storage: {exc}; "
@@ -746,4 +746,3 @@ def describe_restore(result: RestoreResult, archive: str | Path) -> str:
     if not result.schema_is_head:
         lines.append("The archive's schema is older than this version's: run `flask --app app db upgrade` next.")
     return "\n".join(lines)
-

@@ -11,9 +11,9 @@ from flask_migrate import upgrade
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import demo
-from .checklists import sync_checklists
 from .extensions import db
 from .models import Estate, Role, User
+from .rounds.checklists import sync_checklists
 
 
 def _database_error(exc: SQLAlchemyError) -> click.ClickException:

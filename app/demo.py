@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from . import decoration, schedule, sync, tickets, verification
+from . import steps
+from .decoration import flood_tests, materials, permits, violations
 from .models import (
     Asset,
     AssetKind,
@@ -56,7 +57,10 @@ from .models import (
     VacancyReason,
     WetArea,
 )
-from .round_plan import build_plan, meter_flags
+from .photos import uploads
+from .repairs import tickets, verification
+from .rounds import intake, schedule
+from .rounds.plan import build_plan, meter_flags
 
 DEMO_ESTATE_CODE = "CUIHU"
 DEMO_PASSWORD = "xuncha-demo"
@@ -203,7 +207,7 @@ def register_decorations(session: Session, estate: Estate, desk: User, today: da
         if not before_history:
             at = min(at, datetime.now(timezone.utc))
         contractor, phone = CONTRACTORS[i % len(CONTRACTORS)]
-        decoration.register(session, desk, decoration.Registration(
+        permits.register(session, desk, permits.Registration(
             unit_id=unit.id, owner_name=owner.name if owner else "業主", owner_phone=owner.phone if owner else "—",
             contractor_name=contractor, contractor_phone=phone, workers=2 + i % 4,
             worker_names="、".join(["張師傅", "李師傅", "王師傅", "趙師傅", "劉師傅"][: 2 + i % 4]),
@@ -216,7 +220,7 @@ def register_decorations(session: Session, estate: Estate, desk: User, today: da
 # A small simulation, in time order, of what the demo estate's people did: stewards walk their
 # rounds through the real sync code (start_round / complete_round: the same checks, the same
 # tickets opened or seen again, the same meter flags), photos go through the real pipeline, and
-# the desk, engineering and the stewards move the tickets with app.tickets at the simulated time.
+# the desk, engineering and the stewards move the tickets with app.repairs.tickets at the simulated time.
 # Nothing happens on or after today's local midnight: today's rounds are still the stewards' to walk.
 
 HISTORY_DAYS = 28
@@ -448,7 +452,7 @@ class _History:
 
     def walk(self, steward: User, target: schedule.Target, start: datetime, done: datetime) -> Iterator[datetime]:
         yield done  # walked on the phone; stored when completed
-        rnd = sync.start_round(
+        rnd = intake.start_round(
             self.s, steward, uuid=self.uuid(), kind=target.kind, estate_id=self.estate.id,
             building_id=target.building.id if target.building and not target.unit else None,
             unit_id=target.unit.id if target.unit else None, started_at=start, now=done)
@@ -461,8 +465,8 @@ class _History:
             when = self.after(4, 24)
             self.spawn(when if when < self.end else self.now + timedelta(minutes=40), self.correct_reading(*misread))
 
-    def complete(self, rnd: Round, plan, answers: list[sync.FindingInput], done: datetime) -> list[Finding]:  # noqa: ANN001
-        """Store a completion as sync.complete_round does (findings with their place and meter flags,
+    def complete(self, rnd: Round, plan, answers: list[intake.FindingInput], done: datetime) -> list[Finding]:  # noqa: ANN001
+        """Store a completion as intake.complete_round does (findings with their place and meter flags,
         photos named, a ticket opened or seen again per defect), the findings in one bulk insert."""
         items = {i.code: i for i in plan.items}
         points = {p.key: p for p in plan.checkpoints}
@@ -482,7 +486,7 @@ class _History:
         self.s.execute(sa.insert(Finding), rows)
         rnd.status = RoundStatus.COMPLETED
         rnd.completed_at = done
-        rnd.completion_sha256 = sync.content_sha256({"findings": [
+        rnd.completion_sha256 = steps.content_sha256({"findings": [
             (a.uuid, a.checkpoint, a.item_code, a.result.value, a.reason_code, a.action_code, a.note, a.reading_value,
              a.recorded_at, a.photo_uuids) for a in answers]})
         named = {f.uuid: f.photo_uuids for f in answers if f.result is FindingResult.DEFECT}
@@ -500,15 +504,15 @@ class _History:
             if ticket.id not in self.known_tickets:
                 self.known_tickets.add(ticket.id)
                 self.spawn(self.now, self.ticket_life(ticket))
-        if rnd.kind is RoundKind.DECORATION:  # as sync.complete_round: breaches become a violation
-            violation = decoration.after_completion(self.s, rnd, defects, now=done)
+        if rnd.kind is RoundKind.DECORATION:  # as intake.complete_round: breaches become a violation
+            violation = violations.after_completion(self.s, rnd, defects, now=done)
             if violation is not None:
                 self.spawn(self.after(1, 3), self.notice(rnd, violation))
         return defects
 
     def answers(self, rnd: Round, plan, start: datetime, done: datetime):  # noqa: ANN001, ANN201
         rng = self.rng
-        answers: list[sync.FindingInput] = []
+        answers: list[intake.FindingInput] = []
         photos: list[tuple[str, str, str]] = []
         misread = None
         total = sum(len(plan.items_at[p.key]) for p in plan.checkpoints) or 1
@@ -522,8 +526,8 @@ class _History:
                     value, right = self.reading(point)
                     if right is not None:
                         misread = (uuid, right)
-                    answers.append(sync.FindingInput(uuid, point.key, item.code, FindingResult.FINE,
-                                                     reading_value=value, recorded_at=at))
+                    answers.append(intake.FindingInput(uuid, point.key, item.code, FindingResult.FINE,
+                                                       reading_value=value, recorded_at=at))
                     continue
                 planted = self.planted.get((point.place, item.code))
                 running = (item.code == "MTR-VACANT-RUNNING" and point.meter_id == self.vacant_running
@@ -531,7 +535,7 @@ class _History:
                 if running:
                     planted = _Planted(1.0, "LEAK-SUSPECTED", "空置房水錶在走")
                 if (rnd.unit is not None and rnd.unit is self.breach_unit and rnd.local_date == self.breach_day
-                        and item.code == BREACH_ITEM):
+                    and item.code == BREACH_ITEM):
                     planted = _Planted(1.0, BREACH_REASON, BREACH_NOTE)
                 if rnd.kind is RoundKind.METER and not item.required and item.code != "MTR-BOX" and not running:
                     continue  # asked only when something looks wrong
@@ -543,7 +547,7 @@ class _History:
                     # Breaches of decoration rules are the planted one only: each is a violation to follow up.
                     reason, note = rng.choice(item.reasons)["code"], rng.choice(NOTES)
                 if reason is None:
-                    answers.append(sync.FindingInput(uuid, point.key, item.code, FindingResult.FINE, recorded_at=at))
+                    answers.append(intake.FindingInput(uuid, point.key, item.code, FindingResult.FINE, recorded_at=at))
                     continue
                 action = item.actions[0]["code"] if item.actions and rng.random() < 0.8 else None
                 if running:
@@ -553,8 +557,8 @@ class _History:
                     photo_uuids = (self.uuid(),)
                     place = point.label.encode("ascii", "ignore").decode().strip()
                     photos.append((photo_uuids[0], uuid, f"{at.astimezone(self.tz):%Y-%m-%d %H:%M}  {item.code} {place}"))
-                answers.append(sync.FindingInput(uuid, point.key, item.code, FindingResult.DEFECT, reason_code=reason,
-                                                 action_code=action, note=note, recorded_at=at, photo_uuids=photo_uuids))
+                answers.append(intake.FindingInput(uuid, point.key, item.code, FindingResult.DEFECT, reason_code=reason,
+                                                   action_code=action, note=note, recorded_at=at, photo_uuids=photo_uuids))
         return answers, photos, misread
 
     def reading(self, point) -> tuple[Decimal, Decimal | None]:  # noqa: ANN001
@@ -600,13 +604,13 @@ class _History:
         planted = rnd.unit is self.breach_unit and rnd.local_date == self.breach_day
         day = schedule.local_date(self.estate, self.now)
         deadline = self.today if planted else max(rnd.local_date + timedelta(days=1), day)
-        decoration.issue_notice(self.s, desk, violation, deadline=deadline, now=self.now,
+        violations.issue_notice(self.s, desk, violation, deadline=deadline, now=self.now,
                                 requirements="拆除擅自改動部分，按登記範圍恢復原狀；整改完畢後通知管家複查。" if planted
                                 else "即日清走公共區域的裝修垃圾，袋裝後運至指定堆放點。")
         yield self.after(0.5, 2)
-        decoration.log_owner_call(self.s, desk, violation, "已電話通知業主，業主承諾按期整改", now=self.now)
+        violations.log_owner_call(self.s, desk, violation, "已電話通知業主，業主承諾按期整改", now=self.now)
         yield self.local(deadline, 10, self.rng.randint(0, 50))  # dropped when it falls today or later
-        decoration.record_recheck(self.s, rnd.steward, uuid=self.uuid(), violation_id=violation.id,
+        violations.record_recheck(self.s, rnd.steward, uuid=self.uuid(), violation_id=violation.id,
                                   result=RecheckResult.RECTIFIED, note="已清理完畢", recorded_at=self.now, now=self.now)
 
     def decoration_tasks(self) -> None:
@@ -618,31 +622,31 @@ class _History:
         if self.flood_unit is not None:
             unit, start = self.flood_unit, self.local(self.today - timedelta(days=3), 16, 0)  # 56 h before midnight
             test_uuid = self.uuid()
-            photo = sync.store_record_photo(
+            photo = uploads.store_form_photo(
                 self.s, steward, test_uuid, _photo_jpeg(90001, f"FLOOD TEST {unit.room_number}", start.astimezone(self.tz).replace(tzinfo=None)),
                 max_bytes=max_bytes, max_pixels=max_pixels, timezone_name=self.estate.timezone, now=start)
             photo.uuid = self.uuid()  # the phone's UUID, deterministic here
             self.s.flush()
-            decoration.start_flood_test(self.s, steward, uuid=test_uuid, unit_id=unit.id, wet_area=WetArea.BATHROOM,
-                                        photo_uuid=photo.uuid, water_level_cm=Decimal("3.0"), recorded_at=start,
-                                        now=start)
+            flood_tests.start_flood_test(self.s, steward, uuid=test_uuid, unit_id=unit.id, wet_area=WetArea.BATHROOM,
+                                         photo_uuid=photo.uuid, water_level_cm=Decimal("3.0"), recorded_at=start,
+                                         now=start)
             below = next((u.room_number for u in unit.building.units
                           if u.entrance_id == unit.entrance_id and u.floor == unit.floor - 1), "樓下")
-            decoration.check_neighbours(self.s, steward, uuid=self.uuid(), flood_test_uuid=test_uuid,
-                                        units=f"{below}（樓下）及同層相鄰單元", leak=False, note="天花及牆面乾燥，無滲水",
-                                        recorded_at=start + timedelta(hours=24), now=start + timedelta(hours=24))
+            flood_tests.check_neighbours(self.s, steward, uuid=self.uuid(), flood_test_uuid=test_uuid,
+                                         units=f"{below}（樓下）及同層相鄰單元", leak=False, note="天花及牆面乾燥，無滲水",
+                                         recorded_at=start + timedelta(hours=24), now=start + timedelta(hours=24))
         if self.material_unit is not None:
             at = self.local(self.today - timedelta(days=1), 17, 40)
             request_uuid = self.uuid()
-            photo = sync.store_record_photo(
+            photo = uploads.store_form_photo(
                 self.s, gate, request_uuid, _photo_jpeg(90002, f"MATERIALS {self.material_unit.room_number}",
                                                         at.astimezone(self.tz).replace(tzinfo=None)),
                 max_bytes=max_bytes, max_pixels=max_pixels, timezone_name=self.estate.timezone, now=at)
             photo.uuid = self.uuid()
             self.s.flush()
-            decoration.raise_material_request(self.s, gate, uuid=request_uuid, unit_id=self.material_unit.id,
-                                              materials="瓷磚 30 箱、水泥 20 包、防水塗料 4 桶", photo_uuid=photo.uuid,
-                                              now=at)
+            materials.raise_material_request(self.s, gate, uuid=request_uuid, unit_id=self.material_unit.id,
+                                             materials="瓷磚 30 箱、水泥 20 包、防水塗料 4 桶", photo_uuid=photo.uuid,
+                                             now=at)
 
     def store_photos(self) -> None:
         """The phones send their photos after each completion: through the real pipeline (the
@@ -656,12 +660,12 @@ class _History:
         jobs = [(*job, seed) for seed, job in enumerate(self.photo_jobs, start=1)]
         with ThreadPoolExecutor(max_workers=2) as pool:
             shots = list(pool.map(shot, jobs))
-            uploads = [sync.check_photo(self.s, steward, photo_uuid, finding_uuid, data, hashlib.sha256(data).hexdigest())
+            checked = [uploads.check_photo(self.s, steward, photo_uuid, finding_uuid, data, hashlib.sha256(data).hexdigest())
                        for (steward, photo_uuid, finding_uuid, *_), data in zip(jobs, shots, strict=True)]
-            processed = list(pool.map(lambda pair: sync.process_upload(pair[0], pair[1], max_bytes=max_bytes,
-                                                                       max_pixels=max_pixels), zip(uploads, shots)))
-        for (steward, *_, at, _), upload, data, result in zip(jobs, uploads, shots, processed, strict=True):
-            sync.record_photo(self.s, steward, upload, result, len(data), now=at + timedelta(minutes=2))
+            processed = list(pool.map(lambda pair: uploads.process_upload(pair[0], pair[1], max_bytes=max_bytes,
+                                                                          max_pixels=max_pixels), zip(checked, shots)))
+        for (steward, *_, at, _), upload, data, result in zip(jobs, checked, shots, processed, strict=True):
+            uploads.record_photo(self.s, steward, upload, result, len(data), now=at + timedelta(minutes=2))
 
     def finish(self) -> None:
         self.store_photos()
@@ -673,8 +677,8 @@ class _History:
                 self.reviews)
 
     def correct_reading(self, finding_uuid: str, right: Decimal) -> Iterator[datetime]:
-        amendment = sync.amend_finding(self.s, self.users["desk1"], finding_uuid, result=FindingResult.FINE,
-                                       why="抄錄時漏了一位數,按表計照片更正", reading_value=right)
+        amendment = intake.amend_finding(self.s, self.users["desk1"], finding_uuid, result=FindingResult.FINE,
+                                         why="抄錄時漏了一位數,按表計照片更正", reading_value=right)
         amendment.amended_at = self.now
         return
         yield
@@ -733,7 +737,7 @@ class _History:
         self.stamp(ticket)
 
     def intake(self, spec: dict) -> Iterator[datetime]:
-        """A phone call or walk-in at the desk (app.tickets.register_report), and what happened since."""
+        """A phone call or walk-in at the desk (app.repairs.tickets.register_report), and what happened since."""
         desk, eng = self.users["desk1"], self.users["eng1"]
         unit: Unit | None = spec.get("unit")
         contact = unit.contacts[0] if unit is not None and unit.contacts else None

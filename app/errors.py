@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .access import wants_json
 from .extensions import db
-from .sync import SyncError
+from .refusals import Refusal
 
 
 def _messages() -> dict[int, str]:
@@ -55,7 +55,7 @@ def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
-def _sync_error(exc: SyncError):
+def _refusal(exc: Refusal):
     db.session.rollback()
     errors = {k: [str(m) for m in v] for k, v in exc.errors.items()}
     return error_response(exc.status, str(exc.message), errors)
@@ -98,7 +98,7 @@ def _install_before_csrf(app: Flask, hook) -> None:  # noqa: ANN001
 def init_app(app: Flask) -> None:
     _install_before_csrf(app, _reject_nameless_form_fields)
     app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(SyncError, _sync_error)
+    app.register_error_handler(Refusal, _refusal)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(500, _server_error)
     app.register_error_handler(Exception, _server_error)

@@ -6,8 +6,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from marshmallow import Schema, fields
 from flask_wtf.csrf import CSRFProtect
+from marshmallow import Schema, fields
 from sqlalchemy import MetaData
 
 # Named constraints so Alembic can alter them later (also on SQLite in batch mode).

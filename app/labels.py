@@ -3,24 +3,24 @@ from flask_babel import lazy_gettext as _l
 
 from .i18n import current_language
 from .models import (
+    ContactRelation,
+    DefectRoute,
+    FindingResult,
     FloodTestStatus,
     MaterialStatus,
     PermitStatus,
+    PublicAreaKind,
     RecheckResult,
+    Role,
+    RoundKind,
+    TicketChannel,
+    TicketStatus,
+    UnitState,
+    Urgency,
+    VacancyReason,
     ViolationStatus,
     VisitOutcome,
     WetArea,
-    ContactRelation,
-    DefectRoute,
-    TicketChannel,
-    Urgency,
-    FindingResult,
-    PublicAreaKind,
-    Role,
-    RoundKind,
-    TicketStatus,
-    UnitState,
-    VacancyReason,
 )
 
 ROUND_KIND = {

@@ -9,11 +9,14 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, url_for
+import sqlalchemy as sa
+from flask import Blueprint, Flask, Response, current_app, jsonify, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from .access import public
 from .config import PROJECT_ROOT
+from .extensions import csrf, db
 
 bp = Blueprint("pwa", __name__)
 WORKER_SOURCE = PROJECT_ROOT / "service-worker" / "sw.js"
@@ -86,3 +89,18 @@ def offline():
     from flask import render_template
 
     return render_template("offline.html")
+
+
+@bp.route("/healthz")
+@public
+@csrf.exempt
+def healthz():
+    """For load balancers and monitors: the app answers and the database is reachable."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        database = "ok"
+    except SQLAlchemyError:
+        db.session.rollback()
+        database = "unreachable"
+    status = 200 if database == "ok" else 503
+    return jsonify(status="ok" if status == 200 else "degraded", database=database), status

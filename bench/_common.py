@@ -103,9 +103,9 @@ def create_bench_data(instance: Instance, stewards: int, buildings_per_steward: 
     stewards assigned estate-wide; steward i is given buildings i, i + stewards, ... Each building
     has one stairwell serving every floor, or with `stairwells` one per entry, each serving floors
     1 to that number."""
-    from app.checklists import latest_version
     from app.extensions import db
     from app.models import Building, Entrance, Estate, Role, RoundKind, User
+    from app.rounds.checklists import latest_version
 
     app = app_for(instance)
     with app.app_context():
@@ -404,7 +404,6 @@ def new_uuid() -> str:
     return str(uuidlib.uuid4())
 
 
-
 # Measuring
 
 
@@ -413,4 +412,3 @@ def pct(values: list[float], p: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
-

@@ -183,8 +183,22 @@ def create_world(app, estates: int) -> tuple[list[EstateWorld], dict[str, int]]:
 
     from app.extensions import db
     from app.models import (
-        Asset, AssetKind, Building, ContactRelation, Entrance, Estate, Meter, MeterKind, OwnerContact, PublicArea,
-        PublicAreaKind, Role, Unit, UnitState, User, VacancyReason,
+        Asset,
+        AssetKind,
+        Building,
+        ContactRelation,
+        Entrance,
+        Estate,
+        Meter,
+        MeterKind,
+        OwnerContact,
+        PublicArea,
+        PublicAreaKind,
+        Role,
+        Unit,
+        UnitState,
+        User,
+        VacancyReason,
     )
 
     with app.app_context():
@@ -352,7 +366,7 @@ class EstateHistory:
         self.meter_value: dict[int, float] = {}
         self.templates: dict[tuple, list[Slot]] = {}
 
-    # what a round walks, as app.round_plan.build_plan lays it out
+    # what a round walks, as app.rounds.plan.build_plan lays it out
 
     def slots(self, kind: str, building: int | None, unit: int | None) -> list[Slot]:
         key = (kind, building, unit)
@@ -592,7 +606,7 @@ class EstateHistory:
                         if unit_repair:
                             grade = rng.choices("ABC", [0.8, 0.15, 0.05])[0]
                             self.event(tid, t, w.desk, "return_visit", status, "closed", "", {"grade": grade,
-                                                                                               "escalated": False})
+                                                                                              "escalated": False})
                         else:
                             checker = w.steward_b if building == w.buildings[-1] else w.steward_a
                             self.event(tid, t, checker, "verified", status, "closed")
@@ -651,8 +665,8 @@ def insert_history(db_path: Path, worlds: list[EstateWorld], first: date, last: 
 def build_database(db_path: Path, estates: int, days: int, last: date) -> dict:
     from flask_migrate import upgrade
 
-    from app.checklists import sync_checklists
     from app.extensions import db
+    from app.rounds.checklists import sync_checklists
 
     root = db_path.parent
     app = app_for(db_path, root)

@@ -364,7 +364,7 @@ def count_on_server(instance: Instance, logs: list[ClientLog]) -> tuple[list[Tal
     the phones were told was stored."""
     import sqlalchemy as sa
 
-    from app.storage import get_storage
+    from app.photos.storage import get_storage
 
     completed = {r: answers for log in logs for r, answers in log.completed.items()}
     started = {r for log in logs for r in log.started}
@@ -462,7 +462,7 @@ def count_on_server(instance: Instance, logs: list[ClientLog]) -> tuple[list[Tal
     for p, (finding_uuid, sha) in confirmed_photos.items():
         rows = p_by_uuid.get(p)
         if (not rows or not status_is(rows[0].status, "stored") or rows[0].sha256 != sha
-                or rows[0].finding_uuid != finding_uuid or not stored_files.get(p)):
+            or rows[0].finding_uuid != finding_uuid or not stored_files.get(p)):
             t_photo.lost += 1
     t_photo.unconfirmed = sum(1 for u, rows in p_by_uuid.items()
                               if u not in confirmed_photos and status_is(rows[0].status, "stored"))

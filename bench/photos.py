@@ -1,6 +1,6 @@
-"""Benchmark of the photo pipeline (app/photos.py) on a 12-megapixel camera-like JPEG.
+"""Benchmark of the photo pipeline (app/photos/pipeline.py) on a 12-megapixel camera-like JPEG.
 
-Run from the repo root:  .venv/bin/python bench/photos.py [--runs N]
+Run from the repo root:  .venv/bin/python bench/pipeline.py [--runs N]
 
 Times (median of N runs, default 7):
   pipeline     process_photo(): checks, draft decode, orientation, display + thumbnail JPEGs
@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
 
 from PIL import ExifTags, Image
 
-from app import photos
+from app.photos import pipeline
 
 WIDTH, HEIGHT = 4000, 3000
 MAX_BYTES = 20 * 1024 * 1024
@@ -79,13 +79,13 @@ def median_ms(fn, runs: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
-def run_pipeline(data: bytes) -> photos.ProcessedPhoto:
-    return photos.process_photo(data, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS)
+def run_pipeline(data: bytes) -> pipeline.ProcessedPhoto:
+    return pipeline.process_photo(data, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS)
 
 
 def draft_decode(data: bytes) -> Image.Image:
     im = Image.open(io.BytesIO(data), formats=["JPEG"])
-    scale = photos._draft_scale(max(im.size))
+    scale = pipeline._draft_scale(max(im.size))
     if scale > 1:
         im.draft("RGB", (im.width // scale, im.height // scale))
     im.load()
@@ -185,7 +185,7 @@ def main() -> None:
         data = Path(path).read_bytes()
 
     result = run_pipeline(data)
-    scale = photos._draft_scale(max(WIDTH, HEIGHT))
+    scale = pipeline._draft_scale(max(WIDTH, HEIGHT))
     print(f"input: {WIDTH}x{HEIGHT} JPEG, {len(data) / 1e6:.2f} MB, EXIF orientation 6 + GPS")
     print(
         f"output: display {result.width}x{result.height} ({len(result.display) / 1e3:.0f} kB), "

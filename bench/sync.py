@@ -362,7 +362,14 @@ def grow_database(instance: Instance, world: World, findings_wanted: int) -> tup
     import sqlalchemy as sa
 
     from app.extensions import db
-    from app.models import ChecklistItem, Finding, FindingResult, Round, RoundKind, RoundStatus
+    from app.models import (
+        ChecklistItem,
+        Finding,
+        FindingResult,
+        Round,
+        RoundKind,
+        RoundStatus,
+    )
 
     started = time.perf_counter()
     app = app_for(instance)

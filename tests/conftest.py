@@ -21,9 +21,9 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from app import create_app
-from app.checklists import sync_checklists
 from app.config import _normalise_database_url
 from app.extensions import db
+from app.rounds.checklists import sync_checklists
 
 from . import factories
 

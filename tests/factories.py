@@ -11,7 +11,6 @@ from datetime import date, datetime, timezone
 from PIL import Image
 from werkzeug.security import generate_password_hash
 
-from app.checklists import latest_version
 from app.extensions import db
 from app.models import (
     Building,
@@ -31,6 +30,8 @@ from app.models import (
     UnitState,
     User,
 )
+from app.photos import uploads
+from app.rounds.checklists import latest_version
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -105,7 +106,7 @@ def round_(kind: RoundKind, steward: User, estate_: Estate, local_date: date, bu
            unit_: Unit | None = None, completed: bool = True) -> Round:
     version = latest_version(db.session, kind)
     now = datetime.now(timezone.utc)
-    # A unit's round carries its unit's building, as sync.round_to_start stores it.
+    # A unit's round carries its unit's building, as intake.round_to_start stores it.
     obj = Round(kind=kind, estate=estate_, building=building_ or (unit_.building if unit_ else None), unit=unit_,
                 steward=steward,
                 checklist_version=version, local_date=local_date,
@@ -126,7 +127,7 @@ def jpeg_bytes(size=(640, 480), color=(200, 30, 30)) -> bytes:
 def finding_with_photo(steward: User, estate_: Estate, building_: Building,
                        result: FindingResult = FindingResult.DEFECT) -> Finding:
     """A completed corridor round with one finding and one stored photo, through the real pipeline."""
-    from app import sync
+    pass  # import moved
 
     rnd = round_(RoundKind.CORRIDOR, steward, estate_, date(2026, 11, 24), building_=building_)
     item = next(i for i in rnd.checklist_version.items if i.code == "COR-LIGHT")
@@ -136,8 +137,8 @@ def finding_with_photo(steward: User, estate_: Estate, building_: Building,
     db.session.add(finding)
     db.session.flush()
     data = jpeg_bytes()
-    sync.store_photo(db.session, steward, str(uuid.uuid4()), finding.uuid, data, hashlib.sha256(data).hexdigest(),
-                     max_bytes=10_000_000, max_pixels=50_000_000)
+    uploads.store_photo(db.session, steward, str(uuid.uuid4()), finding.uuid, data, hashlib.sha256(data).hexdigest(),
+                        max_bytes=10_000_000, max_pixels=50_000_000)
     db.session.flush()
     db.session.refresh(finding)
     return finding

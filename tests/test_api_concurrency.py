@@ -11,10 +11,21 @@ import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy.orm import Session
 
-from app import sync
+pass  # import moved
+from app import refusals
 from app.extensions import db
-from app.models import Finding, Photo, RepairTicket, Role, Round, RoundKind, RoundStatus, User
-from app.round_plan import build_plan
+from app.models import (
+    Finding,
+    Photo,
+    RepairTicket,
+    Role,
+    Round,
+    RoundKind,
+    RoundStatus,
+    User,
+)
+from app.rounds import intake
+from app.rounds.plan import build_plan
 
 from . import factories
 from .conftest import AuthActions
@@ -196,29 +207,29 @@ def test_a_completion_that_read_the_round_before_its_twin_stored_it_gets_the_twi
     """PostgreSQL reads each statement afresh: a request can read the round as started, then find
     the findings its twin stored meanwhile. That is the twin's completion, not another round's."""
     amy = db.session.scalars(sa.select(User).where(User.username == "amy")).one()
-    rnd = sync.start_round(db.session, amy, uuid=str(uuidlib.uuid4()), kind=RoundKind.CORRIDOR,
-                           estate_id=world["estate"].id, building_id=world["building"].id)
+    rnd = intake.start_round(db.session, amy, uuid=str(uuidlib.uuid4()), kind=RoundKind.CORRIDOR,
+                             estate_id=world["estate"].id, building_id=world["building"].id)
     plan = build_plan(db.session, rnd)
-    findings = [sync.FindingInput(uuid=str(uuidlib.uuid4()), checkpoint=p.key, item_code=i.code, result="fine")
+    findings = [intake.FindingInput(uuid=str(uuidlib.uuid4()), checkpoint=p.key, item_code=i.code, result="fine")
                 for p in plan.checkpoints for i in plan.items_at[p.key]]
     db.session.commit()
     session = db.session()
     session.expire_on_commit = False  # the request keeps the round as it read it
-    stale = sync.round_for(session, amy, rnd.uuid)
+    stale = intake.round_for(session, amy, rnd.uuid)
     session.commit()  # its next statements read afresh, as under PostgreSQL's READ COMMITTED
     with Session(db.engine) as twin:
-        sync.complete_round(twin, twin.get(User, amy.id), rnd.uuid, findings, fingerprint="sent")
+        intake.complete_round(twin, twin.get(User, amy.id), rnd.uuid, findings, fingerprint="sent")
         twin.commit()
 
     def complete():
-        return sync.completion_to_store(session, amy, rnd.uuid, findings,
-                                        fingerprint="sent" if same_answers else "changed", new_round=stale)
+        return intake.completion_to_store(session, amy, rnd.uuid, findings,
+                                          fingerprint="sent" if same_answers else "changed", new_round=stale)
 
     if same_answers:
         answer = complete()
         assert isinstance(answer, Round) and answer.status is RoundStatus.COMPLETED
     else:
-        with pytest.raises(sync.Conflict) as refused:
+        with pytest.raises(refusals.Conflict) as refused:
             complete()
         assert str(refused.value) == gettext(
             "This round was already completed with other answers. Correct it from the round's summary.")

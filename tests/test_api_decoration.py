@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app import decoration, schedule, sync
+from app import refusals
+from app.decoration import flood_tests, materials, permits, violations
 from app.extensions import db
 from app.models import (
     DecorationEvent,
@@ -21,7 +22,6 @@ from app.models import (
     MaterialRequest,
     MaterialStatus,
     Photo,
-    RecheckResult,
     Role,
     RoundKind,
     Violation,
@@ -29,8 +29,9 @@ from app.models import (
     ViolationStatus,
     WetArea,
 )
-from app.round_plan import build_plan
 from app.models.base import new_uuid
+from app.rounds import intake, schedule
+from app.rounds.plan import build_plan
 
 from . import factories
 
@@ -38,7 +39,7 @@ T0 = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Asia/
 
 
 def register(desk, unit):
-    return decoration.register(db.session, desk, decoration.Registration(
+    return permits.register(db.session, desk, permits.Registration(
         unit_id=unit.id, owner_name="王業主", owner_phone="13911112222", contractor_name="好家裝修",
         contractor_phone="13655556666", workers=3, planned_start=date(2026, 11, 1), planned_end=date(2027, 1, 31),
         scope="廚衛翻新", deposit=Decimal("2000")))
@@ -214,21 +215,21 @@ def test_a_leak_next_door_fails_the_test(api, world):
 
 def test_48_hours_by_a_fixed_server_clock(world):
     amy, unit = world["amy"], world["unit"]
-    test = decoration.start_flood_test(db.session, amy, uuid=new_uuid(), unit_id=unit.id, wet_area=WetArea.BALCONY,
-                                       photo_uuid=new_uuid(), recorded_at=T0 + timedelta(days=5), now=T0)
+    test = flood_tests.start_flood_test(db.session, amy, uuid=new_uuid(), unit_id=unit.id, wet_area=WetArea.BALCONY,
+                                        photo_uuid=new_uuid(), recorded_at=T0 + timedelta(days=5), now=T0)
     assert test.started_at == T0 and test.phone_started_at == T0 + timedelta(days=5)
-    with pytest.raises(sync.Rejected):  # no neighbour check yet
-        decoration.end_flood_test(db.session, amy, uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
-                                  now=T0 + timedelta(hours=49))
-    decoration.check_neighbours(db.session, amy, uuid=new_uuid(), flood_test_uuid=test.uuid, units="1-001",
-                                leak=False, now=T0 + timedelta(hours=1))
-    with pytest.raises(sync.Rejected) as early:
-        decoration.end_flood_test(db.session, amy, uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
-                                  recorded_at=T0 + timedelta(days=6), now=T0 + timedelta(hours=47, minutes=59))
+    with pytest.raises(refusals.Rejected):  # no neighbour check yet
+        flood_tests.end_flood_test(db.session, amy, uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
+                                   now=T0 + timedelta(hours=49))
+    flood_tests.check_neighbours(db.session, amy, uuid=new_uuid(), flood_test_uuid=test.uuid, units="1-001",
+                                 leak=False, now=T0 + timedelta(hours=1))
+    with pytest.raises(refusals.Rejected) as early:
+        flood_tests.end_flood_test(db.session, amy, uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
+                                   recorded_at=T0 + timedelta(days=6), now=T0 + timedelta(hours=47, minutes=59))
     assert "2026-11-26 02:00" in str(early.value.message)
     assert test.status is FloodTestStatus.RUNNING
-    decoration.end_flood_test(db.session, amy, uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
-                              now=T0 + timedelta(hours=48))
+    flood_tests.end_flood_test(db.session, amy, uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
+                               now=T0 + timedelta(hours=48))
     assert test.status is FloodTestStatus.PASSED and test.ended_at == T0 + timedelta(hours=48)
 
 
@@ -238,21 +239,21 @@ def test_48_hours_by_a_fixed_server_clock(world):
 def find_violation(world, item_code="DEC-PERMIT", reason="NO-PERMIT") -> Violation:
     """A decoration check with one breach, through the real round pipeline, then the notice."""
     amy, unit = world["amy"], world["unit"]
-    rnd = sync.start_round(db.session, amy, uuid=new_uuid(), kind=RoundKind.DECORATION,
-                           estate_id=world["estate"].id, unit_id=unit.id)
+    rnd = intake.start_round(db.session, amy, uuid=new_uuid(), kind=RoundKind.DECORATION,
+                             estate_id=world["estate"].id, unit_id=unit.id)
     plan = build_plan(db.session, rnd)
     findings = []
     for point in plan.checkpoints:
         for item in plan.items_at[point.key]:
             defect = item.code == item_code
-            findings.append(sync.FindingInput(
+            findings.append(intake.FindingInput(
                 uuid=new_uuid(), checkpoint=point.key, item_code=item.code,
                 result=FindingResult.DEFECT if defect else FindingResult.FINE,
                 reason_code=reason if defect else None, photo_uuids=(new_uuid(),) if defect else ()))
-    sync.complete_round(db.session, amy, rnd.uuid, findings, fingerprint=new_uuid())
+    intake.complete_round(db.session, amy, rnd.uuid, findings, fingerprint=new_uuid())
     violation = db.session.scalars(sa.select(Violation).where(Violation.round_id == rnd.id)).one()
     today = schedule.local_date(world["estate"], datetime.now(timezone.utc))
-    decoration.issue_notice(db.session, world["desk"], violation, deadline=today, requirements="恢復原狀")
+    violations.issue_notice(db.session, world["desk"], violation, deadline=today, requirements="恢復原狀")
     db.session.commit()
     return violation
 
@@ -303,7 +304,7 @@ def test_refused_on_a_serious_violation_stops_the_work(api, world):
     violation = find_violation(world, "DEC-STRUCTURE", "LOAD-WALL")  # urgent: a serious breach
     permit = db.session.get(type(world["permit"]), world["permit"].id)
     assert violation.serious and permit.work_stopped  # stopped on the spot
-    decoration.resume_work(db.session, world["desk"], permit, "業主承諾整改")
+    permits.resume_work(db.session, world["desk"], permit, "業主承諾整改")
     db.session.commit()
     api.login("amy")
     response = api.post("/api/v1/violation-rechecks", {"uuid": new_uuid(), "violation_id": violation.id,
@@ -317,8 +318,8 @@ def test_refused_on_a_serious_violation_stops_the_work(api, world):
 
 
 def raise_request(world, gate="gate", unit="unit") -> MaterialRequest:
-    request = decoration.raise_material_request(db.session, world[gate], uuid=new_uuid(), unit_id=world[unit].id,
-                                                materials="水泥 10 包", photo_uuid=new_uuid())
+    request = materials.raise_material_request(db.session, world[gate], uuid=new_uuid(), unit_id=world[unit].id,
+                                               materials="水泥 10 包", photo_uuid=new_uuid())
     db.session.commit()
     return request
 
@@ -456,12 +457,12 @@ def test_the_offline_pack_holds_the_stewards_decoration_work(api, world):
     request = raise_request(world)
     raise_request(world, "far_gate", "far_unit")
     now = datetime.now(timezone.utc)
-    running = decoration.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
-                                          wet_area=WetArea.BATHROOM, photo_uuid=new_uuid())
-    old = decoration.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
-                                      wet_area=WetArea.KITCHEN, photo_uuid=new_uuid(), now=now - timedelta(days=10))
-    decoration.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=old.uuid, passed=False,
-                              note="漏", now=now - timedelta(days=9))
+    running = flood_tests.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                           wet_area=WetArea.BATHROOM, photo_uuid=new_uuid())
+    old = flood_tests.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                       wet_area=WetArea.KITCHEN, photo_uuid=new_uuid(), now=now - timedelta(days=10))
+    flood_tests.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=old.uuid, passed=False,
+                               note="漏", now=now - timedelta(days=9))
     db.session.commit()
     api.login("amy")
     pack = api.get("/api/v1/offline-pack").get_json()

@@ -28,9 +28,20 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app import decoration, demo
+from app import demo
+from app.decoration import base
 from app.extensions import db
-from app.models import Finding, FindingAmendment, FloodTest, FloodTestStatus, MaterialRequest, MaterialStatus, Photo, Round, User
+from app.models import (
+    Finding,
+    FindingAmendment,
+    FloodTest,
+    FloodTestStatus,
+    MaterialRequest,
+    MaterialStatus,
+    Photo,
+    Round,
+    User,
+)
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
@@ -65,10 +76,10 @@ def real_records(client, headers) -> dict[str, dict]:  # noqa: ANN001
     photo = db.session.scalars(sa.select(Photo).join(Finding, Photo.finding_id == Finding.id).join(Round)
                                .where(Round.steward_id == steward.id)).first()
     test = next(t for t in db.session.scalars(sa.select(FloodTest).where(FloodTest.status == FloodTestStatus.RUNNING))
-                if decoration.in_scope(steward, t.unit))
+                if base.in_scope(steward, t.unit))
     request = next(r for r in db.session.scalars(
         sa.select(MaterialRequest).where(MaterialRequest.status == MaterialStatus.PENDING))
-        if decoration.in_scope(steward, r.unit))
+        if base.in_scope(steward, r.unit))
     return {
         "/api/v1/rounds/{uuid}": {"uuid": completed.uuid},
         "/api/v1/rounds/{uuid}/completion": {"uuid": started.get_json()["uuid"]},

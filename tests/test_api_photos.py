@@ -12,6 +12,7 @@ from PIL import Image
 from app.extensions import db
 from app.models import Finding, FindingResult, Photo, PhotoStatus, Role
 from app.models.base import new_uuid
+from app.rounds import intake
 
 from . import factories
 
@@ -145,7 +146,7 @@ def test_photos_are_served_only_within_the_estate(client, auth, world, username,
 
 def test_photos_are_stored_outside_static_under_random_names(app, world):
     photo = world["finding"].photos[0]
-    from app.storage import get_storage
+    from app.photos.storage import get_storage
 
     path = get_storage().path(photo.display_key)
     assert "static" not in path.parts and photo.uuid not in str(path)
@@ -163,8 +164,8 @@ def test_a_photo_sent_before_its_round_is_attached_when_the_round_arrives(client
     db.session.add(Finding(uuid=finding_uuid, round=rnd, item=world["finding"].item, result=FindingResult.DEFECT,
                            reason_text="x", floor=2, recorded_at=datetime.now(timezone.utc)))
     db.session.flush()
-    from app import sync
+    pass  # import moved
 
-    sync._name_photo(db.session, photo_uuid, db.session.scalars(sa.select(Finding).where(Finding.uuid == finding_uuid)).one())
+    intake._name_photo(db.session, photo_uuid, db.session.scalars(sa.select(Finding).where(Finding.uuid == finding_uuid)).one())
     db.session.flush()
     assert photo.finding.uuid == finding_uuid

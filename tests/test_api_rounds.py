@@ -374,8 +374,8 @@ def answers_for(plan) -> list[dict]:
 
 @pytest.mark.parametrize("kind", ["corridor", "facility", "vacant_unit", "decoration", "meter"])
 def test_every_kind_of_round_can_be_walked_and_completed(api, demo, kind):
-    from app import schedule
     from app.models import User
+    from app.rounds import schedule
 
     steward = db.session.scalars(sa.select(User).where(User.username == "steward1")).one()
     target = next(t for t in schedule.targets_for(db.session, steward, demo) if t.kind.value == kind)

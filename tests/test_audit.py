@@ -11,13 +11,21 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from app import audit, decoration, review, tickets
-from app.auditlog import reading
+from app import audit, review
+from app.audit import reading
+from app.decoration import permits
 from app.extensions import db
 from app.models import (
-    AuditEntry, FindingResult, Language, Role, Round, TicketChannel, UnitState,
+    AuditEntry,
+    FindingResult,
+    Language,
+    Role,
+    Round,
+    TicketChannel,
+    UnitState,
 )
 from app.models.base import new_uuid
+from app.repairs import tickets
 
 from . import factories
 
@@ -302,9 +310,9 @@ def test_no_route_writes_the_log():
     # Only the event hooks write entries; the page module only reads.
     writers = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "app").rglob("*.py")
                      if "AuditEntry" in p.read_text(encoding="utf-8"))
-    assert writers == ["app/audit.py", "app/auditlog/reading.py", "app/models/__init__.py", "app/models/audit.py"]
-    source = (ROOT / "app/auditlog/reading.py").read_text(encoding="utf-8") + \
-        (ROOT / "app/auditlog/views.py").read_text(encoding="utf-8")
+    assert writers == ["app/audit/__init__.py", "app/audit/reading.py", "app/models/__init__.py", "app/models/audit.py"]
+    source = (ROOT / "app/audit/reading.py").read_text(encoding="utf-8") + \
+        (ROOT / "app/audit/views.py").read_text(encoding="utf-8")
     assert not re.search(r"\b(insert|update|delete|add|commit|record)\(", source)
 
 
@@ -379,7 +387,7 @@ def test_record_estates_for_decoration_and_rounds_made_by_services(app, world):
     db.session.commit()
     photo = entries(entity="photo")
     assert photo and all(e.estate_id == world["estate"].id for e in photo)
-    permit = decoration.register(db.session, world["users"][Role.DESK], decoration.Registration(
+    permit = permits.register(db.session, world["users"][Role.DESK], permits.Registration(
         unit_id=world["unit"].id, owner_name="陳大文", owner_phone="13800138000", contractor_name="好家裝修",
         contractor_phone="13900139000", workers=2, planned_start=date(2026, 12, 1), planned_end=date(2026, 12, 31),
         scope="廚房翻新", deposit=Decimal("1000")))

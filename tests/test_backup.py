@@ -29,11 +29,11 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app import backup, create_app
-from app.checklists import sync_checklists
 from app.config import _normalise_database_url
 from app.extensions import db
 from app.models import Finding, Photo, Round
-from app.storage import get_storage
+from app.photos.storage import get_storage
+from app.rounds.checklists import sync_checklists
 
 from . import factories
 from .conftest import base_config

@@ -8,15 +8,15 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from app.checklists import (
+from app.extensions import db
+from app.models import ChecklistVersion, DefectRoute, ItemType, Role, RoundKind
+from app.rounds.checklists import (
     DATA_DIR,
     ChecklistFileError,
     latest_version,
     read_all,
     sync_checklists,
 )
-from app.extensions import db
-from app.models import ChecklistVersion, DefectRoute, ItemType, Role, RoundKind
 
 from . import factories
 

@@ -1,4 +1,4 @@
-"""Decoration management at the service level (app/decoration.py): the unit's state through
+"""Decoration management at the service level (app/decoration/): the unit's state through
 registration and acceptance, the daily check's outcomes, the violation flow through escalation,
 the 48-hour flood test by the server's clock, and the refusals that change nothing."""
 from __future__ import annotations
@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from app import decoration, schedule, sync
+from app import refusals
+from app.decoration import base, flood_tests, materials, permits, violations
 from app.extensions import db
 from app.models import (
     DecorationEvent,
@@ -29,8 +30,10 @@ from app.models import (
     VisitOutcome,
     WetArea,
 )
-from app.round_plan import build_plan
 from app.models.base import new_uuid
+from app.photos import uploads
+from app.rounds import intake, schedule
+from app.rounds.plan import build_plan
 
 from . import factories
 
@@ -56,23 +59,23 @@ def world(app):
     return dict(estate=estate, b1=b1, b2=b2, unit=unit, below=below, **users)
 
 
-def registration(unit, **changes) -> decoration.Registration:
+def registration(unit, **changes) -> permits.Registration:
     fields = dict(unit_id=unit.id, owner_name="陳大文", owner_phone="13800138000", contractor_name="安居裝飾",
                   contractor_phone="13900139000", workers=3, planned_start=date(2026, 11, 20),
                   planned_end=date(2026, 12, 31), scope="廚衛改造，全屋刷漆", deposit=Decimal("2000"))
     fields.update(changes)
-    return decoration.Registration(**fields)
+    return permits.Registration(**fields)
 
 
 def register(world, unit=None, now=NOW) -> DecorationPermit:
-    return decoration.register(db.session, world["desk"], registration(unit or world["unit"]), now=now)
+    return permits.register(db.session, world["desk"], registration(unit or world["unit"]), now=now)
 
 
 def daily_check(world, *, defects=(), outcome=None, now=NOW):
     """A decoration daily check started and completed through the sync service, like the phone does."""
     steward, unit = world["amy"], world["unit"]
-    rnd = sync.start_round(db.session, steward, uuid=new_uuid(), kind=RoundKind.DECORATION,
-                           estate_id=world["estate"].id, unit_id=unit.id, now=now)
+    rnd = intake.start_round(db.session, steward, uuid=new_uuid(), kind=RoundKind.DECORATION,
+                             estate_id=world["estate"].id, unit_id=unit.id, now=now)
     plan = build_plan(db.session, rnd)
     point = plan.checkpoints[0]
     answers = []
@@ -80,14 +83,14 @@ def daily_check(world, *, defects=(), outcome=None, now=NOW):
         for item in plan.items_at[point.key]:
             if item.code in defects:
                 photo = new_uuid()
-                answers.append(sync.FindingInput(uuid=new_uuid(), checkpoint=point.key, item_code=item.code,
-                                                 result=FindingResult.DEFECT, reason_code=item.reasons[0]["code"],
-                                                 action_code="STOPPED", photo_uuids=(photo,), recorded_at=now))
+                answers.append(intake.FindingInput(uuid=new_uuid(), checkpoint=point.key, item_code=item.code,
+                                                   result=FindingResult.DEFECT, reason_code=item.reasons[0]["code"],
+                                                   action_code="STOPPED", photo_uuids=(photo,), recorded_at=now))
             else:
-                answers.append(sync.FindingInput(uuid=new_uuid(), checkpoint=point.key, item_code=item.code,
-                                                 result=FindingResult.FINE, recorded_at=now))
-    return sync.complete_round(db.session, steward, rnd.uuid, answers, completed_at=now, fingerprint=new_uuid(),
-                               now=now, visit_outcome=outcome)
+                answers.append(intake.FindingInput(uuid=new_uuid(), checkpoint=point.key, item_code=item.code,
+                                                   result=FindingResult.FINE, recorded_at=now))
+    return intake.complete_round(db.session, steward, rnd.uuid, answers, completed_at=now, fingerprint=new_uuid(),
+                                 now=now, visit_outcome=outcome)
 
 
 def events(unit) -> list[str]:
@@ -124,8 +127,8 @@ def test_the_estates_working_hours_are_the_default_and_a_registration_may_differ
     world["estate"].decoration_hours = "09:00-12:00"
     permit = register(world)
     assert permit.working_hours == "09:00-12:00"
-    other = decoration.register(db.session, world["desk"],
-                                registration(world["below"], working_hours="08:30-11:30, 13:30-17:30"), now=NOW)
+    other = permits.register(db.session, world["desk"],
+                             registration(world["below"], working_hours="08:30-11:30, 13:30-17:30"), now=NOW)
     assert other.working_hours == "08:30-11:30,13:30-17:30"
 
 
@@ -138,8 +141,8 @@ def test_the_estates_working_hours_are_the_default_and_a_registration_may_differ
     (dict(deposit=Decimal("-1")), "deposit"),
 ])
 def test_bad_registrations_are_refused_and_change_nothing(world, changes, field):
-    with pytest.raises(sync.Rejected) as refused:
-        decoration.register(db.session, world["desk"], registration(world["unit"], **changes), now=NOW)
+    with pytest.raises(refusals.Rejected) as refused:
+        permits.register(db.session, world["desk"], registration(world["unit"], **changes), now=NOW)
     assert field in refused.value.errors
     assert world["unit"].state is UnitState.VACANT
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DecorationPermit)) == 0
@@ -147,41 +150,41 @@ def test_bad_registrations_are_refused_and_change_nothing(world, changes, field)
 
 def test_a_registration_overlapping_an_active_one_is_refused(world):
     first = register(world)
-    with force_locale("en"), pytest.raises(sync.Conflict) as refused:
-        decoration.register(db.session, world["desk"], registration(world["unit"], planned_start=date(2027, 1, 5),
-                                                                     planned_end=date(2027, 2, 1)), now=NOW)
+    with force_locale("en"), pytest.raises(refusals.Conflict) as refused:
+        permits.register(db.session, world["desk"], registration(world["unit"], planned_start=date(2027, 1, 5),
+                                                                 planned_end=date(2027, 2, 1)), now=NOW)
     assert first.number in str(refused.value.message)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DecorationPermit)) == 1
 
 
 @pytest.mark.parametrize("who", ["amy", "gate"])
 def test_only_the_office_registers(world, who):
-    with pytest.raises(sync.NotFound):
-        decoration.register(db.session, world[who], registration(world["unit"]), now=NOW)
+    with pytest.raises(refusals.NotFound):
+        permits.register(db.session, world[who], registration(world["unit"]), now=NOW)
 
 
 def test_acceptance_returns_the_unit_and_stops_the_daily_check(world):
     permit = register(world)
-    with pytest.raises(sync.Rejected):
-        decoration.accept(db.session, world["desk"], permit, passed=True, note="", return_state=UnitState.DECORATING)
-    decoration.accept(db.session, world["desk"], permit, passed=False, note="陽臺防水未做", return_state=None)
+    with pytest.raises(refusals.Rejected):
+        permits.accept(db.session, world["desk"], permit, passed=True, note="", return_state=UnitState.DECORATING)
+    permits.accept(db.session, world["desk"], permit, passed=False, note="陽臺防水未做", return_state=None)
     assert permit.status is PermitStatus.ACTIVE
-    decoration.accept(db.session, world["desk"], permit, passed=True, note="", return_state=UnitState.OCCUPIED,
-                      now=NOW + timedelta(days=30))
+    permits.accept(db.session, world["desk"], permit, passed=True, note="", return_state=UnitState.OCCUPIED,
+                   now=NOW + timedelta(days=30))
     assert permit.status is PermitStatus.COMPLETED and world["unit"].state is UnitState.OCCUPIED
     assert due_kinds(world, NOW + timedelta(days=31)) == []
     assert events(world["unit"])[-2:] == ["acceptance_failed", "accepted"]
-    with pytest.raises(sync.Conflict):
-        decoration.accept(db.session, world["desk"], permit, passed=True, note="", return_state=UnitState.OCCUPIED)
+    with pytest.raises(refusals.Conflict):
+        permits.accept(db.session, world["desk"], permit, passed=True, note="", return_state=UnitState.OCCUPIED)
     # A new registration is possible once the last one is accepted.
     assert register(world, now=NOW + timedelta(days=40)).status is PermitStatus.ACTIVE
 
 
 def test_cancel_returns_the_unit_to_its_state_before(world):
     permit = register(world)
-    with pytest.raises(sync.Rejected):
-        decoration.cancel(db.session, world["desk"], permit, " ")
-    decoration.cancel(db.session, world["desk"], permit, "登記錯單元")
+    with pytest.raises(refusals.Rejected):
+        permits.cancel(db.session, world["desk"], permit, " ")
+    permits.cancel(db.session, world["desk"], permit, "登記錯單元")
     assert world["unit"].state is UnitState.VACANT and permit.status is PermitStatus.CANCELLED
 
 
@@ -202,20 +205,20 @@ def test_a_visit_outcome_completes_the_check_without_answers(world, outcome):
 
 def test_a_checked_visit_still_needs_every_answer(world):
     register(world)
-    rnd = sync.start_round(db.session, world["amy"], uuid=new_uuid(), kind=RoundKind.DECORATION,
-                           estate_id=world["estate"].id, unit_id=world["unit"].id, now=NOW)
-    with pytest.raises(sync.Rejected) as refused:
-        sync.complete_round(db.session, world["amy"], rnd.uuid, [], fingerprint="x", now=NOW,
-                            visit_outcome=VisitOutcome.CHECKED)
+    rnd = intake.start_round(db.session, world["amy"], uuid=new_uuid(), kind=RoundKind.DECORATION,
+                             estate_id=world["estate"].id, unit_id=world["unit"].id, now=NOW)
+    with pytest.raises(refusals.Rejected) as refused:
+        intake.complete_round(db.session, world["amy"], rnd.uuid, [], fingerprint="x", now=NOW,
+                              visit_outcome=VisitOutcome.CHECKED)
     assert "unanswered" in refused.value.errors
 
 
 def test_only_a_decoration_check_has_a_visit_outcome(world):
-    rnd = sync.start_round(db.session, world["amy"], uuid=new_uuid(), kind=RoundKind.CORRIDOR,
-                           estate_id=world["estate"].id, building_id=world["b1"].id, now=NOW)
-    with pytest.raises(sync.Rejected) as refused:
-        sync.complete_round(db.session, world["amy"], rnd.uuid, [], fingerprint="x", now=NOW,
-                            visit_outcome=VisitOutcome.NOBODY)
+    rnd = intake.start_round(db.session, world["amy"], uuid=new_uuid(), kind=RoundKind.CORRIDOR,
+                             estate_id=world["estate"].id, building_id=world["b1"].id, now=NOW)
+    with pytest.raises(refusals.Rejected) as refused:
+        intake.complete_round(db.session, world["amy"], rnd.uuid, [], fingerprint="x", now=NOW,
+                              visit_outcome=VisitOutcome.NOBODY)
     assert "visit_outcome" in refused.value.errors
 
 
@@ -240,36 +243,36 @@ def test_a_serious_breach_stops_the_work(world):
     daily_check(world, defects=("DEC-STRUCTURE",))
     violation = db.session.scalars(sa.select(Violation)).one()
     assert violation.serious and permit.work_stopped
-    assert decoration.stopped_units(db.session, world["gate"]) == [permit]
-    with pytest.raises(sync.Conflict):
-        decoration.stop_work(db.session, world["desk"], permit, "again")
-    with pytest.raises(sync.NotFound):
-        decoration.resume_work(db.session, world["amy"], permit, "整改完")
-    decoration.resume_work(db.session, world["boss"], permit, "承重牆已恢復，經工程部確認")
-    assert not permit.work_stopped and decoration.stopped_units(db.session, world["gate"]) == []
+    assert permits.stopped_units(db.session, world["gate"]) == [permit]
+    with pytest.raises(refusals.Conflict):
+        permits.stop_work(db.session, world["desk"], permit, "again")
+    with pytest.raises(refusals.NotFound):
+        permits.resume_work(db.session, world["amy"], permit, "整改完")
+    permits.resume_work(db.session, world["boss"], permit, "承重牆已恢復，經工程部確認")
+    assert not permit.work_stopped and permits.stopped_units(db.session, world["gate"]) == []
 
 
 def noticed(world, deadline=date(2026, 11, 27)) -> Violation:
     register(world)
     daily_check(world, defects=("DEC-COMMON-DEBRIS",))
     violation = db.session.scalars(sa.select(Violation)).one()
-    decoration.issue_notice(db.session, world["desk"], violation, deadline=deadline, requirements="三日內清走", now=NOW)
+    violations.issue_notice(db.session, world["desk"], violation, deadline=deadline, requirements="三日內清走", now=NOW)
     return violation
 
 
 def test_the_notice_numbers_the_violation_and_the_recheck_comes_on_the_deadline_day(world):
     violation = noticed(world)
     assert violation.status is ViolationStatus.NOTICED and violation.notice_number.startswith("ZG-20261124-")
-    with pytest.raises(sync.Conflict):
-        decoration.issue_notice(db.session, world["desk"], violation, deadline=date(2026, 11, 28),
+    with pytest.raises(refusals.Conflict):
+        violations.issue_notice(db.session, world["desk"], violation, deadline=date(2026, 11, 28),
                                 requirements="", now=NOW)
     on_day = datetime(2026, 11, 27, 1, 0, tzinfo=timezone.utc)
-    assert decoration.recheck_tasks(db.session, world["amy"], NOW) == []
-    assert [t.violation_id for t in decoration.recheck_tasks(db.session, world["amy"], on_day)] == [violation.id]
-    late = decoration.recheck_tasks(db.session, world["amy"], on_day + timedelta(days=2))[0]
+    assert violations.recheck_tasks(db.session, world["amy"], NOW) == []
+    assert [t.violation_id for t in violations.recheck_tasks(db.session, world["amy"], on_day)] == [violation.id]
+    late = violations.recheck_tasks(db.session, world["amy"], on_day + timedelta(days=2))[0]
     assert late.overdue
     # Only the steward of the unit's building gets the task.
-    assert decoration.recheck_tasks(db.session, world["bob"], on_day) == []
+    assert violations.recheck_tasks(db.session, world["bob"], on_day) == []
 
 
 @pytest.mark.parametrize("deadline", [date(2026, 11, 23), None, date(2027, 3, 1)])
@@ -277,57 +280,57 @@ def test_a_notice_needs_a_sensible_deadline(world, deadline):
     register(world)
     daily_check(world, defects=("DEC-COMMON-DEBRIS",))
     violation = db.session.scalars(sa.select(Violation)).one()
-    with pytest.raises(sync.Rejected):
-        decoration.issue_notice(db.session, world["desk"], violation, deadline=deadline, requirements="", now=NOW)
+    with pytest.raises(refusals.Rejected):
+        violations.issue_notice(db.session, world["desk"], violation, deadline=deadline, requirements="", now=NOW)
     assert violation.status is ViolationStatus.STOPPED and violation.notice_number is None
 
 
 def test_rectified_at_the_recheck_closes_the_violation(world):
     violation = noticed(world)
-    decoration.log_owner_call(db.session, world["desk"], violation, "業主答應週四前清走", now=NOW)
-    with pytest.raises(sync.NotFound):
-        decoration.log_owner_call(db.session, world["amy"], violation, "x")
-    record = decoration.record_recheck(db.session, world["amy"], uuid=new_uuid(), violation_id=violation.id,
+    violations.log_owner_call(db.session, world["desk"], violation, "業主答應週四前清走", now=NOW)
+    with pytest.raises(refusals.NotFound):
+        violations.log_owner_call(db.session, world["amy"], violation, "x")
+    record = violations.record_recheck(db.session, world["amy"], uuid=new_uuid(), violation_id=violation.id,
                                        result=RecheckResult.RECTIFIED, now=NOW + timedelta(days=3))
     assert violation.status is ViolationStatus.RECTIFIED and violation.closed_at is not None
     assert record.violation is violation
     # A re-check on a closed violation is refused and changes nothing.
-    with pytest.raises(sync.Conflict):
-        decoration.record_recheck(db.session, world["amy"], uuid=new_uuid(), violation_id=violation.id,
+    with pytest.raises(refusals.Conflict):
+        violations.record_recheck(db.session, world["amy"], uuid=new_uuid(), violation_id=violation.id,
                                   result=RecheckResult.REFUSED, note="x")
     assert violation.status is ViolationStatus.RECTIFIED and len(violation.rechecks) == 1
 
 
 def test_refused_at_the_recheck_escalates_to_the_supervisor_with_the_evidence(world):
     violation = noticed(world)
-    with pytest.raises(sync.Rejected):
-        decoration.record_recheck(db.session, world["amy"], uuid=new_uuid(), violation_id=violation.id,
+    with pytest.raises(refusals.Rejected):
+        violations.record_recheck(db.session, world["amy"], uuid=new_uuid(), violation_id=violation.id,
                                   result=RecheckResult.REFUSED, note="")
     uuid = new_uuid()
-    decoration.record_recheck(db.session, world["amy"], uuid=uuid, violation_id=violation.id,
+    violations.record_recheck(db.session, world["amy"], uuid=uuid, violation_id=violation.id,
                               result=RecheckResult.REFUSED, note="業主拒絕清理", now=NOW + timedelta(days=3))
     # The same re-check sent again is the same record; another answer under its UUID is a conflict.
-    again = decoration.record_recheck(db.session, world["amy"], uuid=uuid, violation_id=violation.id,
+    again = violations.record_recheck(db.session, world["amy"], uuid=uuid, violation_id=violation.id,
                                       result=RecheckResult.REFUSED, note="業主拒絕清理")
     assert again.uuid == uuid and len(violation.rechecks) == 1
-    with pytest.raises(sync.Conflict):
-        decoration.record_recheck(db.session, world["amy"], uuid=uuid, violation_id=violation.id,
+    with pytest.raises(refusals.Conflict):
+        violations.record_recheck(db.session, world["amy"], uuid=uuid, violation_id=violation.id,
                                   result=RecheckResult.RECTIFIED)
     assert violation.status is ViolationStatus.ESCALATED
-    up = decoration.escalations(db.session, world["boss"])
+    up = violations.escalations(db.session, world["boss"])
     assert up.violations == [violation] and violation.findings  # the evidence travels with it
     assert events(world["unit"])[-2:] == ["recheck_refused", "violation_escalated"]
-    with pytest.raises(sync.NotFound):
-        decoration.resolve_violation(db.session, world["desk"], violation, "x")
-    decoration.resolve_violation(db.session, world["boss"], violation, "主管上門協調，業主已清理")
-    assert violation.status is ViolationStatus.RESOLVED and decoration.escalations(db.session, world["boss"]).violations == []
+    with pytest.raises(refusals.NotFound):
+        violations.resolve_violation(db.session, world["desk"], violation, "x")
+    violations.resolve_violation(db.session, world["boss"], violation, "主管上門協調，業主已清理")
+    assert violation.status is ViolationStatus.RESOLVED and violations.escalations(db.session, world["boss"]).violations == []
 
 
 def test_a_steward_of_another_building_or_estate_cannot_recheck(world):
     violation = noticed(world)
     for who in ("bob", "zed"):
-        with pytest.raises(sync.NotFound):
-            decoration.record_recheck(db.session, world[who], uuid=new_uuid(), violation_id=violation.id,
+        with pytest.raises(refusals.NotFound):
+            violations.record_recheck(db.session, world[who], uuid=new_uuid(), violation_id=violation.id,
                                       result=RecheckResult.RECTIFIED)
     assert violation.status is ViolationStatus.NOTICED
 
@@ -335,8 +338,8 @@ def test_a_steward_of_another_building_or_estate_cannot_recheck(world):
 def test_acceptance_waits_for_open_violations(world):
     violation = noticed(world)
     permit = violation.permit
-    with pytest.raises(sync.Conflict):
-        decoration.accept(db.session, world["desk"], permit, passed=True, note="", return_state=UnitState.OCCUPIED)
+    with pytest.raises(refusals.Conflict):
+        permits.accept(db.session, world["desk"], permit, passed=True, note="", return_state=UnitState.OCCUPIED)
     assert permit.status is PermitStatus.ACTIVE and world["unit"].state is UnitState.DECORATING
 
 
@@ -345,27 +348,27 @@ def test_acceptance_waits_for_open_violations(world):
 
 def started_test(world, now=NOW):
     register(world)
-    return decoration.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
-                                       wet_area=WetArea.BATHROOM, photo_uuid=new_uuid(),
-                                       water_level_cm=Decimal("3.0"), recorded_at=now, now=now)
+    return flood_tests.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                        wet_area=WetArea.BATHROOM, photo_uuid=new_uuid(),
+                                        water_level_cm=Decimal("3.0"), recorded_at=now, now=now)
 
 
 def neighbours(world, test, now, leak=False, note=""):
-    return decoration.check_neighbours(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid,
-                                       units="1-501, 1-602", leak=leak, note=note, now=now)
+    return flood_tests.check_neighbours(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid,
+                                        units="1-501, 1-602", leak=leak, note=note, now=now)
 
 
 def test_a_pass_needs_48_hours_by_the_server_clock_whatever_the_phone_says(world):
     test = started_test(world)
     neighbours(world, test, NOW + timedelta(hours=40))
     phone_days_ahead = NOW + timedelta(days=5)
-    with force_locale("en"), pytest.raises(sync.Rejected) as refused:
-        decoration.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
-                                  recorded_at=phone_days_ahead, now=NOW + timedelta(hours=47, minutes=59))
+    with force_locale("en"), pytest.raises(refusals.Rejected) as refused:
+        flood_tests.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
+                                   recorded_at=phone_days_ahead, now=NOW + timedelta(hours=47, minutes=59))
     assert "48" in str(refused.value.message) and "2026-11-26 02:00" in str(refused.value.message)
     assert test.status is FloodTestStatus.RUNNING and test.ended_at is None
-    decoration.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
-                              recorded_at=phone_days_ahead, now=NOW + timedelta(hours=48))
+    flood_tests.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
+                               recorded_at=phone_days_ahead, now=NOW + timedelta(hours=48))
     assert test.status is FloodTestStatus.PASSED and test.ended_at == NOW + timedelta(hours=48)
     assert events(world["unit"])[-3:] == ["flood_started", "neighbour_checked", "flood_passed"]
 
@@ -374,58 +377,58 @@ def test_a_start_synced_late_counts_from_when_it_reached_the_server(world):
     # Started offline at 10:00 by the phone (or a phone whose clock is days behind), synced at 20:00.
     register(world)
     arrived = NOW + timedelta(hours=10)
-    test = decoration.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
-                                       wet_area=WetArea.KITCHEN, photo_uuid=new_uuid(),
-                                       recorded_at=NOW - timedelta(days=3), now=arrived)
+    test = flood_tests.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                        wet_area=WetArea.KITCHEN, photo_uuid=new_uuid(),
+                                        recorded_at=NOW - timedelta(days=3), now=arrived)
     assert test.started_at == arrived and test.phone_started_at == NOW - timedelta(days=3)
     neighbours(world, test, arrived + timedelta(hours=1))
-    with pytest.raises(sync.Rejected):
-        decoration.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
-                                  now=NOW + timedelta(hours=50))
-    decoration.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
-                              now=arrived + timedelta(hours=48))
+    with pytest.raises(refusals.Rejected):
+        flood_tests.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
+                                   now=NOW + timedelta(hours=50))
+    flood_tests.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
+                               now=arrived + timedelta(hours=48))
     assert test.status is FloodTestStatus.PASSED
 
 
 def test_a_pass_needs_the_neighbour_check(world):
     test = started_test(world)
-    with force_locale("en"), pytest.raises(sync.Rejected) as refused:
-        decoration.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
-                                  now=NOW + timedelta(hours=49))
+    with force_locale("en"), pytest.raises(refusals.Rejected) as refused:
+        flood_tests.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
+                                   now=NOW + timedelta(hours=49))
     assert "neighbours" in refused.value.errors and test.status is FloodTestStatus.RUNNING
 
 
 def test_a_leak_below_fails_the_test(world):
     test = started_test(world)
-    with pytest.raises(sync.Rejected):
+    with pytest.raises(refusals.Rejected):
         neighbours(world, test, NOW + timedelta(hours=5), leak=True, note="")
     assert test.neighbour_checked_at is None
     neighbours(world, test, NOW + timedelta(hours=5), leak=True, note="1-501 衛生間天花滲水")
     assert test.status is FloodTestStatus.FAILED
-    with pytest.raises(sync.Conflict):
-        decoration.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
-                                  now=NOW + timedelta(hours=49))
+    with pytest.raises(refusals.Conflict):
+        flood_tests.end_flood_test(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid, passed=True,
+                                   now=NOW + timedelta(hours=49))
 
 
 def test_one_running_test_per_wet_area_and_a_photo_of_the_water_level(world):
     test = started_test(world)
-    with pytest.raises(sync.Conflict):
-        decoration.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
-                                    wet_area=WetArea.BATHROOM, photo_uuid=new_uuid(), now=NOW)
-    with pytest.raises(sync.Rejected):
-        decoration.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
-                                    wet_area=WetArea.BALCONY, photo_uuid="", now=NOW)
+    with pytest.raises(refusals.Conflict):
+        flood_tests.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                     wet_area=WetArea.BATHROOM, photo_uuid=new_uuid(), now=NOW)
+    with pytest.raises(refusals.Rejected):
+        flood_tests.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                     wet_area=WetArea.BALCONY, photo_uuid="", now=NOW)
     # The same start again is the same test.
-    again = decoration.start_flood_test(db.session, world["amy"], uuid=test.uuid, unit_id=world["unit"].id,
-                                        wet_area=WetArea.BATHROOM, photo_uuid=test.start_photo_uuid,
-                                        water_level_cm=Decimal("3.0"), now=NOW + timedelta(hours=1))
+    again = flood_tests.start_flood_test(db.session, world["amy"], uuid=test.uuid, unit_id=world["unit"].id,
+                                         wet_area=WetArea.BATHROOM, photo_uuid=test.start_photo_uuid,
+                                         water_level_cm=Decimal("3.0"), now=NOW + timedelta(hours=1))
     assert again is test and again.started_at == NOW
 
 
 def test_no_flood_test_without_an_active_registration(world):
-    with pytest.raises(sync.Conflict):
-        decoration.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
-                                    wet_area=WetArea.BATHROOM, photo_uuid=new_uuid(), now=NOW)
+    with pytest.raises(refusals.Conflict):
+        flood_tests.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                     wet_area=WetArea.BATHROOM, photo_uuid=new_uuid(), now=NOW)
 
 
 # Material entry
@@ -433,60 +436,60 @@ def test_no_flood_test_without_an_active_registration(world):
 
 def test_material_refused_goes_to_the_desk_then_up(world):
     permit = register(world)
-    request = decoration.raise_material_request(db.session, world["gate"], uuid=new_uuid(), unit_id=world["unit"].id,
-                                                materials="水泥 20 包", photo_uuid=new_uuid(), now=NOW)
-    assert decoration.material_tasks(db.session, world["amy"]) == [request]
-    assert decoration.material_tasks(db.session, world["bob"]) == []
-    with pytest.raises(sync.Rejected):
-        decoration.decide_material(db.session, world["amy"], uuid=new_uuid(), request_id=request.id, approved=False)
+    request = materials.raise_material_request(db.session, world["gate"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                               materials="水泥 20 包", photo_uuid=new_uuid(), now=NOW)
+    assert materials.material_tasks(db.session, world["amy"]) == [request]
+    assert materials.material_tasks(db.session, world["bob"]) == []
+    with pytest.raises(refusals.Rejected):
+        materials.decide_material(db.session, world["amy"], uuid=new_uuid(), request_id=request.id, approved=False)
     decision = new_uuid()
-    decoration.decide_material(db.session, world["amy"], uuid=decision, request_id=request.id, approved=False,
-                               reason="無裝修許可證複印件", now=NOW)
-    assert decoration.material_tasks(db.session, world["amy"]) == []
-    with pytest.raises(sync.Conflict):
-        decoration.decide_material(db.session, world["amy"], uuid=new_uuid(), request_id=request.id, approved=True)
+    materials.decide_material(db.session, world["amy"], uuid=decision, request_id=request.id, approved=False,
+                              reason="無裝修許可證複印件", now=NOW)
+    assert materials.material_tasks(db.session, world["amy"]) == []
+    with pytest.raises(refusals.Conflict):
+        materials.decide_material(db.session, world["amy"], uuid=new_uuid(), request_id=request.id, approved=True)
     # Not settled with the owner within a day: the supervisor sees it.
-    assert decoration.escalations(db.session, world["boss"], NOW + timedelta(hours=2)).materials == []
-    assert decoration.escalations(db.session, world["boss"], NOW + timedelta(hours=25)).materials == [request]
-    decoration.settle_material(db.session, world["desk"], request, escalate=False, note="業主補交許可證")
-    assert decoration.escalations(db.session, world["boss"], NOW + timedelta(hours=25)).materials == []
+    assert violations.escalations(db.session, world["boss"], NOW + timedelta(hours=2)).materials == []
+    assert violations.escalations(db.session, world["boss"], NOW + timedelta(hours=25)).materials == [request]
+    materials.settle_material(db.session, world["desk"], request, escalate=False, note="業主補交許可證")
+    assert violations.escalations(db.session, world["boss"], NOW + timedelta(hours=25)).materials == []
     assert permit.events[-1].kind == "material_resolved"
 
 
 def test_materials_for_a_stopped_site_cannot_be_approved(world):
     permit = register(world)
-    decoration.stop_work(db.session, world["desk"], permit, "私拆承重牆")
-    request = decoration.raise_material_request(db.session, world["gate"], uuid=new_uuid(), unit_id=world["unit"].id,
-                                                materials="磚 200 塊", photo_uuid=new_uuid(), now=NOW)
-    with pytest.raises(sync.Conflict):
-        decoration.decide_material(db.session, world["amy"], uuid=new_uuid(), request_id=request.id, approved=True)
+    permits.stop_work(db.session, world["desk"], permit, "私拆承重牆")
+    request = materials.raise_material_request(db.session, world["gate"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                               materials="磚 200 塊", photo_uuid=new_uuid(), now=NOW)
+    with pytest.raises(refusals.Conflict):
+        materials.decide_material(db.session, world["amy"], uuid=new_uuid(), request_id=request.id, approved=True)
     assert request.decided_at is None
 
 
 def test_the_gate_cannot_ask_for_a_unit_that_is_not_decorating(world):
-    with pytest.raises(sync.Conflict):
-        decoration.raise_material_request(db.session, world["gate"], uuid=new_uuid(), unit_id=world["below"].id,
-                                          materials="水泥", photo_uuid=new_uuid(), now=NOW)
+    with pytest.raises(refusals.Conflict):
+        materials.raise_material_request(db.session, world["gate"], uuid=new_uuid(), unit_id=world["below"].id,
+                                         materials="水泥", photo_uuid=new_uuid(), now=NOW)
 
 
 def test_an_escalated_material_request_is_settled_by_the_supervisor_only(world):
     register(world)
-    request = decoration.raise_material_request(db.session, world["gate"], uuid=new_uuid(), unit_id=world["unit"].id,
-                                                materials="木板 30 張", photo_uuid=new_uuid(), now=NOW)
-    decoration.decide_material(db.session, world["amy"], uuid=new_uuid(), request_id=request.id, approved=False,
-                               reason="超出登記範圍", now=NOW)
-    decoration.settle_material(db.session, world["desk"], request, escalate=True, note="業主不接電話")
-    assert decoration.escalations(db.session, world["boss"], NOW).materials == [request]
-    with pytest.raises(sync.Conflict):
-        decoration.settle_material(db.session, world["desk"], request, escalate=False, note="x")
-    decoration.settle_material(db.session, world["boss"], request, escalate=False, note="主管約見業主，材料退回")
+    request = materials.raise_material_request(db.session, world["gate"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                               materials="木板 30 張", photo_uuid=new_uuid(), now=NOW)
+    materials.decide_material(db.session, world["amy"], uuid=new_uuid(), request_id=request.id, approved=False,
+                              reason="超出登記範圍", now=NOW)
+    materials.settle_material(db.session, world["desk"], request, escalate=True, note="業主不接電話")
+    assert violations.escalations(db.session, world["boss"], NOW).materials == [request]
+    with pytest.raises(refusals.Conflict):
+        materials.settle_material(db.session, world["desk"], request, escalate=False, note="x")
+    materials.settle_material(db.session, world["boss"], request, escalate=False, note="主管約見業主，材料退回")
     assert request.status.value == "resolved"
-    assert decoration.escalations(db.session, world["boss"], NOW).materials == []
+    assert violations.escalations(db.session, world["boss"], NOW).materials == []
 
 
 def test_the_unit_page_shows_the_work_stopped(client, auth, world):
     permit = register(world)
-    decoration.stop_work(db.session, world["desk"], permit, "私拆承重牆")
+    permits.stop_work(db.session, world["desk"], permit, "私拆承重牆")
     db.session.commit()
     auth.login("amy")
     html = client.get(f"/desk/units/{world['unit'].id}").get_data(as_text=True)
@@ -495,14 +498,14 @@ def test_the_unit_page_shows_the_work_stopped(client, auth, world):
 
 def test_a_step_id_used_on_another_flood_test_is_a_conflict(world):
     first = started_test(world)
-    second = decoration.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
-                                         wet_area=WetArea.KITCHEN, photo_uuid=new_uuid(), now=NOW)
+    second = flood_tests.start_flood_test(db.session, world["amy"], uuid=new_uuid(), unit_id=world["unit"].id,
+                                          wet_area=WetArea.KITCHEN, photo_uuid=new_uuid(), now=NOW)
     step = new_uuid()
-    decoration.check_neighbours(db.session, world["amy"], uuid=step, flood_test_uuid=first.uuid, units="1-501",
-                                leak=False, now=NOW)
-    with pytest.raises(sync.Conflict):
-        decoration.check_neighbours(db.session, world["amy"], uuid=step, flood_test_uuid=second.uuid, units="1-501",
-                                    leak=False, now=NOW)
+    flood_tests.check_neighbours(db.session, world["amy"], uuid=step, flood_test_uuid=first.uuid, units="1-501",
+                                 leak=False, now=NOW)
+    with pytest.raises(refusals.Conflict):
+        flood_tests.check_neighbours(db.session, world["amy"], uuid=step, flood_test_uuid=second.uuid, units="1-501",
+                                     leak=False, now=NOW)
     assert second.neighbour_checked_at is None
 
 
@@ -511,45 +514,45 @@ def test_a_step_id_used_on_another_flood_test_is_a_conflict(world):
 
 def test_an_office_user_of_some_buildings_sees_only_their_units(world):
     permit = register(world)
-    decoration.stop_work(db.session, world["desk"], permit, "私拆承重牆")
+    permits.stop_work(db.session, world["desk"], permit, "私拆承重牆")
     b2_desk = factories.user(Role.DESK, username="b2-desk", buildings=[world["b2"]])
     b2_boss = factories.user(Role.SUPERVISOR, username="b2-boss", buildings=[world["b2"]])
-    assert not decoration.in_scope(b2_desk, world["unit"])
-    with pytest.raises(sync.NotFound):
-        decoration.permit_for(db.session, b2_desk, permit.id)
-    assert decoration.stopped_units(db.session, b2_boss) == []
-    assert decoration.stopped_units(db.session, world["gate"]) == [permit]
+    assert not base.in_scope(b2_desk, world["unit"])
+    with pytest.raises(refusals.NotFound):
+        base.permit_for(db.session, b2_desk, permit.id)
+    assert permits.stopped_units(db.session, b2_boss) == []
+    assert permits.stopped_units(db.session, world["gate"]) == [permit]
 
 
 def test_a_registration_with_open_records_cannot_be_cancelled(world):
     violation = noticed(world)
-    with pytest.raises(sync.Conflict):
-        decoration.cancel(db.session, world["desk"], violation.permit, "登記錯單元")
+    with pytest.raises(refusals.Conflict):
+        permits.cancel(db.session, world["desk"], violation.permit, "登記錯單元")
     assert violation.permit.status is PermitStatus.ACTIVE and world["unit"].state is UnitState.DECORATING
 
 
 def test_the_neighbours_are_checked_once(world):
     test = started_test(world)
     first = new_uuid()
-    decoration.check_neighbours(db.session, world["amy"], uuid=first, flood_test_uuid=test.uuid, units="1-501",
-                                leak=False, now=NOW)
-    with pytest.raises(sync.Conflict):
-        decoration.check_neighbours(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid,
-                                    units="1-502", leak=False, now=NOW)
+    flood_tests.check_neighbours(db.session, world["amy"], uuid=first, flood_test_uuid=test.uuid, units="1-501",
+                                 leak=False, now=NOW)
+    with pytest.raises(refusals.Conflict):
+        flood_tests.check_neighbours(db.session, world["amy"], uuid=new_uuid(), flood_test_uuid=test.uuid,
+                                     units="1-502", leak=False, now=NOW)
     # The first one sent again is the same answer, and changes nothing.
-    decoration.check_neighbours(db.session, world["amy"], uuid=first, flood_test_uuid=test.uuid, units="1-501",
-                                leak=False, now=NOW)
+    flood_tests.check_neighbours(db.session, world["amy"], uuid=first, flood_test_uuid=test.uuid, units="1-501",
+                                 leak=False, now=NOW)
     assert test.neighbour_units == "1-501" and events(world["unit"]).count("neighbour_checked") == 1
 
 
 def test_a_material_request_id_sent_again_with_other_details_is_a_conflict(world):
     register(world)
     uuid = new_uuid()
-    decoration.raise_material_request(db.session, world["gate"], uuid=uuid, unit_id=world["unit"].id,
-                                      materials="水泥", photo_uuid=new_uuid(), now=NOW)
-    with pytest.raises(sync.Conflict):
-        decoration.raise_material_request(db.session, world["gate"], uuid=uuid, unit_id=world["unit"].id,
-                                          materials="鋼筋", photo_uuid=new_uuid(), now=NOW)
+    materials.raise_material_request(db.session, world["gate"], uuid=uuid, unit_id=world["unit"].id,
+                                     materials="水泥", photo_uuid=new_uuid(), now=NOW)
+    with pytest.raises(refusals.Conflict):
+        materials.raise_material_request(db.session, world["gate"], uuid=uuid, unit_id=world["unit"].id,
+                                         materials="鋼筋", photo_uuid=new_uuid(), now=NOW)
 
 
 @pytest.mark.parametrize(("changes", "field"), [
@@ -559,8 +562,8 @@ def test_a_material_request_id_sent_again_with_other_details_is_a_conflict(world
     (dict(workers=10**22), "workers"),
 ])
 def test_registration_numbers_are_bounded(world, changes, field):
-    with pytest.raises(sync.Rejected) as refused:
-        decoration.register(db.session, world["desk"], registration(world["unit"], **changes), now=NOW)
+    with pytest.raises(refusals.Rejected) as refused:
+        permits.register(db.session, world["desk"], registration(world["unit"], **changes), now=NOW)
     assert field in refused.value.errors and world["unit"].state is UnitState.VACANT
 
 
@@ -573,21 +576,21 @@ def test_the_evidence_photos_are_seen_by_any_steward_of_the_building(world):
     finding = violation.findings[0]
     data = factories.jpeg_bytes()
     photo_uuid = finding.photos[0].uuid
-    sync.store_photo(db.session, world["amy"], photo_uuid, finding.uuid, data, hashlib.sha256(data).hexdigest(),
-                     max_bytes=10_000_000, max_pixels=50_000_000)
+    uploads.store_photo(db.session, world["amy"], photo_uuid, finding.uuid, data, hashlib.sha256(data).hexdigest(),
+                        max_bytes=10_000_000, max_pixels=50_000_000)
     db.session.flush()
     colleague = factories.user(Role.STEWARD, username="cathy", buildings=[world["b1"]])
-    assert sync.photo_for(db.session, colleague, photo_uuid).status is PhotoStatus.STORED
+    assert uploads.photo_for(db.session, colleague, photo_uuid).status is PhotoStatus.STORED
     for outsider in (world["bob"], world["gate"]):
-        with pytest.raises(sync.NotFound):
-            sync.photo_for(db.session, outsider, photo_uuid)
+        with pytest.raises(refusals.NotFound):
+            uploads.photo_for(db.session, outsider, photo_uuid)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 1
 
 
 def test_back_to_vacant_keeps_the_reason_it_was_vacant(world):
     permit = register(world)
     assert permit.prior_vacancy_reason is VacancyReason.UNSOLD
-    decoration.accept(db.session, world["desk"], permit, passed=True, note="", return_state=UnitState.VACANT)
+    permits.accept(db.session, world["desk"], permit, passed=True, note="", return_state=UnitState.VACANT)
     assert world["unit"].state is UnitState.VACANT and world["unit"].vacancy_reason is VacancyReason.UNSOLD
 
 
@@ -595,6 +598,6 @@ def test_numbers_count_per_day_across_estates(world):
     first = register(world)
     elsewhere = factories.unit(factories.building(factories.estate()), "9-901")
     boss = factories.user(Role.DESK, username="far-desk", estates=[elsewhere.building.estate])
-    second = decoration.register(db.session, boss, registration(elsewhere), now=NOW)
+    second = permits.register(db.session, boss, registration(elsewhere), now=NOW)
     assert (first.number, second.number) == ("ZX-20261124-01", "ZX-20261124-02")
     assert register(world, unit=world["below"], now=NOW + timedelta(days=1)).number == "ZX-20261125-01"

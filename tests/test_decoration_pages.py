@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app import decoration, schedule, sync
+from app.decoration import flood_tests, materials, permits, violations
 from app.extensions import db
 from app.models import (
     DecorationEvent,
@@ -17,13 +17,17 @@ from app.models import (
     FindingResult,
     Language,
     PermitStatus,
+    RecheckResult,
     Role,
     RoundKind,
     UnitState,
     Violation,
     ViolationStatus,
+    WetArea,
 )
-from app.round_plan import build_plan
+from app.photos import uploads
+from app.rounds import intake, schedule
+from app.rounds.plan import build_plan
 
 from . import factories
 
@@ -58,11 +62,11 @@ def form_data(unit_id: int, **over) -> dict:
 def register(world, unit=None, **over) -> DecorationPermit:
     """A registration through the service (setup for the other pages)."""
     unit = unit or world["occupied"]
-    entry = decoration.Registration(
+    entry = permits.Registration(
         unit_id=unit.id, owner_name="陳大文", owner_phone="13800138000", contractor_name="好家裝修",
         contractor_phone="13900139000", workers=2, planned_start=date(2026, 12, 1), planned_end=date(2026, 12, 31),
         scope="廚房翻新", deposit=Decimal("1000"), **over)
-    permit = decoration.register(db.session, world["desk"], entry)
+    permit = permits.register(db.session, world["desk"], entry)
     db.session.commit()
     return permit
 
@@ -72,8 +76,8 @@ def violation_found(world, unit=None, code="DEC-PROTECTION", reason="FLOOR-UNPRO
     unit = unit or world["occupied"]
     steward = world["steward"]
     now = datetime.now(timezone.utc)
-    rnd = sync.start_round(db.session, steward, uuid=str(uuidlib.uuid4()), kind=RoundKind.DECORATION,
-                           estate_id=world["estate"].id, unit_id=unit.id, started_at=now, now=now)
+    rnd = intake.start_round(db.session, steward, uuid=str(uuidlib.uuid4()), kind=RoundKind.DECORATION,
+                             estate_id=world["estate"].id, unit_id=unit.id, started_at=now, now=now)
     plan = build_plan(db.session, rnd)
     answers, photo = [], str(uuidlib.uuid4())
     breach_uuid = None
@@ -82,16 +86,16 @@ def violation_found(world, unit=None, code="DEC-PROTECTION", reason="FLOOR-UNPRO
             answer_uuid = str(uuidlib.uuid4())
             if item.code == code and breach_uuid is None:
                 breach_uuid = answer_uuid
-                answers.append(sync.FindingInput(uuid=answer_uuid, checkpoint=point.key, item_code=code,
-                                                 result=FindingResult.DEFECT, reason_code=reason,
-                                                 photo_uuids=(photo,)))
+                answers.append(intake.FindingInput(uuid=answer_uuid, checkpoint=point.key, item_code=code,
+                                                   result=FindingResult.DEFECT, reason_code=reason,
+                                                   photo_uuids=(photo,)))
             else:
-                answers.append(sync.FindingInput(uuid=answer_uuid, checkpoint=point.key, item_code=item.code,
-                                                 result=FindingResult.FINE))
-    sync.complete_round(db.session, steward, rnd.uuid, answers, fingerprint=str(uuidlib.uuid4()), now=now)
+                answers.append(intake.FindingInput(uuid=answer_uuid, checkpoint=point.key, item_code=item.code,
+                                                   result=FindingResult.FINE))
+    intake.complete_round(db.session, steward, rnd.uuid, answers, fingerprint=str(uuidlib.uuid4()), now=now)
     data = factories.jpeg_bytes()
-    sync.store_photo(db.session, steward, photo, breach_uuid, data, hashlib.sha256(data).hexdigest(),
-                     max_bytes=10_000_000, max_pixels=50_000_000)
+    uploads.store_photo(db.session, steward, photo, breach_uuid, data, hashlib.sha256(data).hexdigest(),
+                        max_bytes=10_000_000, max_pixels=50_000_000)
     db.session.commit()
     return db.session.scalars(sa.select(Violation).where(Violation.unit_id == unit.id)
                               .order_by(Violation.id.desc())).first()
@@ -101,7 +105,7 @@ def post(client, auth, url, **data):
     return client.post(url, data={"csrf_token": auth.csrf(), **data})
 
 
-def permits():
+def stored_permits():
     return db.session.scalars(sa.select(DecorationPermit).order_by(DecorationPermit.id)).all()
 
 
@@ -120,7 +124,7 @@ def test_registration_of_a_vacant_unit(client, auth, world):
     auth.login("desk")
     response = post(client, auth, "/decoration/new", **form_data(world["vacant"].id))
     assert response.status_code == 302
-    permit = permits()[0]
+    permit = stored_permits()[0]
     assert response.headers["Location"].endswith(f"/decoration/{permit.id}")
     assert permit.unit.state is UnitState.DECORATING and permit.prior_state is UnitState.VACANT
     assert permit.working_hours == "08:00-12:00,14:00-18:00" and permit.workers == 3
@@ -141,7 +145,7 @@ def test_end_before_start_is_shown_and_nothing_is_stored(client, auth, world):
     page = response.get_data(as_text=True)
     assert "The planned end is before the planned start." in page
     assert "好家裝修" in page and "廚房及衛生間翻新" in page  # the form kept what was typed
-    assert permits() == [] and db.session.scalars(sa.select(DecorationEvent)).all() == []
+    assert stored_permits() == [] and db.session.scalars(sa.select(DecorationEvent)).all() == []
     assert world["occupied"].state is UnitState.OCCUPIED
 
 
@@ -150,7 +154,7 @@ def test_bad_working_hours_are_shown_next_to_the_field(client, auth, world):
     response = post(client, auth, "/decoration/new", **form_data(world["occupied"].id, working_hours="8 to 6"))
     assert response.status_code == 422
     assert "Write working hours like" in response.get_data(as_text=True)
-    assert permits() == []
+    assert stored_permits() == []
 
 
 def test_an_overlapping_registration_is_refused(client, auth, world):
@@ -160,7 +164,7 @@ def test_an_overlapping_registration_is_refused(client, auth, world):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "already has an active decoration registration" in page and first.number in page
-    assert [p.id for p in permits()] == [first.id]
+    assert [p.id for p in stored_permits()] == [first.id]
     # From the unit's link, the desk lands on the registration that exists.
     again = client.get(f"/decoration/new?unit_id={world['occupied'].id}")
     assert again.status_code == 302 and again.headers["Location"].endswith(f"/decoration/{first.id}")
@@ -226,10 +230,10 @@ def test_acceptance_waits_for_open_violations(client, auth, world):
     assert permit.status is PermitStatus.ACTIVE and world["occupied"].state is UnitState.DECORATING
     assert "1 open violation(s)" in client.get(f"/decoration/{permit.id}").get_data(as_text=True)
     # The violation is put right: noticed, re-checked rectified by the steward.
-    decoration.issue_notice(db.session, world["desk"], violation, deadline=date.today() + timedelta(days=3),
+    violations.issue_notice(db.session, world["desk"], violation, deadline=date.today() + timedelta(days=3),
                             requirements="")
-    decoration.record_recheck(db.session, world["steward"], uuid=str(uuidlib.uuid4()), violation_id=violation.id,
-                              result=decoration.RecheckResult.RECTIFIED,
+    violations.record_recheck(db.session, world["steward"], uuid=str(uuidlib.uuid4()), violation_id=violation.id,
+                              result=RecheckResult.RECTIFIED,
                               now=datetime.now(timezone.utc) + timedelta(days=3))
     db.session.commit()
     post(client, auth, f"/decoration/{permit.id}/accept", passed="yes", return_state="rented", note="驗收合格")
@@ -327,10 +331,10 @@ def test_the_desk_logs_the_call_and_the_steward_may_not(client, auth, world):
 def test_the_supervisor_resolves_an_escalated_violation(client, auth, world):
     register(world)
     violation = violation_found(world)
-    decoration.issue_notice(db.session, world["desk"], violation, deadline=date.today() + timedelta(days=1),
+    violations.issue_notice(db.session, world["desk"], violation, deadline=date.today() + timedelta(days=1),
                             requirements="")
-    decoration.record_recheck(db.session, world["steward"], uuid=str(uuidlib.uuid4()), violation_id=violation.id,
-                              result=decoration.RecheckResult.REFUSED, note="業主拒絕",
+    violations.record_recheck(db.session, world["steward"], uuid=str(uuidlib.uuid4()), violation_id=violation.id,
+                              result=RecheckResult.REFUSED, note="業主拒絕",
                               now=datetime.now(timezone.utc) + timedelta(days=2))
     db.session.commit()
     auth.login("desk")
@@ -350,12 +354,12 @@ def test_the_supervisor_resolves_an_escalated_violation(client, auth, world):
 def test_the_permit_page_shows_flood_tests_and_materials(client, auth, world):
     permit = register(world)
     start = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)
-    decoration.start_flood_test(db.session, world["steward"], uuid=str(uuidlib.uuid4()), unit_id=world["occupied"].id,
-                                wet_area=decoration.WetArea.BATHROOM, photo_uuid=str(uuidlib.uuid4()),
-                                water_level_cm=Decimal("3.0"), now=start)
-    decoration.raise_material_request(db.session, world["desk"], uuid=str(uuidlib.uuid4()),
-                                      unit_id=world["occupied"].id, materials="瓷磚 20 箱",
-                                      photo_uuid=str(uuidlib.uuid4()))
+    flood_tests.start_flood_test(db.session, world["steward"], uuid=str(uuidlib.uuid4()), unit_id=world["occupied"].id,
+                                 wet_area=WetArea.BATHROOM, photo_uuid=str(uuidlib.uuid4()),
+                                 water_level_cm=Decimal("3.0"), now=start)
+    materials.raise_material_request(db.session, world["desk"], uuid=str(uuidlib.uuid4()),
+                                     unit_id=world["occupied"].id, materials="瓷磚 20 箱",
+                                     photo_uuid=str(uuidlib.uuid4()))
     db.session.commit()
     auth.login("desk")
     page = client.get(f"/decoration/{permit.id}").get_data(as_text=True)

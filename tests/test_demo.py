@@ -8,27 +8,25 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from app import create_app, decoration, demo, schedule, tickets, verification
+from app import create_app, demo
+from app.decoration import flood_tests, materials, records, violations
 from app.extensions import db
 from app.models import (
     ChecklistItem,
     DecorationEvent,
     DecorationPermit,
+    Finding,
+    FindingAmendment,
+    FindingResult,
     FloodTest,
     FloodTestStatus,
     MaterialRequest,
     MaterialStatus,
     PermitStatus,
-    Role,
-    UnitState,
-    Violation,
-    ViolationStatus,
-    Finding,
-    FindingAmendment,
-    FindingResult,
     Photo,
     PhotoStatus,
     RepairTicket,
+    Role,
     Round,
     RoundKind,
     RoundStatus,
@@ -37,10 +35,15 @@ from app.models import (
     TicketStatus,
     TicketVerification,
     Unit,
+    UnitState,
     User,
+    Violation,
+    ViolationStatus,
 )
-from app.round_plan import build_plan
-from app.storage import get_storage
+from app.photos.storage import get_storage
+from app.repairs import tickets, verification
+from app.rounds import schedule
+from app.rounds.plan import build_plan
 
 from .conftest import AuthActions, IsolatedClient, base_config
 
@@ -311,7 +314,7 @@ def test_the_stewards_today_shows_a_recheck_a_flood_test_and_materials(history, 
     kinds = [e.kind for e in db.session.scalars(sa.select(DecorationEvent).where(
         DecorationEvent.violation_id == violation.id).order_by(DecorationEvent.id))]
     assert kinds == ["violation_found", "notice_issued", "owner_called"]
-    tasks = decoration.recheck_tasks(db.session, steward, now)
+    tasks = violations.recheck_tasks(db.session, steward, now)
     assert violation.id in [t.violation_id for t in tasks] and all(t.photos for t in tasks)
     # Earlier breaches (debris in the stairwell) were noticed and re-checked at their deadline.
     for v in db.session.scalars(sa.select(Violation).where(Violation.id != violation.id)):
@@ -321,7 +324,7 @@ def test_the_stewards_today_shows_a_recheck_a_flood_test_and_materials(history, 
     # A flood test started three days ago, over 48 hours before today began: it may pass now.
     test = db.session.scalars(sa.select(FloodTest)).one()
     assert test.status is FloodTestStatus.RUNNING and test.started_at.astimezone(TZ).date() == today - timedelta(days=3)
-    assert decoration.earliest_pass(test) <= midnight(today) <= now
+    assert flood_tests.earliest_pass(test) <= midnight(today) <= now
     assert test.neighbour_checked_at and test.neighbour_leak is False  # the unit below and next door: dry
     assert steward.can_see_unit(test.unit)
     start_photo = db.session.scalars(sa.select(Photo).where(Photo.record_uuid == test.uuid)).one()
@@ -329,8 +332,8 @@ def test_the_stewards_today_shows_a_recheck_a_flood_test_and_materials(history, 
     # Materials the gate asked to let in, with their photo, waiting for the steward.
     request = db.session.scalars(sa.select(MaterialRequest)).one()
     assert request.status is MaterialStatus.PENDING and request.raised_by.role is Role.GATE
-    assert [r.id for r in decoration.material_tasks(db.session, steward)] == [request.id]
+    assert [r.id for r in materials.material_tasks(db.session, steward)] == [request.id]
     photo = db.session.scalars(sa.select(Photo).where(Photo.uuid == request.photo_uuid)).one()
     assert photo.record_uuid == request.uuid and get_storage().exists(photo.thumb_key)
-    assert decoration.may_see_record_photo(db.session, steward, photo)
-    assert decoration.may_see_record_photo(db.session, user("gate"), photo)
+    assert records.may_see_record_photo(db.session, steward, photo)
+    assert records.may_see_record_photo(db.session, user("gate"), photo)

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app import review, tickets
+from app import review
 from app.extensions import db
 from app.models import (
     DefectRoute,
@@ -26,6 +26,8 @@ from app.models import (
     TicketStatus,
     UnitState,
 )
+from app.repairs import tickets
+from app.rounds import intake
 
 from . import factories
 
@@ -499,10 +501,10 @@ def test_a_ticket_found_again_shows_once_per_finding(world):
 
 
 def test_a_corrected_answer_is_shown_and_exported_as_it_stands(client, auth, world):
-    from app import sync
+    pass  # import moved
 
     found = walked(world["amy"], world["mine"], DAY, [DEFECT], building=world["b1"], item_code="COR-LIGHT")
-    sync.amend_finding(db.session, world["desk"], found[0].uuid, result=FINE, why="燈已修好", note="複查正常")
+    intake.amend_finding(db.session, world["desk"], found[0].uuid, result=FINE, why="燈已修好", note="複查正常")
     auth.login("desk")
     html = client.get("/desk/findings").get_data(as_text=True)
     assert 'class="card finding result-fine"' in html and "複查正常" in html

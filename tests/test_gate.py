@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app import decoration, sync
+pass  # import moved
+from app.decoration import materials, permits
 from app.extensions import db
 from app.models import (
     DecorationEvent,
@@ -22,6 +23,7 @@ from app.models import (
     PhotoStatus,
     Role,
 )
+from app.photos import uploads
 
 from . import factories
 
@@ -45,7 +47,7 @@ def world(app):
     factories.building(other)
     factories.user(Role.GATE, username="far-gate", estates=[other], language=Language.EN)
     factories.user(Role.STEWARD, username="far-steward", estates=[other], language=Language.EN)
-    permit = decoration.register(db.session, desk, decoration.Registration(
+    permit = permits.register(db.session, desk, permits.Registration(
         unit_id=unit.id, owner_name=OWNER_NAME, owner_phone=OWNER_PHONE, contractor_name="好家裝修",
         contractor_phone="13655556666", workers=3, planned_start=date(2026, 11, 1), planned_end=date(2027, 1, 31),
         scope="廚衛翻新", deposit=Decimal("2000")))
@@ -80,10 +82,10 @@ def count(model) -> int:
 def raise_request(world) -> MaterialRequest:
     """A request raised through the service, with a real photo, as the gate page does."""
     uuid = str(uuidlib.uuid4())
-    photo = sync.store_record_photo(db.session, world["gate"], uuid, factories.jpeg_bytes(), max_bytes=10_000_000,
-                                    max_pixels=50_000_000, timezone_name="Asia/Shanghai")
-    request = decoration.raise_material_request(db.session, world["gate"], uuid=uuid, unit_id=world["unit"].id,
-                                                materials="水泥 10 包", photo_uuid=photo.uuid)
+    photo = uploads.store_form_photo(db.session, world["gate"], uuid, factories.jpeg_bytes(), max_bytes=10_000_000,
+                                     max_pixels=50_000_000, timezone_name="Asia/Shanghai")
+    request = materials.raise_material_request(db.session, world["gate"], uuid=uuid, unit_id=world["unit"].id,
+                                               materials="水泥 10 包", photo_uuid=photo.uuid)
     db.session.commit()
     return request
 
@@ -161,7 +163,7 @@ def test_a_unit_without_an_active_registration_is_refused(client, auth, world):
 def test_a_cancelled_registration_stops_requests(client, auth, world):
     auth.login("gate")
     uuid = gate_form_uuid(client)
-    decoration.cancel(db.session, world["desk"], world["permit"], "登記錯誤")
+    permits.cancel(db.session, world["desk"], world["permit"], "登記錯誤")
     db.session.commit()
     response = ask(client, auth, world["unit"].id, uuid=uuid)
     assert response.status_code == 422 and count(MaterialRequest) == 0 and count(Photo) == 0
@@ -180,10 +182,10 @@ def test_a_double_submit_stores_one_request(client, auth, world):
 
 def test_the_gate_never_sees_owner_details(client, auth, world):
     request = raise_request(world)
-    decoration.decide_material(db.session, world["steward"], uuid=str(uuidlib.uuid4()), request_id=request.id,
-                               approved=False, reason="未按時段進場")
-    decoration.settle_material(db.session, world["desk"], request, escalate=False, note="已與業主溝通")
-    decoration.stop_work(db.session, world["desk"], world["permit"], "擅自拆改承重牆")
+    materials.decide_material(db.session, world["steward"], uuid=str(uuidlib.uuid4()), request_id=request.id,
+                              approved=False, reason="未按時段進場")
+    materials.settle_material(db.session, world["desk"], request, escalate=False, note="已與業主溝通")
+    permits.stop_work(db.session, world["desk"], world["permit"], "擅自拆改承重牆")
     db.session.commit()
     auth.login("gate")
     assert client.get(f"/desk/units/{world['unit'].id}").status_code == 403
@@ -205,7 +207,7 @@ def test_the_gate_never_sees_owner_details(client, auth, world):
 def test_stopped_units_are_listed_for_the_gate(client, auth, world):
     auth.login("gate")
     assert "No unit has its work stopped." in client.get("/gate/").get_data(as_text=True)
-    decoration.stop_work(db.session, world["desk"], world["permit"], "噪音擾民")
+    permits.stop_work(db.session, world["desk"], world["permit"], "噪音擾民")
     db.session.commit()
     html = client.get("/gate/").get_data(as_text=True)
     assert "噪音擾民" in html and "1棟 1-101" in html and "Since " in html
@@ -249,7 +251,7 @@ def test_steward_approval_and_a_repeated_decision(client, auth, world):
 
 def test_approval_is_refused_when_work_is_stopped(client, auth, world):
     request = raise_request(world)
-    decoration.stop_work(db.session, world["desk"], world["permit"], "擅自拆改承重牆")
+    permits.stop_work(db.session, world["desk"], world["permit"], "擅自拆改承重牆")
     db.session.commit()
     auth.login("amy")
     decide(client, auth, request.id, approved=True)
@@ -270,8 +272,8 @@ def test_a_steward_of_another_estate_gets_404(client, auth, world):
 def test_desk_settles_or_escalates(client, auth, world):
     first, second = raise_request(world), raise_request(world)
     for r in (first, second):
-        decoration.decide_material(db.session, world["steward"], uuid=str(uuidlib.uuid4()), request_id=r.id,
-                                   approved=False, reason="無出入證")
+        materials.decide_material(db.session, world["steward"], uuid=str(uuidlib.uuid4()), request_id=r.id,
+                                  approved=False, reason="無出入證")
     db.session.commit()
     auth.login("desk")
     response = post(client, auth, f"/gate/requests/{first.id}/settle", {"note": "", "escalate": "0"},
@@ -300,8 +302,8 @@ def test_desk_settles_or_escalates(client, auth, world):
 
 def test_desk_of_another_estate_cannot_settle(client, auth, world):
     request = raise_request(world)
-    decoration.decide_material(db.session, world["steward"], uuid=str(uuidlib.uuid4()), request_id=request.id,
-                               approved=False, reason="無出入證")
+    materials.decide_material(db.session, world["steward"], uuid=str(uuidlib.uuid4()), request_id=request.id,
+                              approved=False, reason="無出入證")
     far = factories.user(Role.DESK, username="far-desk", estates=[factories.estate()], language=Language.EN)
     assert far.id
     db.session.commit()

@@ -44,9 +44,9 @@ def test_records_of_a_place_in_a_building_get_that_building(empty_database_app):
     had none (made before rounds and tickets carried it), and leaves the estate's own alone."""
     from datetime import date
 
-    from app import tickets
-    from app.checklists import sync_checklists
     from app.models import Role, RoundKind, TicketChannel
+    from app.repairs import tickets
+    from app.rounds.checklists import sync_checklists
 
     from . import factories
 

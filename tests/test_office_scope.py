@@ -9,10 +9,21 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from app import decoration, overview, review, tickets
+from app import refusals, review
+from app.decoration import permits
 from app.extensions import db
-from app.models import Finding, FindingResult, Role, RoundKind, TicketChannel, TicketEvent, TicketStatus
+from app.models import (
+    Finding,
+    FindingResult,
+    Role,
+    RoundKind,
+    TicketChannel,
+    TicketEvent,
+    TicketStatus,
+)
 from app.models.base import new_uuid
+from app.repairs import tickets
+from app.rounds import overview
 
 from . import factories
 
@@ -197,6 +208,6 @@ def test_an_estates_settings_are_for_a_supervisor_of_the_whole_estate(client, au
 def test_the_services_refuse_an_estates_settings_to_a_supervisor_of_some_buildings(world):
     with pytest.raises(tickets.TicketError):
         tickets.set_clocks(db.session, world["estate"], world["boss_mixed"], {}, 48)
-    with pytest.raises(decoration.NotFound):
-        decoration.set_rules(db.session, world["boss_b1"], world["estate"], working_hours="08:00-18:00",
-                             quiet_rest_days=True)
+    with pytest.raises(refusals.NotFound):
+        permits.set_rules(db.session, world["boss_b1"], world["estate"], working_hours="08:00-18:00",
+                          quiet_rest_days=True)

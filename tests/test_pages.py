@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from app import schedule
 from app.extensions import db
 from app.models import MeterKind, Role, RoundKind, UnitState
+from app.rounds import schedule
 
 from . import factories
 

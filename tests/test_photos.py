@@ -1,4 +1,4 @@
-"""The photo pipeline (app/photos.py), on real images made here with Pillow."""
+"""The photo pipeline (app/photos/pipeline.py), on real images made here with Pillow."""
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +13,8 @@ import pytest
 from flask_babel import force_locale
 from PIL import ExifTags, Image, ImageCms, ImageFile, PngImagePlugin
 
-from app import photos
-from app.photos import (
+from app.photos import pipeline
+from app.photos.pipeline import (
     DISPLAY_EDGE,
     THUMB_EDGE,
     PhotoRejected,
@@ -261,7 +261,7 @@ def phone_jpeg(size=(2048, 1536), **kw) -> bytes:
 @pytest.mark.parametrize("kw", [{}, {"progressive": True}, {"subsampling": 0}])
 def test_a_jpeg_the_phone_made_is_kept_byte_for_byte(kw):
     data = phone_jpeg(**kw)
-    assert photos._plain_jpeg(data).size == (2048, 1536)
+    assert pipeline._plain_jpeg(data).size == (2048, 1536)
     result = process(data)
     assert result.display == data  # nothing to clean and no larger than the display: not re-encoded
     assert_sizes(result, (2048, 1536))
@@ -280,7 +280,7 @@ def test_a_greyscale_jpeg_the_phone_made_is_kept():
 def test_a_browser_jpeg_tagged_srgb_is_kept_without_its_profile():
     """Chromium's canvas writes an sRGB profile (APP2): cut out, the pixels stay as sent."""
     data = phone_jpeg((1024, 768), icc_profile=srgb_icc())
-    plain = photos._plain_jpeg(data)
+    plain = pipeline._plain_jpeg(data)
     assert plain.profile_span and plain.icc == srgb_icc()
     result = process(data)
     assert result.display == data[:plain.profile_span[0]] + data[plain.profile_span[1]:]
@@ -301,7 +301,7 @@ def test_anything_besides_pixels_takes_the_full_path(what):
     if what == "jfif thumbnail":  # an APP0 that carries a 1x1 thumbnail (16 + 3 bytes)
         assert data[2:4] == b"\xff\xe0" and data[4:6] == b"\x00\x10"
         data = data[:4] + b"\x00\x13" + data[6:18] + b"\x01\x01" + b"\x00\x00\x00" + data[20:]
-    assert photos._plain_jpeg(data) is None or what in ("too large", "unreadable profile")
+    assert pipeline._plain_jpeg(data) is None or what in ("too large", "unreadable profile")
     result = process(data)
     assert result.display != data
     assert_no_metadata(result.display)
@@ -323,15 +323,15 @@ def test_a_plain_jpeg_with_a_broken_frame_is_damaged():
 
 
 def test_draft_scale_stays_within_ten_percent_of_the_display_edge():
-    assert photos._draft_scale(4000) == 2  # 2000
-    assert photos._draft_scale(6000) == 2  # 3000, then resized
-    assert photos._draft_scale(8000) == 4  # 2000
-    assert photos._draft_scale(8192) == 4  # 2048
-    assert photos._draft_scale(16000) == 8  # 2000
-    assert photos._draft_scale(3600) == 1  # 1800 would be more than 10% under 2048
-    assert photos._draft_scale(2100) == 1
-    assert photos._draft_scale(1200) == 1
-    assert photos._draft_scale(1) == 1
+    assert pipeline._draft_scale(4000) == 2  # 2000
+    assert pipeline._draft_scale(6000) == 2  # 3000, then resized
+    assert pipeline._draft_scale(8000) == 4  # 2000
+    assert pipeline._draft_scale(8192) == 4  # 2048
+    assert pipeline._draft_scale(16000) == 8  # 2000
+    assert pipeline._draft_scale(3600) == 1  # 1800 would be more than 10% under 2048
+    assert pipeline._draft_scale(2100) == 1
+    assert pipeline._draft_scale(1200) == 1
+    assert pipeline._draft_scale(1) == 1
 
 
 def test_jpeg_with_several_pictures_mpo_counts_as_jpeg():
@@ -448,7 +448,7 @@ def test_another_rgb_profile_is_converted_to_srgb_before_it_is_dropped(monkeypat
     stands in for it here (converting sRGB to sRGB must keep the colours)."""
     calls = []
     real = ImageCms.profileToProfile
-    monkeypatch.setattr(photos, "_needs_conversion", lambda profile: True)
+    monkeypatch.setattr(pipeline, "_needs_conversion", lambda profile: True)
     monkeypatch.setattr(ImageCms, "profileToProfile", lambda *a, **kw: (calls.append(1), real(*a, **kw))[1])
     result = process(encode(quadrants((200, 100)), "JPEG", quality=95, icc_profile=srgb_icc()))
     assert calls == [1]
@@ -647,7 +647,7 @@ def test_every_refusal_has_a_readable_message(app):
         "too_many_pixels": (png_header_only(20000, 20000), {}),
         "damaged": (noise_jpeg()[:3000], {}),
     }
-    assert set(samples) == photos.CODES
+    assert set(samples) == pipeline.CODES
     with app.test_request_context():
         for code, (data, kw) in samples.items():
             exc = rejected(data, **kw)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import socket
-import threading
-import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -191,8 +190,6 @@ def test_without_a_shared_store_each_server_counts_alone(shared_world, tmp_path)
 
 
 # Which address is counted: ProxyFix off by default, on when the app runs behind nginx
-
-
 
 
 @pytest.fixture

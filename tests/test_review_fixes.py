@@ -10,9 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from app import schedule, sync
+from app import refusals
 from app.extensions import db
 from app.models import Finding, FindingResult, MeterKind, Role, RoundKind, UnitState
+from app.rounds import intake, schedule
 
 from . import factories
 
@@ -50,9 +51,9 @@ def test_an_amendment_keeps_what_it_does_not_mention(app, world):
                       reading_value=Decimal("321.50"), note="表在樓梯間", recorded_at=datetime.now(timezone.utc))
     db.session.add(finding)
     db.session.flush()
-    sync.amend_finding(db.session, steward, finding.uuid, result=FindingResult.FINE, why="補充", note="表在1樓樓梯間")
+    intake.amend_finding(db.session, steward, finding.uuid, result=FindingResult.FINE, why="補充", note="表在1樓樓梯間")
     assert finding.current.reading_value == Decimal("321.50") and finding.current.note == "表在1樓樓梯間"
-    from app.round_plan import reading_history
+    from app.rounds.plan import reading_history
 
     assert [v for _, v in reading_history(db.session, [meter.id])[meter.id]] == [Decimal("321.50")]
 
@@ -71,13 +72,13 @@ def test_another_stewards_round_in_progress_is_not_offered_to_resume(app, world)
 def test_a_round_walked_offline_is_accepted_after_the_unit_stopped_decorating(app, world):
     unit = factories.unit(world["b1"], "1-101", state=UnitState.DECORATING)
     unit.state = UnitState.OCCUPIED  # the desk accepted the decoration before the phone synced
-    rnd = sync.start_round(db.session, world["amy"], uuid=str(uuidlib.uuid4()), kind=RoundKind.DECORATION,
-                           estate_id=world["estate"].id, unit_id=unit.id)
+    rnd = intake.start_round(db.session, world["amy"], uuid=str(uuidlib.uuid4()), kind=RoundKind.DECORATION,
+                             estate_id=world["estate"].id, unit_id=unit.id)
     assert rnd.building_id == world["b1"].id
-    with pytest.raises(sync.NotFound):  # but never outside the steward's buildings
+    with pytest.raises(refusals.NotFound):  # but never outside the steward's buildings
         other = factories.unit(world["b2"], "2-101", state=UnitState.DECORATING)
-        sync.start_round(db.session, world["amy"], uuid=str(uuidlib.uuid4()), kind=RoundKind.DECORATION,
-                         estate_id=world["estate"].id, unit_id=other.id)
+        intake.start_round(db.session, world["amy"], uuid=str(uuidlib.uuid4()), kind=RoundKind.DECORATION,
+                           estate_id=world["estate"].id, unit_id=other.id)
 
 
 def test_import_of_a_malformed_entry_is_reported_not_a_crash(client, auth, world):

@@ -29,7 +29,7 @@ from app.models import (
     ScheduleRule,
     UnitState,
 )
-from app.schedule import (
+from app.rounds.schedule import (
     DEFAULT_RULES,
     DueRound,
     DueStatus,

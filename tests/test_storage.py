@@ -1,4 +1,4 @@
-"""Photo storage (app/storage.py): local files, written atomically, under random keys."""
+"""Photo storage (app/photos/storage.py): local files, written atomically, under random keys."""
 from __future__ import annotations
 
 import os
@@ -7,8 +7,8 @@ import re
 import pytest
 from flask import Flask
 
-from app import storage
-from app.storage import LocalPhotoStorage, get_storage, new_key
+from app.photos import storage
+from app.photos.storage import LocalPhotoStorage, get_storage, new_key
 
 UNSAFE_KEYS = ["", "../x", "a/b", "..", "../../etc/passwd", "a\\b", "abc/../../x", "with space", "dot.ted", "x\x00y",
                "/abs", "ké", "ab", "x" * 129]

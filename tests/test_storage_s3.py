@@ -27,10 +27,17 @@ from PIL import Image
 from app import ConfigError, create_app
 from app.extensions import db
 from app.models import Photo, Role
-from app.storage import LocalPhotoStorage, S3PhotoStorage, StorageError, get_storage, new_key, storage_from_config
+from app.photos.storage import (
+    LocalPhotoStorage,
+    S3PhotoStorage,
+    StorageError,
+    get_storage,
+    new_key,
+    storage_from_config,
+)
 
 from . import factories
-from .conftest import IsolatedClient, AuthActions, base_config
+from .conftest import AuthActions, IsolatedClient, base_config
 from .test_storage import UNSAFE_KEYS
 
 ACCESS = {"S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing", "S3_REGION": "us-east-1"}

@@ -24,7 +24,6 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from app import charts, summaries, tickets
 from app.extensions import db
 from app.models import (
     Asset,
@@ -43,7 +42,9 @@ from app.models import (
     UnitState,
     Urgency,
 )
-from app.summaries import Completion, Period, PeriodError
+from app.repairs import tickets
+from app.reports import charts, summaries
+from app.reports.summaries import Completion, Period, PeriodError
 
 from . import factories
 

@@ -9,9 +9,18 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from app import tickets
 from app.extensions import db
-from app.models import DefectRoute, Language, Photo, RepairTicket, Role, TicketChannel, TicketClock, TicketStatus
+from app.models import (
+    DefectRoute,
+    Language,
+    Photo,
+    RepairTicket,
+    Role,
+    TicketChannel,
+    TicketClock,
+    TicketStatus,
+)
+from app.repairs import tickets
 
 from . import factories
 

@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from app import sync, tickets
 from app.extensions import db
 from app.models import (
     DefectRoute,
@@ -22,7 +21,9 @@ from app.models import (
     TicketStatus,
     Urgency,
 )
-from app.round_plan import build_plan
+from app.repairs import tickets
+from app.rounds import intake
+from app.rounds.plan import build_plan
 
 from . import factories
 
@@ -42,8 +43,8 @@ def world(app):
 def walk(world, defects: dict[str, dict], now=NOW) -> list:
     """Complete a corridor round through the sync store: `defects` maps item codes to their answer."""
     steward = world["steward"]
-    rnd = sync.start_round(db.session, steward, uuid=str(uuidlib.uuid4()), kind=RoundKind.CORRIDOR,
-                           estate_id=world["estate"].id, building_id=world["building"].id, started_at=now, now=now)
+    rnd = intake.start_round(db.session, steward, uuid=str(uuidlib.uuid4()), kind=RoundKind.CORRIDOR,
+                             estate_id=world["estate"].id, building_id=world["building"].id, started_at=now, now=now)
     plan = build_plan(db.session, rnd)
     floor = next(c for c in plan.checkpoints if c.applies_to == "floor")
     answers = []
@@ -52,10 +53,10 @@ def walk(world, defects: dict[str, dict], now=NOW) -> list:
             extra = dict(defects.get(item.code, {})) if point is floor else {}
             if "photo_uuids" in extra:
                 extra["photo_uuids"] = (str(uuidlib.uuid4()),)
-            answers.append(sync.FindingInput(uuid=str(uuidlib.uuid4()), checkpoint=point.key, item_code=item.code,
-                                             result=FindingResult.DEFECT if extra else FindingResult.FINE,
-                                             **extra))
-    sync.complete_round(db.session, steward, rnd.uuid, answers, fingerprint=str(uuidlib.uuid4()), now=now)
+            answers.append(intake.FindingInput(uuid=str(uuidlib.uuid4()), checkpoint=point.key, item_code=item.code,
+                                               result=FindingResult.DEFECT if extra else FindingResult.FINE,
+                                               **extra))
+    intake.complete_round(db.session, steward, rnd.uuid, answers, fingerprint=str(uuidlib.uuid4()), now=now)
     db.session.flush()
     return [f for f in rnd.findings if f.result is FindingResult.DEFECT]
 
@@ -162,8 +163,8 @@ def unit_ticket(world) -> RepairTicket:
 
 
 @pytest.mark.parametrize(("grade", "status", "escalated"), [("A", TicketStatus.CLOSED, False),
-                                                             ("B", TicketStatus.CLOSED, False),
-                                                             ("C", TicketStatus.DISPATCHED, True)])
+                                                            ("B", TicketStatus.CLOSED, False),
+                                                            ("C", TicketStatus.DISPATCHED, True)])
 def test_unit_repair_return_visit(world, grade, status, escalated):
     ticket = unit_ticket(world)
     tickets.dispatch(ticket, world["desk"], to="工程部")
@@ -269,7 +270,7 @@ def test_every_transition_is_legal_or_refused(world, unit_repair, status, action
         assert ticket.events[-1].from_status is status and ticket.events[-1].to_status is expected
 
 
-def intake(world, **kw) -> RepairTicket:
+def report_intake(world, **kw) -> RepairTicket:
     report = dict(channel=TicketChannel.PHONE, reporter_name="陳太", reporter_phone="13800000000",
                   description="廚房水龍頭漏水", expectation="明早九點前上門")
     report.update(kw)
@@ -278,7 +279,7 @@ def intake(world, **kw) -> RepairTicket:
 
 def test_desk_intake_gives_a_number_and_a_unit_repair_gets_a_return_visit(world):
     unit = factories.unit(world["building"], "1-102")
-    ticket = intake(world, unit=unit, urgency=Urgency.URGENT)
+    ticket = report_intake(world, unit=unit, urgency=Urgency.URGENT)
     db.session.flush()
     assert ticket.number == "WX-20261124-0001" and ticket.is_unit_repair and ticket.channel is TicketChannel.PHONE
     assert ticket.on_site_due_at == NOW + timedelta(minutes=30) and ticket.due_at == NOW + timedelta(hours=24)
@@ -300,7 +301,7 @@ def test_desk_intake_gives_a_number_and_a_unit_repair_gets_a_return_visit(world)
 ])
 def test_intake_refuses_incomplete_reports(world, kw, message):
     with pytest.raises(tickets.TicketError) as info:
-        intake(world, **kw)
+        report_intake(world, **kw)
     with force_locale("en"):
         assert message in str(info.value.message)
     assert all_tickets() == []
@@ -309,13 +310,13 @@ def test_intake_refuses_incomplete_reports(world, kw, message):
 def test_intake_refuses_a_place_of_another_estate(world):
     other = factories.unit(factories.building(factories.estate()), "9-901")
     with pytest.raises(tickets.TicketError):
-        intake(world, unit=other)
+        report_intake(world, unit=other)
     assert all_tickets() == []
 
 
 def test_merge_moves_the_defects_and_closes_the_source(world):
     [first] = walk(world, LIGHT)
-    phoned = intake(world, place_text="1梯 1樓燈不亮")
+    phoned = report_intake(world, place_text="1梯 1樓燈不亮")
     db.session.flush()
     target = first.ticket
     tickets.merge(db.session, phoned, target, world["desk"])
@@ -368,7 +369,7 @@ def test_changing_urgency_moves_the_target_times(world):
 def test_overdue_list_for_the_supervisor(world):
     supervisor = factories.user(Role.SUPERVISOR, estates=[world["estate"]])
     [first] = walk(world, LIGHT)
-    visit = intake(world, unit=factories.unit(world["building"], "1-103"))
+    visit = report_intake(world, unit=factories.unit(world["building"], "1-103"))
     db.session.flush()
     tickets.dispatch(visit, world["desk"], to="工程部")
     tickets.repair(visit, world["desk"], work_done="修好", now=NOW)

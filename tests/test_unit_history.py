@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app import decoration, sync, tickets, unit_history
+from app.decoration import flood_tests, materials, permits, violations
 from app.extensions import db
 from app.models import (
     Finding,
@@ -21,6 +21,9 @@ from app.models import (
     UnitState,
     WetArea,
 )
+from app.photos import uploads
+from app.repairs import tickets
+from app.units import history as unit_history
 
 from . import factories
 
@@ -44,9 +47,9 @@ def finding(rnd, code: str, result=FindingResult.FINE, reason: str | None = None
 
 
 def record_photo(app, user, record_uuid: str, color=(20, 120, 200)):  # noqa: ANN001, ANN201
-    photo = sync.store_record_photo(db.session, user, record_uuid, factories.jpeg_bytes(color=color),
-                                    max_bytes=app.config["PHOTO_MAX_BYTES"], max_pixels=app.config["PHOTO_MAX_PIXELS"],
-                                    timezone_name="Asia/Shanghai")
+    photo = uploads.store_form_photo(db.session, user, record_uuid, factories.jpeg_bytes(color=color),
+                                     max_bytes=app.config["PHOTO_MAX_BYTES"], max_pixels=app.config["PHOTO_MAX_PIXELS"],
+                                     timezone_name="Asia/Shanghai")
     db.session.flush()
     return photo
 
@@ -73,8 +76,8 @@ def world(app):
     vacant.started_at, vacant.completed_at = T0 - timedelta(minutes=10), T0
     leak = finding(vacant, "VAC-LEAK", FindingResult.DEFECT, "CEILING-SEEPAGE", unit_id=unit.id)
     data = factories.jpeg_bytes()
-    sync.store_photo(db.session, steward, str(uuidlib.uuid4()), leak.uuid, data, hashlib.sha256(data).hexdigest(),
-                     max_bytes=10_000_000, max_pixels=50_000_000)
+    uploads.store_photo(db.session, steward, str(uuidlib.uuid4()), leak.uuid, data, hashlib.sha256(data).hexdigest(),
+                        max_bytes=10_000_000, max_pixels=50_000_000)
     # The building's meter reading, on the unit's water meter.
     meters = factories.round_(RoundKind.METER, steward, estate, date(2026, 10, 20), building_=b1)
     meters.started_at, meters.completed_at = T1 - timedelta(minutes=30), T1
@@ -84,24 +87,24 @@ def world(app):
         channel=TicketChannel.PHONE, reporter_name="陳大文", reporter_phone=OWNER_PHONE,
         description="廚房水龍頭滴水", unit=unit, place_text="廚房"), now=T2)
     # The decoration: registered, a breach on a daily check, its notice, a flood test, materials.
-    permit = decoration.register(db.session, desk, decoration.Registration(
+    permit = permits.register(db.session, desk, permits.Registration(
         unit_id=unit.id, owner_name="陳大文", owner_phone=PERMIT_PHONE, contractor_name="安居裝修",
         contractor_phone="13700001111", workers=3, planned_start=date(2026, 11, 11), planned_end=date(2026, 12, 31),
         scope="更換地磚，翻新衛生間", deposit=Decimal("2000")), now=T3)
     check = factories.round_(RoundKind.DECORATION, steward, estate, date(2026, 11, 12), unit_=unit)
     check.started_at, check.completed_at = T4 - timedelta(minutes=15), T4
     breach = finding(check, "DEC-PERMIT", FindingResult.DEFECT, "SCOPE-EXCEEDED", at=T4, unit_id=unit.id)
-    violation = decoration.after_completion(db.session, check, [breach], now=T4)
-    decoration.issue_notice(db.session, desk, violation, deadline=date(2026, 11, 15), requirements="恢復原狀",
+    violation = violations.after_completion(db.session, check, [breach], now=T4)
+    violations.issue_notice(db.session, desk, violation, deadline=date(2026, 11, 15), requirements="恢復原狀",
                             now=T4 + timedelta(hours=2))
     test_uuid = str(uuidlib.uuid4())
     start_photo = record_photo(app, steward, test_uuid)
-    flood = decoration.start_flood_test(db.session, steward, uuid=test_uuid, unit_id=unit.id, wet_area=WetArea.BATHROOM,
-                                        photo_uuid=start_photo.uuid, now=T5)
+    flood = flood_tests.start_flood_test(db.session, steward, uuid=test_uuid, unit_id=unit.id, wet_area=WetArea.BATHROOM,
+                                         photo_uuid=start_photo.uuid, now=T5)
     request_uuid = str(uuidlib.uuid4())
     material_photo = record_photo(app, gate, request_uuid, color=(90, 90, 20))
-    material = decoration.raise_material_request(db.session, gate, uuid=request_uuid, unit_id=unit.id,
-                                                 materials="瓷磚 40 箱", photo_uuid=material_photo.uuid, now=T6)
+    material = materials.raise_material_request(db.session, gate, uuid=request_uuid, unit_id=unit.id,
+                                                materials="瓷磚 40 箱", photo_uuid=material_photo.uuid, now=T6)
     db.session.commit()
     return dict(estate=estate, unit=unit, steward=steward, desk=desk, ticket=ticket, permit=permit,
                 violation=violation, flood=flood, material=material, leak=leak, start_photo=start_photo,

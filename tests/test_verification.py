@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from app import sync, tickets, verification
+from app import refusals
 from app.extensions import db
 from app.models import (
     DefectRoute,
@@ -24,6 +24,8 @@ from app.models import (
     Urgency,
 )
 from app.models.base import new_uuid
+from app.photos import uploads
+from app.repairs import tickets, verification
 
 from . import factories
 
@@ -109,10 +111,10 @@ def test_a_task_shows_place_work_done_and_both_kinds_of_photos(world):
     assert task.after_photos == (after.uuid,)  # a photo not received yet has no thumbnail
     assert task.defect_photos == (finding.photos[0].uuid,)
     # Ben may check the repair, so he may see the defect's photo from Amy's round too.
-    from app import sync
-    assert sync.photo_for(db.session, world["ben"], finding.photos[0].uuid) is finding.photos[0]
-    with pytest.raises(sync.NotFound):
-        sync.photo_for(db.session, world["zed"], finding.photos[0].uuid)
+    pass  # import moved
+    assert uploads.photo_for(db.session, world["ben"], finding.photos[0].uuid) is finding.photos[0]
+    with pytest.raises(refusals.NotFound):
+        uploads.photo_for(db.session, world["zed"], finding.photos[0].uuid)
 
 
 # The domain
@@ -135,7 +137,7 @@ def test_a_pass_closes_the_ticket_at_the_time_of_the_check(world):
 
 def test_a_fail_sends_it_back_and_needs_a_note(world):
     t = ticket(world, building=world["b1"])
-    with pytest.raises(sync.Rejected) as refused:
+    with pytest.raises(refusals.Rejected) as refused:
         check(world, t, passed=False, note="  ")
     assert "note" in refused.value.errors
     assert t.status is TicketStatus.REPAIRED
@@ -159,9 +161,9 @@ def test_only_the_stewards_own_public_repairs_can_be_checked(world):
     in_garden = ticket(world, public_area=world["garden"])
     unit_repair = ticket(world, building=world["b1"], unit_repair=True)
     for who, t in (("ben", in_b2), ("ben", in_garden), ("zed", in_b2), ("amy", unit_repair), ("desk", in_b2)):
-        with pytest.raises(sync.NotFound):
+        with pytest.raises(refusals.NotFound):
             check(world, t, who=who)
-    with pytest.raises(sync.NotFound):
+    with pytest.raises(refusals.NotFound):
         check(world, in_b2, ticket_id=999_999)
     assert in_b2.status is TicketStatus.REPAIRED
 

@@ -25,11 +25,11 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     api.ma_plugin.converter.add_attribute_function(_decimal_bounds_as_numbers)
 
-    from .rounds import blp as rounds_blp
+    from .decoration import blp as decoration_blp
     from .photos import blp as photos_blp
+    from .rounds import blp as rounds_blp
     from .session import blp as session_blp
     from .tickets import blp as tickets_blp
-    from .decoration import blp as decoration_blp
 
     api.register_blueprint(rounds_blp)
     api.register_blueprint(photos_blp)

@@ -11,8 +11,8 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from .. import decoration
 from ..access import roles
+from ..decoration import flood_tests, materials, violations
 from ..extensions import db
 from ..models import Role
 from .schemas import (
@@ -43,7 +43,7 @@ class FloodTests(MethodView):
     def post(self, data):
         """Start a flood test (閉水試驗) of one wet area with the water level's photo (idempotent by UUID).
         Its 48 hours count from when this request reaches the server."""
-        test = decoration.start_flood_test(db.session, current_user, now=None, **data)
+        test = flood_tests.start_flood_test(db.session, current_user, now=None, **data)
         db.session.commit()
         return test
 
@@ -57,7 +57,7 @@ class FloodTestNeighbourCheck(MethodView):
     def post(self, data, test_uuid):
         """The unit below and the adjacent units checked for leaks (required before a pass; a leak
         fails the test). Answers with the flood test, whose `uuid` is the test's."""
-        test = decoration.check_neighbours(db.session, current_user, flood_test_uuid=test_uuid, now=None, **data)
+        test = flood_tests.check_neighbours(db.session, current_user, flood_test_uuid=test_uuid, now=None, **data)
         db.session.commit()
         return test
 
@@ -71,7 +71,7 @@ class FloodTestResult(MethodView):
     def post(self, data, test_uuid):
         """Pass or fail the flood test. A pass needs 48 hours by the server's clock since the start
         reached it (422 names the earliest pass time) and a neighbour check without leaks."""
-        test = decoration.end_flood_test(db.session, current_user, flood_test_uuid=test_uuid, now=None, **data)
+        test = flood_tests.end_flood_test(db.session, current_user, flood_test_uuid=test_uuid, now=None, **data)
         db.session.commit()
         return test
 
@@ -85,7 +85,7 @@ class ViolationRechecks(MethodView):
     def post(self, data):
         """The re-check (複查) of a noticed violation at its deadline: rectified closes it; not
         rectified or refused escalates it to the supervisor. A closed one answers 409, nothing recorded."""
-        record = decoration.record_recheck(db.session, current_user, now=None, **data)
+        record = violations.record_recheck(db.session, current_user, now=None, **data)
         db.session.commit()
         return record
 
@@ -97,7 +97,7 @@ class MaterialRequests(MethodView):
     @documented_errors(blp, *READ_ERRORS)
     def get(self):
         """Material entry requests from the gate waiting for this steward's decision, oldest first."""
-        return {"items": decoration.material_tasks(db.session, current_user)}
+        return {"items": materials.material_tasks(db.session, current_user)}
 
 
 @blp.route("/material-requests/<int:request_id>/decision")
@@ -108,6 +108,6 @@ class MaterialDecision(MethodView):
     @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data, request_id):
         """Let the materials in, or refuse with a reason (the desk then contacts the owner)."""
-        request = decoration.decide_material(db.session, current_user, request_id=request_id, now=None, **data)
+        request = materials.decide_material(db.session, current_user, request_id=request_id, now=None, **data)
         db.session.commit()
         return request

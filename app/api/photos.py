@@ -6,12 +6,18 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from .. import sync
 from ..access import roles
 from ..database import commit_and_keep, reads_first
 from ..extensions import db
 from ..models import Photo, Role
-from .schemas import WRITE_ERRORS, PhotoFileSchema, PhotoSchema, PhotoUploadSchema, documented_errors
+from ..photos import uploads
+from .schemas import (
+    WRITE_ERRORS,
+    PhotoFileSchema,
+    PhotoSchema,
+    PhotoUploadSchema,
+    documented_errors,
+)
 
 blp = Blueprint("api_photos", __name__, url_prefix="/api/v1", description="Photos of findings and decoration records")
 
@@ -28,13 +34,13 @@ class PhotoUpload(MethodView):
         exactly one of finding_uuid and record_uuid; a flood test's photos name the test's UUID)."""
         data = files["file"].read()
         with reads_first() as end_reads:
-            checked = sync.check_photo(db.session, current_user, uuid, form["finding_uuid"], data, form["sha256"],
-                                       record_uuid=form["record_uuid"])
+            checked = uploads.check_photo(db.session, current_user, uuid, form["finding_uuid"], data, form["sha256"],
+                                          record_uuid=form["record_uuid"])
             end_reads()  # no lock is held while the photo is decoded; record_photo checks again
         if isinstance(checked, Photo):
             return checked  # sent before: the same answer again
-        processed = sync.process_upload(checked, data, max_bytes=current_app.config["PHOTO_MAX_BYTES"],
-                                        max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
-        photo = sync.record_photo(db.session, current_user, checked, processed, len(data))
+        processed = uploads.process_upload(checked, data, max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+                                           max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
+        photo = uploads.record_photo(db.session, current_user, checked, processed, len(data))
         commit_and_keep()
         return photo

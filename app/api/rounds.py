@@ -5,12 +5,12 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from .. import sync
 from ..access import roles
 from ..database import commit_and_keep, reads_first
 from ..extensions import db
 from ..models import Role
-from ..round_plan import build_plan, checkpoint_documents
+from ..rounds import intake
+from ..rounds.plan import build_plan, checkpoint_documents
 from .schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -47,7 +47,7 @@ class Rounds(MethodView):
     @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data):
         """Start a round (idempotent by UUID)."""
-        rnd = sync.start_round(db.session, current_user, **data)
+        rnd = intake.start_round(db.session, current_user, **data)
         commit_and_keep()
         return rnd
 
@@ -59,7 +59,7 @@ class RoundPlan(MethodView):
     @documented_errors(blp, *READ_ERRORS, 404)
     def get(self, uuid):
         """The round with everything needed to walk it offline: checklist, checkpoints, meter history."""
-        return plan_document(sync.round_for(db.session, current_user, uuid))
+        return plan_document(intake.round_for(db.session, current_user, uuid))
 
 
 @blp.route("/rounds/<string:uuid>/completion")
@@ -71,12 +71,10 @@ class RoundCompletion(MethodView):
     def post(self, data, uuid):
         """Complete a round with all its findings, in one transaction (idempotent by content); with
         `start`, a round the server has not seen yet is started in the same transaction."""
-        findings = [sync.FindingInput(**{**f, "photo_uuids": tuple(f["photo_uuids"])}) for f in data["findings"]]
-        start = data.pop("start", None)  # not part of the content: a resend without it is the same
         with reads_first() as end_reads:
-            rnd = sync.complete_round(db.session, current_user, uuid, findings, completed_at=data["completed_at"],
-                                      fingerprint=sync.content_sha256(data), visit_outcome=data.get("visit_outcome"),
-                                      start=start, between_checks_and_writes=end_reads)
+            rnd = intake.complete_round(db.session, current_user, uuid, data.findings, completed_at=data.completed_at,
+                                        fingerprint=data.fingerprint, visit_outcome=data.visit_outcome,
+                                        start=data.start, between_checks_and_writes=end_reads)
         commit_and_keep()
         return rnd
 
@@ -89,6 +87,6 @@ class FindingAmendments(MethodView):
     @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data, uuid):
         """Correct a finding of a completed round; the original stays."""
-        amendment = sync.amend_finding(db.session, current_user, uuid, **data)
+        amendment = intake.amend_finding(db.session, current_user, uuid, **data)
         db.session.commit()
         return amendment

@@ -6,11 +6,19 @@ from http import HTTPStatus
 from typing import Callable
 
 import sqlalchemy as sa
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
 from sqlalchemy.orm import object_session
 
-from ..decoration import earliest_pass
 from ..database import MAX_ID
+from ..decoration.flood_tests import earliest_pass
 from ..models import (
     Finding,
     FindingResult,
@@ -23,6 +31,8 @@ from ..models import (
     VisitOutcome,
     WetArea,
 )
+from ..rounds.intake import Completion, FindingInput
+from ..steps import content_sha256
 
 UUID = validate.Regexp(r"^[0-9a-fA-F-]{36}$", error="Not a UUID.")
 # Record IDs are the database's 32-bit integers: a larger one is refused here, not by PostgreSQL.
@@ -197,6 +207,13 @@ class CompletionSchema(InSchema):
         "description": "the round's start, when the phone sends start and completion in one request "
                        "(a round walked offline): stored first, in the same transaction; not part of the "
                        "completion's content for idempotency"})
+
+    @post_load
+    def _completion(self, data: dict, **_: object) -> Completion:
+        start = data.pop("start", None)  # not part of the content: a resend without it is the same
+        findings = [FindingInput(**{**f, "photo_uuids": tuple(f["photo_uuids"])}) for f in data["findings"]]
+        return Completion(findings=findings, fingerprint=content_sha256(data), completed_at=data["completed_at"],
+                          visit_outcome=data.get("visit_outcome"), start=start)
 
 
 class AmendmentInSchema(InSchema):

@@ -10,7 +10,7 @@ from marshmallow import fields
 from ..access import ALL_ROLES, roles
 from ..extensions import db
 from ..models import Role
-from ..offline import offline_pack
+from .offline_pack import offline_pack
 from .schemas import READ_ERRORS, OfflinePackSchema, SessionSchema, documented_errors
 from .tickets import VerificationTaskSchema
 

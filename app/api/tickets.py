@@ -6,10 +6,10 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import verification
 from ..access import roles
 from ..extensions import db
 from ..models import Role, TicketStatus
+from ..repairs import verification
 from .schemas import ID, UUID, WRITE_ERRORS, InSchema, documented_errors
 
 blp = Blueprint("api_tickets", __name__, url_prefix="/api/v1", description="Repair tickets checked on site")

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from . import views  # noqa: E402,F401
+"""Signing in and out, the user's landing page and language (blueprint "auth")."""

@@ -2,21 +2,34 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..access import ALL_ROLES, public, roles
 from ..extensions import db, limiter, login_manager
-from ..models import Role, User
-from . import bp
+from ..i18n import LANGUAGES
+from ..models import Language, Role, User
 from .forms import LoginForm
 from .service import authenticate
 
+bp = Blueprint("auth", __name__)
+
+
 LANDING = {
     Role.STEWARD: "rounds.today",
-    Role.DESK: "desk.index",
-    Role.SUPERVISOR: "desk.supervisor",
+    Role.DESK: "dashboard.index",
+    Role.SUPERVISOR: "dashboard.supervisor",
     Role.ENGINEERING: "engineering.index",
     Role.GATE: "gate.index",
 }
@@ -92,3 +105,23 @@ def logout():
     _fresh_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/")
+@public
+def index():
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.language = Language(lang)
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.index"))

@@ -1,8 +1,40 @@
 """All models, one module per aggregate; importing this registers every table."""
 from .audit import AuditEntry
 from .base import UTCDateTime, utcnow
-from .checklists import ChecklistItem, ChecklistVersion, DefectRoute, ItemType, RoundKind, Urgency
-from .people import ContactRelation, Language, OwnerContact, Role, User, user_building, user_estate
+from .checklists import (
+    ChecklistItem,
+    ChecklistVersion,
+    DefectRoute,
+    ItemType,
+    RoundKind,
+    Urgency,
+)
+from .decoration import (
+    FLOOD_TEST_HOURS,
+    OPEN_VIOLATION,
+    DecorationCounter,
+    DecorationEvent,
+    DecorationPermit,
+    FloodTest,
+    FloodTestStatus,
+    MaterialRequest,
+    MaterialStatus,
+    PermitStatus,
+    RecheckResult,
+    Violation,
+    ViolationRecheck,
+    ViolationStatus,
+    WetArea,
+)
+from .people import (
+    ContactRelation,
+    Language,
+    OwnerContact,
+    Role,
+    User,
+    user_building,
+    user_estate,
+)
 from .places import (
     Asset,
     AssetKind,
@@ -19,14 +51,26 @@ from .places import (
     place_words,
 )
 from .rounds import (
-    Finding, FindingAmendment, FindingComment, FindingResult, Photo, PhotoStatus, Round, RoundStatus, VisitOutcome,
+    Finding,
+    FindingAmendment,
+    FindingComment,
+    FindingResult,
+    Photo,
+    PhotoStatus,
+    Round,
+    RoundStatus,
+    VisitOutcome,
 )
 from .schedule import Period, ScheduleRule
-from .decoration import (
-    FLOOD_TEST_HOURS, OPEN_VIOLATION, DecorationCounter, DecorationEvent, DecorationPermit, FloodTest, FloodTestStatus, MaterialRequest,
-    MaterialStatus, PermitStatus, RecheckResult, Violation, ViolationRecheck, ViolationStatus, WetArea,
+from .tickets import (
+    RepairTicket,
+    TicketChannel,
+    TicketClock,
+    TicketCounter,
+    TicketEvent,
+    TicketStatus,
+    TicketVerification,
 )
-from .tickets import RepairTicket, TicketChannel, TicketClock, TicketCounter, TicketEvent, TicketStatus, TicketVerification
 
 __all__ = [
     "AuditEntry",

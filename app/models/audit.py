@@ -1,6 +1,6 @@
 """The audit log: who changed what, when, with the values before and after. Never edited.
 
-Entries are written only by app/audit.py (session events, and `record` for reads that must be
+Entries are written only by app/audit/__init__.py (session events, and `record` for reads that must be
 logged such as revealing an ID number). No foreign keys: an entry outlives what it describes."""
 from __future__ import annotations
 

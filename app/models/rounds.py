@@ -44,7 +44,7 @@ class Round(db.Model):
     __tablename__ = "round"
     __table_args__ = (
         sa.Index("ix_round_estate_kind_date", "estate_id", "kind", "local_date"),
-        # The desk's review (app/review.py): completed rounds newest first (date, then id), of one
+        # The desk's review (app/review/__init__.py): completed rounds newest first (date, then id), of one
         # estate or of all, with every filtered column in the index so a page or a capped count
         # walks the index alone and stops when it has enough.
         sa.Index("ix_round_review_estate", "estate_id", "status", "local_date", "id", "kind", "building_id",
@@ -80,7 +80,7 @@ class Round(db.Model):
     findings: Mapped[list["Finding"]] = relationship(
         back_populates="round", order_by="Finding.id", cascade="all, delete-orphan"
     )
-    stored_findings = None  # not a column: how many findings sync.complete_round just stored
+    stored_findings = None  # not a column: how many findings intake.complete_round just stored
 
 
 class Answer:
@@ -215,7 +215,7 @@ class Photo(db.Model):
     # Or: an "after" photo of a repair, taken by the team that did it.
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("repair_ticket.id", ondelete="SET NULL"), index=True)
     # Or a decoration record made on the phone or at the gate: a flood test's start or result,
-    # a violation's re-check, a material request (app/decoration.py knows who may see it).
+    # a violation's re-check, a material request (app/decoration/records.py knows who may see it).
     record_uuid: Mapped[str | None] = mapped_column(sa.String(36), index=True)
     finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("finding.id", ondelete="SET NULL"), index=True)
     status: Mapped[PhotoStatus] = mapped_column(str_enum(PhotoStatus), default=PhotoStatus.PENDING)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,7 +11,16 @@ from ..extensions import db
 from .base import UTCDateTime, str_enum, utcnow
 from .checklists import DefectRoute, Urgency
 from .people import User
-from .places import Asset, Building, Entrance, Estate, Meter, PublicArea, Unit, place_words
+from .places import (
+    Asset,
+    Building,
+    Entrance,
+    Estate,
+    Meter,
+    PublicArea,
+    Unit,
+    place_words,
+)
 
 
 class TicketStatus(enum.Enum):
@@ -172,7 +180,7 @@ class TicketVerification(db.Model):
 
 
 class TicketClock(db.Model):
-    """An estate's own target times for one urgency (defaults in app/tickets.py: DEFAULT_CLOCKS)."""
+    """An estate's own target times for one urgency (defaults in app/repairs/tickets.py: DEFAULT_CLOCKS)."""
 
     __tablename__ = "ticket_clock"
 

@@ -1,14 +1,12 @@
-"""Repair tickets on the web: the desk's list, intake, a ticket's page with its actions, printing,
-export, and the supervisor's overdue list. Domain rules live in app/tickets.py."""
-from flask import Blueprint
+"""Repairs (工程維修單): repair tickets from a defect or a call to the closed ticket.
 
-bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+tickets       the lifecycle and its clocks, intake of reports, merge and split, who sees which ticket;
+              opens a ticket for each defect of a completed round (listens to `round_completed`)
+verification  the steward's check of a public repair on site (a step sent by the phone)
+export        the ticket CSV
+views         the desk's ticket pages (blueprint "tickets", /tickets)
+engineering   the engineering queue and meter standing (blueprint "engineering", /engineering)
+"""
 
-
-@bp.app_template_global("ticket_is_overdue")
-def _ticket_is_overdue(ticket, now):  # noqa: ANN001, ANN202 - the one rule, app/tickets.py
-    from ..tickets import is_overdue
-
-    return is_overdue(ticket, now)
-
-from . import views  # noqa: E402,F401
+# Connect this domain's hooks whenever the package is loaded (the signals are sent by lower domains).
+from . import tickets, verification  # noqa: E402,F401

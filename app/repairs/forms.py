@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..labels import ROUTE, TICKET_CHANNEL, URGENCY
 from ..models import TicketChannel, Urgency
-from ..tickets import INTAKE_CHANNELS, TICKET_ROUTES
+from .tickets import INTAKE_CHANNELS, TICKET_ROUTES
 
 
 def _too_long(n: int):  # noqa: ANN202

@@ -1,37 +1,51 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
-import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import review, sync, ticket_export, tickets
-from ..access import estates_of, may_read_contacts, roles, whole_estates_of
-from ..csv_export import csv_response
+from .. import refusals
+from ..access import (
+    OFFICE,
+    TICKET_WORKERS,
+    estates_of,
+    may_read_contacts,
+    roles,
+    whole_estates_of,
+)
 from ..extensions import db
 from ..labels import GRADE, ROUTE, TICKET_CHANNEL, TICKET_STATUS, URGENCY
 from ..models import (
     Building,
     DefectRoute,
     Estate,
-    Finding,
     PublicArea,
     RepairTicket,
     Role,
     TicketChannel,
-    TicketStatus,
-    Unit,
     Urgency,
 )
-from . import bp
+from ..models.base import utcnow
+from ..web import MAX_RANGE_DAYS, csv_response
+from . import export as ticket_csv
+from . import queries, tickets
 from .forms import IntakeForm, choices
 
-DESK = (Role.DESK, Role.SUPERVISOR)
-WORKERS = (Role.DESK, Role.SUPERVISOR, Role.ENGINEERING)
-PAGE = 50
-EXPORT_MAX_DAYS = review.MAX_RANGE_DAYS  # one bound for every export
+bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+
+
+EXPORT_MAX_DAYS = MAX_RANGE_DAYS  # one bound for every export
 
 
 def _ticket(ticket_id: int) -> RepairTicket:
@@ -42,56 +56,29 @@ def _ticket(ticket_id: int) -> RepairTicket:
     return ticket
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 @bp.route("/")
-@roles(*WORKERS)
+@roles(*TICKET_WORKERS)
 def index():
     """Tickets newest first, filtered; engineering sees only its own team's."""
-    status = request.args.get("status", "open")
-    query = tickets.visible_tickets(current_user)
-    if status == "open":
-        query = query.where(RepairTicket.status.not_in([TicketStatus.CLOSED, TicketStatus.CANCELLED]))
-    elif status != "all":
-        try:
-            query = query.where(RepairTicket.status == TicketStatus(status))
-        except ValueError:
-            abort(400)
-    for name, enum_cls, column in (("route", DefectRoute, RepairTicket.route),
-                                   ("urgency", Urgency, RepairTicket.urgency)):
-        if request.args.get(name):
-            try:
-                query = query.where(column == enum_cls(request.args[name]))
-            except ValueError:
-                abort(400)
-    number = request.args.get("q", "").strip()
-    if number:
-        query = query.where(RepairTicket.number.contains(number.upper()))
-    before = request.args.get("before", type=int)
-    if before:
-        query = query.where(RepairTicket.id < before)
-    rows = list(db.session.scalars(query.order_by(RepairTicket.id.desc()).limit(PAGE + 1).options(*tickets.PLACE_LOADS)))
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
-    next_url = url_for("tickets.index", **{**request.args, "before": rows[-1].id}) if more else None
-    return render_template("tickets/index.html", tickets=rows, status=status, next_url=next_url, now=_now(),
-                           statuses=TICKET_STATUS, routes=ROUTE, urgencies=URGENCY)
+    flt = queries.TicketFilter.from_args(request.args)
+    page = queries.ticket_page(db.session, current_user, flt)
+    next_url = url_for("tickets.index", **{**request.args, "before": page.next_before}) if page.next_before else None
+    return render_template("tickets/index.html", tickets=page.tickets, status=flt.status, next_url=next_url,
+                           now=utcnow(), statuses=TICKET_STATUS, routes=ROUTE, urgencies=URGENCY)
 
 
 @bp.route("/overdue")
-@roles(*DESK)
+@roles(*OFFICE)
 def overdue():
     """What is late (上報): overdue tickets and return visits, and unsatisfied return visits."""
-    now = _now()
+    now = utcnow()
     late = tickets.overdue_tickets(db.session, current_user, now)
     unhappy = tickets.escalations(db.session, current_user, since=now - timedelta(days=30))
     return render_template("tickets/overdue.html", late=late, unhappy=unhappy, now=now)
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles(*DESK)
+@roles(*OFFICE)
 def new():
     """Register a phone or walk-in report and tell the reporter its number."""
     estates = estates_of(db.session, current_user)
@@ -116,49 +103,35 @@ def new():
 
 def _register(form: IntakeForm, estate: Estate) -> RepairTicket | None:
     building = db.session.get(Building, form.building.data) if form.building.data else None
-    unit = None
-    room = (form.room.data or "").strip()
-    if room:
-        if building is None:
-            form.room.errors.append(_("Choose the building of this room."))
-            return None
-        unit = db.session.scalars(sa.select(Unit).where(Unit.building_id == building.id,
-                                                         Unit.room_number == room)).first()
-        if unit is None:
-            form.room.errors.append(_("There is no room %(room)s in %(building)s.", room=room, building=building.name))
-            return None
-    area = db.session.get(PublicArea, form.public_area.data) if form.public_area.data else None
-    report = tickets.Report(
-        channel=TicketChannel(form.channel.data), reporter_name=form.reporter_name.data,
-        reporter_phone=form.reporter_phone.data or "", description=form.description.data,
-        expectation=form.expectation.data or "", unit=unit, building=building, public_area=area,
-        place_text=form.place_text.data or "", route=DefectRoute(form.route.data), urgency=Urgency(form.urgency.data),
-    )
     try:
+        report = tickets.Report(
+            channel=TicketChannel(form.channel.data), reporter_name=form.reporter_name.data,
+            reporter_phone=form.reporter_phone.data or "", description=form.description.data,
+            expectation=form.expectation.data or "", building=building,
+            unit=queries.unit_by_room(db.session, building, form.room.data),
+            public_area=db.session.get(PublicArea, form.public_area.data) if form.public_area.data else None,
+            place_text=form.place_text.data or "", route=DefectRoute(form.route.data),
+            urgency=Urgency(form.urgency.data),
+        )
         return tickets.register_report(db.session, current_user, estate, report)
     except tickets.TicketError as exc:
         db.session.rollback()
-        form.description.errors.append(str(exc.message))
+        (form.room if "room" in exc.errors else form.description).errors.append(str(exc.message))
         return None
 
 
 @bp.route("/<int:ticket_id>")
-@roles(*WORKERS)
+@roles(*TICKET_WORKERS)
 def detail(ticket_id: int):
     return _detail(_ticket(ticket_id))
 
 
 def _detail(ticket: RepairTicket, error: str | None = None, status: int = 200):
-    open_elsewhere = []
-    if current_user.role in DESK and ticket.is_open:
-        open_elsewhere = list(db.session.scalars(
-            tickets.visible_tickets(current_user).where(
-                RepairTicket.estate_id == ticket.estate_id, RepairTicket.id != ticket.id,
-                RepairTicket.status.not_in([TicketStatus.CLOSED, TicketStatus.CANCELLED]))
-            .order_by(RepairTicket.id.desc()).limit(30)))
+    is_office = current_user.role in OFFICE
+    open_elsewhere = queries.merge_choices(db.session, current_user, ticket) if is_office else []
     return render_template(
-        "tickets/detail.html", ticket=ticket, error=error, now=_now(), merge_choices=open_elsewhere,
-        is_desk=current_user.role in DESK, show_contacts=may_read_contacts(current_user),
+        "tickets/detail.html", ticket=ticket, error=error, now=utcnow(), merge_choices=open_elsewhere,
+        is_desk=is_office, show_contacts=may_read_contacts(current_user),
         grades=GRADE, routes={r: ROUTE[r] for r in tickets.TICKET_ROUTES}, urgencies=URGENCY,
         channels=TICKET_CHANNEL,
     ), status
@@ -169,9 +142,10 @@ def _act(ticket_id: int, action, success: str):  # noqa: ANN001
     ticket = _ticket(ticket_id)
     try:
         action(ticket)
-    except (tickets.TicketError, sync.SyncError) as exc:
+    except refusals.Refusal as exc:
         db.session.rollback()
-        code = 422 if isinstance(exc, sync.SyncError) else exc.status
+        # A ticket's own refusal keeps its status (409); a photo's or a step's is a form error (422).
+        code = exc.status if isinstance(exc, tickets.TicketError) else 422
         return _detail(db.session.get(RepairTicket, ticket_id), error=str(exc.message), status=code)
     db.session.commit()
     flash(success, "info")
@@ -183,61 +157,48 @@ def _form(name: str) -> str:
 
 
 @bp.route("/<int:ticket_id>/dispatch", methods=["POST"])
-@roles(*DESK)
+@roles(*OFFICE)
 def dispatch(ticket_id: int):
     return _act(ticket_id, lambda t: tickets.dispatch(t, current_user, to=_form("to"), note=_form("note")),
                 _("Dispatched."))
 
 
 @bp.route("/<int:ticket_id>/start", methods=["POST"])
-@roles(*WORKERS)
+@roles(*TICKET_WORKERS)
 def start(ticket_id: int):
     return _act(ticket_id, lambda t: tickets.start(t, current_user), _("Marked as being repaired."))
 
 
 @bp.route("/<int:ticket_id>/repair", methods=["POST"])
-@roles(*WORKERS)
+@roles(*TICKET_WORKERS)
 def repair(ticket_id: int):
     def work(ticket: RepairTicket) -> None:
         tickets.repair(ticket, current_user, work_done=_form("work_done"), parts=_form("parts"),
                        chargeable=request.form.get("chargeable") == "1", amount=_amount())
         upload = request.files.get("photo")
         if upload and upload.filename:
-            sync.store_after_photo(db.session, current_user, ticket, upload.read(),
-                                   max_bytes=current_app.config["PHOTO_MAX_BYTES"],
-                                   max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
+            tickets.store_after_photo(db.session, current_user, ticket, upload.read(),
+                                      max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+                                      max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
 
     return _act(ticket_id, work, _("Marked as repaired."))
 
 
 def _amount() -> str | None:
-    raw = _form("amount")
-    if not raw:
-        return None
-    try:
-        value = round(float(raw), 2)
-    except ValueError:
-        raise tickets.TicketError(_("The amount is a number, e.g. 120 or 35.50.")) from None
-    if not 0 < value < 1_000_000:
-        raise tickets.TicketError(_("The amount is a number, e.g. 120 or 35.50."))
-    return f"{value:.2f}"
+    return tickets.parse_amount(_form("amount"))
 
 
 @bp.route("/<int:ticket_id>/verify", methods=["POST"])
-@roles(*DESK)
+@roles(*OFFICE)
 def verify(ticket_id: int):
     passed = request.form.get("passed") == "1"
 
-    def work(ticket: RepairTicket) -> None:
-        if not passed and not _form("note"):
-            raise tickets.TicketError(_("Say what is still wrong."))
-        tickets.verify(ticket, current_user, passed=passed, note=_form("note"))
-
-    return _act(ticket_id, work, _("Checked on site: closed.") if passed else _("Checked on site: sent back."))
+    return _act(ticket_id, lambda t: tickets.verify(t, current_user, passed=passed, note=_form("note")),
+                _("Checked on site: closed.") if passed else _("Checked on site: sent back."))
 
 
 @bp.route("/<int:ticket_id>/return-visit", methods=["POST"])
-@roles(*DESK)
+@roles(*OFFICE)
 def return_visit(ticket_id: int):
     return _act(ticket_id, lambda t: tickets.return_visit(t, current_user, grade=_form("grade"),
                                                           comment=_form("comment")),
@@ -245,7 +206,7 @@ def return_visit(ticket_id: int):
 
 
 @bp.route("/<int:ticket_id>/cancel", methods=["POST"])
-@roles(*DESK)
+@roles(*OFFICE)
 def cancel(ticket_id: int):
     return _act(ticket_id, lambda t: tickets.cancel(t, current_user, reason=_form("reason")), _("Cancelled."))
 
@@ -258,42 +219,36 @@ def _enum(enum_cls, name: str):  # noqa: ANN001, ANN202
 
 
 @bp.route("/<int:ticket_id>/urgency", methods=["POST"])
-@roles(*DESK)
+@roles(*OFFICE)
 def urgency(ticket_id: int):
     return _act(ticket_id, lambda t: tickets.change_urgency(db.session, t, current_user, _enum(Urgency, "urgency")),
                 _("Urgency changed; the target times follow."))
 
 
 @bp.route("/<int:ticket_id>/route", methods=["POST"])
-@roles(*DESK)
+@roles(*OFFICE)
 def route(ticket_id: int):
     return _act(ticket_id, lambda t: tickets.change_route(t, current_user, _enum(DefectRoute, "route")),
                 _("Route corrected."))
 
 
 @bp.route("/<int:ticket_id>/merge", methods=["POST"])
-@roles(*DESK)
+@roles(*OFFICE)
 def merge(ticket_id: int):
     def work(ticket: RepairTicket) -> None:
-        number = _form("into").upper()
-        target = db.session.scalars(sa.select(RepairTicket).where(RepairTicket.number == number)).first()
-        if target is None or not tickets.may_see_ticket(current_user, target):
-            raise tickets.TicketError(_("There is no ticket %(number)s.", number=number or "—"))
-        tickets.merge(db.session, ticket, target, current_user)
+        tickets.merge(db.session, ticket, queries.ticket_by_number(db.session, current_user, _form("into")),
+                      current_user)
 
     return _act(ticket_id, work, _("Merged."))
 
 
 @bp.route("/<int:ticket_id>/split", methods=["POST"])
-@roles(*DESK)
+@roles(*OFFICE)
 def split(ticket_id: int):
     created = []
 
     def work(ticket: RepairTicket) -> None:
-        finding = db.session.scalars(sa.select(Finding).where(Finding.uuid == _form("finding"),
-                                                               Finding.ticket_id == ticket.id)).first()
-        if finding is None:
-            raise tickets.TicketError(_("This defect is not on this ticket."))
+        finding = queries.finding_on_ticket(db.session, ticket, _form("finding"))
         created.append(tickets.split(db.session, finding, current_user))
 
     answer = _act(ticket_id, work, _("Split out into a ticket of its own."))
@@ -301,7 +256,7 @@ def split(ticket_id: int):
 
 
 @bp.route("/<int:ticket_id>/print")
-@roles(*WORKERS)
+@roles(*TICKET_WORKERS)
 def print_ticket(ticket_id: int):
     size = request.args.get("size", "a5")
     if size not in ("a5", "a4"):
@@ -319,7 +274,7 @@ def _day(name: str) -> date | None:
 
 
 @bp.route("/export.csv")
-@roles(*DESK)
+@roles(*OFFICE)
 def export():
     """Tickets opened in a date range (at most a year), for Excel: UTF-8 with a BOM."""
     first, last = _day("from"), _day("to")
@@ -327,9 +282,9 @@ def export():
         flash(_("Choose a date range of at most %(days)d days to export.", days=EXPORT_MAX_DAYS), "error")
         return render_template("tickets/export.html", first=request.args.get("from", ""),
                                last=request.args.get("to", "")), 400 if request.args else 200
-    rows = ticket_export.rows(db.session, current_user, first, last, estate_id=request.args.get("estate", type=int),
-                              show_contacts=may_read_contacts(current_user))
-    return csv_response(f"tickets-{first}-{last}.csv", ticket_export.header(), rows)
+    rows = ticket_csv.rows(db.session, current_user, first, last, estate_id=request.args.get("estate", type=int),
+                           show_contacts=may_read_contacts(current_user))
+    return csv_response(f"tickets-{first}-{last}.csv", ticket_csv.header(), rows)
 
 
 @bp.route("/clocks", methods=["GET", "POST"])
@@ -372,3 +327,8 @@ def _minutes(name: str, hours: bool = True) -> int | None:
         return None
     value = _whole(raw)
     return value * 60 if hours else value
+
+
+@bp.app_template_global("ticket_is_overdue")
+def _ticket_is_overdue(ticket, now):  # noqa: ANN001, ANN202 - the one rule, tickets.is_overdue
+    return tickets.is_overdue(ticket, now)

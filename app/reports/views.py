@@ -3,19 +3,22 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from babel.dates import format_skeleton
-from flask import abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import schedule, summaries
 from ..access import roles, whole_estates_of
-from ..charts import Bar, Series, bar_chart
 from ..extensions import db
 from ..i18n import DEFAULT, current_language
 from ..labels import GRADE, ROUND_KIND, ROUTE
 from ..models import Role
-from . import bp
+from ..rounds import schedule
+from . import summaries
+from .charts import Bar, Series, bar_chart
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
 
 DONE, MISSED, OPEN = "#1b6e2f", "#b00020", "#9aa3a8"
 GRADE_COLORS = {"A": "#1b6e2f", "B": "#8a5a00", "C": "#b00020"}

@@ -1,33 +1,29 @@
 from __future__ import annotations
 
 import uuid as uuidlib
-from flask import abort, flash, redirect, render_template, request, url_for
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import decoration, schedule, sync, verification
+from .. import refusals
 from ..access import roles
 from ..extensions import db
 from ..models import FindingResult, Role, RoundKind
-from ..round_plan import build_plan, summarise
-from . import bp
-from .strings import decoration_strings, walk_strings
+from . import intake
+from .plan import build_plan, summarise
+from .strings import app_strings, decoration_strings, walk_strings
+from .today import today_page
+
+bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
 
 @bp.route("/today")
 @roles(Role.STEWARD)
 def today():
-    due = schedule.due_rounds(db.session, current_user)
-    overdue = [d for d in due if d.status is schedule.DueStatus.OVERDUE]
-    on_time = [d for d in due if d.status is schedule.DueStatus.DUE]
-    checks = verification.tasks_for(db.session, current_user)
     # A fresh UUID per card: pressing "start" twice (or resending the form) starts one round.
-    return render_template("rounds/today.html", overdue=overdue, due=on_time, checks=checks,
-                           new_uuid=lambda: str(uuidlib.uuid4()),
-                           materials=decoration.material_tasks(db.session, current_user),
-                           rechecks=decoration.recheck_tasks(db.session, current_user),
-                           decorating=decoration.decorating_units(db.session, current_user), earliest_pass=decoration.earliest_pass,
-                           decoration_strings=decoration_strings)
+    return render_template("rounds/today.html", **today_page(db.session, current_user),
+                           new_uuid=lambda: str(uuidlib.uuid4()), decoration_strings=decoration_strings)
 
 
 def _optional_int(name: str) -> int | None:
@@ -47,7 +43,7 @@ def start():
         round_uuid = str(uuidlib.UUID(request.form.get("uuid", "")))
     except ValueError:
         abort(400)
-    rnd = sync.start_round(
+    rnd = intake.start_round(
         db.session, current_user, uuid=round_uuid, kind=kind, estate_id=_optional_int("estate_id") or 0,
         building_id=_optional_int("building_id"), unit_id=_optional_int("unit_id"),
     )
@@ -65,7 +61,7 @@ def walk():
 @bp.route("/<string:round_uuid>")
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 def summary(round_uuid: str):
-    rnd = sync.round_for(db.session, current_user, round_uuid)
+    rnd = intake.round_for(db.session, current_user, round_uuid)
     summary = summarise(build_plan(db.session, rnd), _("Other places"))
     may_amend = current_user.role in (Role.DESK, Role.SUPERVISOR) or rnd.steward_id == current_user.id
     return render_template("rounds/summary.html", round=rnd, notable=summary.notable, all_fine=summary.all_fine,
@@ -82,12 +78,17 @@ def amend(finding_uuid: str):
     back = request.form.get("round_uuid", "")
     try:
         given = {k: request.form[k] for k in ("reason_text", "note") if request.form.get(k, "").strip()}
-        amendment = sync.amend_finding(db.session, current_user, finding_uuid, result=result,
-                                       why=request.form.get("why", ""), **given)
-    except sync.Rejected as exc:
+        amendment = intake.amend_finding(db.session, current_user, finding_uuid, result=result,
+                                         why=request.form.get("why", ""), **given)
+    except refusals.Rejected as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
-        return redirect(url_for("rounds.summary", round_uuid=back) if back else url_for("main.index"))
+        return redirect(url_for("rounds.summary", round_uuid=back) if back else url_for("auth.index"))
     db.session.commit()
     flash(_("The correction was saved; the original answer is kept."), "info")
     return redirect(url_for("rounds.summary", round_uuid=amendment.finding.round.uuid))
+
+
+@bp.app_context_processor
+def _offline_strings() -> dict:
+    return {"app_strings": app_strings}

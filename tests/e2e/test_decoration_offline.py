@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from app import decoration, demo
+from app import demo
+from app.decoration import flood_tests, materials, permits, violations
 from app.extensions import db
 from app.models import (
     DecorationEvent,
@@ -27,6 +28,7 @@ from app.models import (
     ViolationStatus,
     VisitOutcome,
 )
+from app.photos import uploads
 from tests import factories
 
 from .conftest import sign_in
@@ -45,7 +47,7 @@ def decorating(app):
     factories.user(Role.STEWARD, "deco-steward", buildings=[building], password=demo.DEMO_PASSWORD)
     desk = factories.user(Role.DESK, "deco-desk", estates=[estate], password=demo.DEMO_PASSWORD)
     today = date.today()
-    decoration.register(db.session, desk, decoration.Registration(
+    permits.register(db.session, desk, permits.Registration(
         unit_id=unit.id, owner_name="陳大文", owner_phone="13800138000", contractor_name="好師傅裝修",
         contractor_phone="13900139000", workers=3, planned_start=today, planned_end=today + timedelta(days=30),
         scope="廚房及浴室翻新", deposit=Decimal("3000")))
@@ -77,7 +79,7 @@ def back_online_and_synced(page):
 
 
 def test_a_breach_found_offline_becomes_a_stopped_violation_with_its_photo(live_server, phone, decorating,
-                                                                          camera_photo):
+                                                                           camera_photo):
     errors = []
     phone.on("pageerror", lambda e: errors.append(str(e)))
     open_today_offline(phone, live_server)
@@ -136,7 +138,7 @@ def test_nobody_on_site_completes_without_answers_offline(live_server, phone, de
 
 
 def test_a_flood_test_started_offline_reaches_the_office_with_its_photo(live_server, phone, decorating,
-                                                                       camera_photo):
+                                                                        camera_photo):
     errors = []
     phone.on("pageerror", lambda e: errors.append(str(e)))
     open_today_offline(phone, live_server)
@@ -169,7 +171,7 @@ def test_a_flood_test_started_offline_reaches_the_office_with_its_photo(live_ser
     assert flood.water_level_cm == Decimal("5") and flood.wet_area.value == "kitchen"
     photo = db.session.scalars(sa.select(Photo).where(Photo.uuid == flood.start_photo_uuid)).one()
     assert photo.status is PhotoStatus.STORED and photo.record_uuid == flood.uuid
-    earliest, flood_uuid = decoration.earliest_pass(flood), flood.uuid
+    earliest, flood_uuid = flood_tests.earliest_pass(flood), flood.uuid
     db.session.commit()
 
     # The server's answer tells the phone when the test may pass (the estate's time).
@@ -204,26 +206,26 @@ def test_materials_and_a_recheck_answered_offline_reach_the_office(live_server, 
     import uuid as uuidlib
     from datetime import datetime, timezone
 
-    from app import schedule, sync
     from app.models import MaterialRequest, MaterialStatus, Unit, User
+    from app.rounds import schedule
 
     desk = db.session.scalars(sa.select(User).where(User.username == "deco-desk")).one()
     unit = db.session.get(Unit, decorating)
 
     def material(text):
         uuid = str(uuidlib.uuid4())
-        photo = sync.store_record_photo(db.session, desk, uuid, factories.jpeg_bytes(), max_bytes=10_000_000,
-                                        max_pixels=50_000_000, timezone_name=unit.building.estate.timezone)
+        photo = uploads.store_form_photo(db.session, desk, uuid, factories.jpeg_bytes(), max_bytes=10_000_000,
+                                         max_pixels=50_000_000, timezone_name=unit.building.estate.timezone)
         db.session.flush()
-        return decoration.raise_material_request(db.session, desk, uuid=uuid, unit_id=unit.id, materials=text,
-                                                 photo_uuid=photo.uuid).id
+        return materials.raise_material_request(db.session, desk, uuid=uuid, unit_id=unit.id, materials=text,
+                                                photo_uuid=photo.uuid).id
 
     first = material("瓷磚 20 箱")
     violation = Violation(estate_id=unit.building.estate_id, unit_id=unit.id, summary="公共走廊堆放建築垃圾",
                           found_by_id=desk.id, found_at=datetime.now(timezone.utc), status=ViolationStatus.STOPPED)
     db.session.add(violation)
     db.session.flush()
-    decoration.issue_notice(db.session, desk, violation, requirements="即日清理",
+    violations.issue_notice(db.session, desk, violation, requirements="即日清理",
                             deadline=schedule.local_date(unit.building.estate, datetime.now(timezone.utc)))
     violation_id = violation.id
     db.session.commit()

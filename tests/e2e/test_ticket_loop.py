@@ -6,7 +6,13 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Finding, FindingResult, RepairTicket, TicketStatus, TicketVerification
+from app.models import (
+    Finding,
+    FindingResult,
+    RepairTicket,
+    TicketStatus,
+    TicketVerification,
+)
 
 from .conftest import PHONE, sign_in
 from .test_offline import outbox_size, ready_offline

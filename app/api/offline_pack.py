@@ -1,0 +1,62 @@
+"""What a steward's phone keeps to work with no signal: their places, today's standing, a ready
+plan for every round they may start, so a round can be started and walked offline, the
+repaired public tickets waiting for their check on site, and their decoration work: re-checks
+due, units being decorated with their flood tests, material entry requests to decide."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy.orm import Session
+
+from ..access import estates_of
+from ..decoration import materials, permits, violations
+from ..models import Round, RoundKind, User
+from ..repairs import verification
+from ..rounds import schedule
+from ..rounds.checklists import latest_version
+from ..rounds.plan import Plan, build_plan, checkpoint_documents
+
+
+def _checklist_key(version) -> str:  # noqa: ANN001
+    return f"{version.kind.value}:{version.version}"
+
+
+def offline_pack(session: Session, steward: User, at: datetime | None = None) -> dict:
+    at = at or datetime.now(timezone.utc)
+    versions = {kind: latest_version(session, kind) for kind in RoundKind}
+    targets, plans = [], {}
+    for estate in estates_of(session, steward):
+        day = schedule.local_date(estate, at)
+        for standing in schedule.standing(session, estate, schedule.targets_for(session, steward, estate), day, steward):
+            t = standing.target
+            key = "/".join(str(x) for x in (t.kind.value, t.estate.id, t.building.id if t.building else "",
+                                            t.unit.id if t.unit else ""))
+            version = versions[t.kind]
+            # The plan a round started now would walk (an unsaved Round: nothing is written).
+            draft = Round(kind=t.kind, estate=t.estate, estate_id=t.estate.id, building=t.building,
+                          building_id=t.building.id if t.building else None, unit=t.unit,
+                          unit_id=t.unit.id if t.unit else None, checklist_version=version)
+            plan: Plan = build_plan(session, draft)
+            plans[key] = {
+                "checklist": _checklist_key(version),
+                "place": t.unit.label if t.unit else t.building.name if t.building else t.estate.name,
+                "checkpoints": checkpoint_documents(plan),
+            }
+            targets.append({
+                "key": key, "kind": t.kind.value, "estate_id": t.estate.id,
+                "building_id": t.building.id if t.building else None, "unit_id": t.unit.id if t.unit else None,
+                "place": plans[key]["place"], "status": standing.status.value,
+                "due_by": standing.occurrence.due_by,
+                "round_in_progress": standing.round_in_progress.uuid if standing.round_in_progress else None,
+            })
+    checklists = {
+        _checklist_key(v): {"kind": v.kind.value, "version": v.version,
+                            "title": {"zh_Hant": v.title_zh_hant, "zh_Hans": v.title_zh_hans, "en": v.title_en},
+                            "items": list(v.items)}
+        for v in versions.values() if v is not None
+    }
+    return {"generated_at": at, "user_id": steward.id, "targets": targets, "plans": plans, "checklists": checklists,
+            "verifications": verification.tasks_for(session, steward, at),
+            "rechecks": violations.recheck_tasks(session, steward, at),
+            "decorating_units": permits.decorating_units(session, steward, at),
+            "materials": materials.material_tasks(session, steward)}

@@ -1,0 +1,178 @@
+"""Importing a steward's "unsynced work" file at the desk: the last resort when a phone cannot
+sync (a broken phone, a user who had to sign out). Every entry goes through the same idempotent
+store as the phone's outbox, so importing twice, or the phone syncing later, stores nothing twice."""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from .. import refusals
+from ..api import schemas
+from ..api.schemas import CompletionSchema, RoundStartSchema
+from ..api.tickets import VerificationInSchema
+from ..decoration import base, flood_tests, materials, violations
+from ..models import (
+    FloodTest,
+    MaterialRequest,
+    Photo,
+    RepairTicket,
+    Role,
+    Round,
+    User,
+    Violation,
+)
+from ..photos import uploads
+from ..refusals import Rejected
+from ..repairs import tickets, verification
+from ..rounds import intake
+
+FORMAT = "xuncha-unsynced-work/1"
+
+
+@dataclass
+class ImportReport:
+    steward: User
+    stored: list[str] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+class ImportRefused(Rejected):
+    """The file, or one of its entries, cannot be imported by this desk user."""
+
+
+def import_unsynced(session: Session, desk_user: User, document: dict, *, max_bytes: int, max_pixels: int) -> ImportReport:
+    """Apply each entry of an exported outbox as its steward would have sent it; commits per entry."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ImportRefused(_l("This is not a Xuncha unsynced-work file."))
+    steward = session.get(User, document.get("user_id")) if isinstance(document.get("user_id"), int) else None
+    if steward is None or steward.role is not Role.STEWARD or not (
+        steward.visible_estate_ids & desk_user.visible_estate_ids
+    ):
+        raise ImportRefused(_l("This file belongs to a steward outside your estates."))
+    photos = {p.get("uuid"): p for p in document.get("photos", []) if isinstance(p, dict)}
+    report = ImportReport(steward)
+    for entry in document.get("entries", []):
+        label = "?"
+        try:
+            label = f"{entry['type']} {entry.get('photoUuid') or entry.get('roundUuid')}"
+            _apply(session, steward, entry, photos, max_bytes=max_bytes, max_pixels=max_pixels)
+            _check_desk_covers(session, desk_user, entry)
+            session.commit()
+            report.stored.append(label)
+        except refusals.Refusal as exc:
+            session.rollback()
+            report.problems.append((label, str(exc.message)))
+        except (ValidationError, KeyError, TypeError, ValueError, binascii.Error):
+            session.rollback()
+            report.problems.append((label, str(_l("This entry is damaged and was skipped."))))
+    return report
+
+
+def _check_desk_covers(session: Session, desk_user: User, entry: dict) -> None:
+    """The desk imports only into rounds of the estates or buildings it covers."""
+    if entry.get("type") == "verification":
+        ticket = session.get(RepairTicket, entry["body"]["ticket_id"])
+        if ticket is None or not tickets.may_see_ticket(desk_user, ticket):
+            raise ImportRefused(_l("This repair is outside your estates."))
+        return
+    if entry.get("type") in DECORATION_ENTRIES:
+
+        unit = _decoration_unit(session, entry)
+        if unit is None or not base.in_scope(desk_user, unit):
+            raise ImportRefused(_l("This unit is outside your estates."))
+        return
+    rnd = session.scalars(sa.select(Round).where(Round.uuid == entry.get("roundUuid"))).first()
+    if rnd is not None and not intake.may_see_round(desk_user, rnd):
+        raise ImportRefused(_l("This round is outside your estates."))
+
+
+def _apply(session: Session, steward: User, entry: dict, photos: dict, *, max_bytes: int, max_pixels: int) -> None:
+    kind = entry["type"]
+    if kind == "start":
+        intake.start_round(session, steward, **RoundStartSchema().load(entry["body"]))
+    elif kind == "complete":
+        done = CompletionSchema().load(entry["body"])
+        intake.complete_round(session, steward, entry["roundUuid"], done.findings, completed_at=done.completed_at,
+                              fingerprint=done.fingerprint, visit_outcome=done.visit_outcome, start=done.start)
+    elif kind == "photo":
+        photo = photos.get(entry["photoUuid"])
+        if photo is None:
+            raise ImportRefused(_l("The photo itself is missing from the file."))
+        data = base64.b64decode(photo["jpeg_base64"], validate=True)
+        if photo.get("record_uuid"):  # a decoration record's photo (a flood test's water level)
+            checked = uploads.check_photo(session, steward, photo["uuid"], None, data, photo["sha256"],
+                                          record_uuid=photo["record_uuid"])
+            if not isinstance(checked, Photo):
+                processed = uploads.process_upload(checked, data, max_bytes=max_bytes, max_pixels=max_pixels)
+                uploads.record_photo(session, steward, checked, processed, len(data))
+        else:
+            uploads.store_photo(session, steward, photo["uuid"], photo["finding_uuid"], data, photo["sha256"],
+                                max_bytes=max_bytes, max_pixels=max_pixels)
+    elif kind == "verification":
+
+        verification.record_verification(session, steward, **VerificationInSchema().load(entry["body"]))
+    elif kind in DECORATION_ENTRIES:
+        _apply_decoration(session, steward, kind, entry)
+    else:
+        raise ValueError(kind)
+
+
+# What the phone's today page queues for decoration (static/js/decoration.js): each entry type
+# and the API path it is sent to; the id in the path is the record's.
+DECORATION_PATHS = {
+    "flood-start": re.compile(r"/api/v1/flood-tests"),
+    "flood-neighbour": re.compile(r"/api/v1/flood-tests/([0-9a-fA-F-]{36})/neighbour-check"),
+    "flood-result": re.compile(r"/api/v1/flood-tests/([0-9a-fA-F-]{36})/result"),
+    "recheck": re.compile(r"/api/v1/violation-rechecks"),
+    "material": re.compile(r"/api/v1/material-requests/(\d{1,12})/decision"),
+}
+DECORATION_ENTRIES = set(DECORATION_PATHS)
+
+
+def _record_id(entry: dict) -> str:
+    """The record's id in the entry's API path (/api/v1/flood-tests/<uuid>/result → the uuid);
+    a path that is not the one its type is sent to is a damaged entry."""
+    match = DECORATION_PATHS[entry["type"]].fullmatch(str(entry.get("url", "")))
+    if match is None or not match.groups():
+        raise ValueError("not this entry type's path")
+    return match.group(1)
+
+
+def _apply_decoration(session: Session, steward: User, kind: str, entry: dict) -> None:
+
+    body = entry["body"]
+    if kind == "flood-start":
+        flood_tests.start_flood_test(session, steward, **schemas.FloodTestStartSchema().load(body))
+    elif kind == "flood-neighbour":
+        flood_tests.check_neighbours(session, steward, flood_test_uuid=_record_id(entry),
+                                     **schemas.NeighbourCheckSchema().load(body))
+    elif kind == "flood-result":
+        flood_tests.end_flood_test(session, steward, flood_test_uuid=_record_id(entry),
+                                   **schemas.FloodResultSchema().load(body))
+    elif kind == "recheck":
+        violations.record_recheck(session, steward, **schemas.RecheckInSchema().load(body))
+    else:
+        materials.decide_material(session, steward, request_id=int(_record_id(entry)),
+                                  **schemas.MaterialDecisionInSchema().load(body))
+
+
+def _decoration_unit(session: Session, entry: dict):  # noqa: ANN202
+    """The unit a decoration entry is about, once it is stored (None if it is not)."""
+
+    kind, body = entry["type"], entry.get("body") or {}
+    if kind == "recheck":
+        violation = session.get(Violation, body.get("violation_id"))
+        return violation.unit if violation else None
+    if kind == "material":
+        request = session.get(MaterialRequest, int(_record_id(entry)))
+        return request.unit if request else None
+    uuid = body.get("uuid") if kind == "flood-start" else _record_id(entry)
+    test = session.scalars(sa.select(FloodTest).where(FloodTest.uuid == uuid)).first()
+    return test.unit if test else None

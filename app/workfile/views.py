@@ -1,0 +1,51 @@
+"""The desk imports a phone's unsynced-work file (the phone's last resort when it cannot sync)."""
+from __future__ import annotations
+
+import json
+
+from flask import (
+    Blueprint,
+    current_app,
+    render_template,
+    request,
+)
+from flask_login import current_user
+
+from ..access import (
+    roles,
+)
+from ..extensions import db
+from ..models import Role
+from ..workfile import ImportRefused, import_unsynced
+
+bp = Blueprint("workfile", __name__, url_prefix="/desk")
+
+
+IMPORT_MAX_BYTES = 200 * 1024 * 1024  # a day's photos, base64-encoded
+
+
+def allow_large_imports() -> None:
+    """before_request, ahead of the CSRF check (which reads the form): an export carries its photos."""
+    if request.endpoint == "workfile.import_work":
+        request.max_content_length = IMPORT_MAX_BYTES
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles(Role.DESK, Role.SUPERVISOR)
+def import_work():
+    """Import a steward's exported unsynced work (when their phone cannot sync)."""
+    report, error = None, None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            document = json.load(upload.stream) if upload else None
+        except (ValueError, UnicodeDecodeError):
+            document = None
+        try:
+            report = import_unsynced(db.session, current_user, document,
+                                     max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+                                     max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
+        except ImportRefused as exc:
+            error = str(exc.message)
+    status = 422 if error else 200
+    return render_template("workfile/import.html", report=report, error=error), status
