@@ -64,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .decoration.gate import bp as gate_bp
     from .decoration.views import bp as decoration_bp
     from .photos.views import bp as photos_bp
+    from .places.views import bp as places_bp
     from .repairs.engineering import bp as engineering_bp
     from .repairs.views import bp as tickets_bp
     from .reports.views import bp as reports_bp
@@ -73,7 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .workfile.views import bp as workfile_bp
 
     for blueprint in (auth_bp, photos_bp, rounds_bp, dashboard_bp, review_bp, units_bp, workfile_bp,
-                      engineering_bp, reports_bp, tickets_bp, decoration_bp, gate_bp, audit_bp):
+                      engineering_bp, reports_bp, tickets_bp, decoration_bp, gate_bp, audit_bp, places_bp):
         app.register_blueprint(blueprint)
 
     from . import cli

@@ -29,6 +29,7 @@ MATRIX = {
     "auth.login": ("GET", "/login", PUBLIC),
     "auth.logout": ("POST", "/logout", ALL),
     "rounds.today": ("GET", "/rounds/today", {Role.STEWARD}),
+    "places.index": ("GET", "/admin/places/", {Role.ADMIN}),
     "dashboard.index": ("GET", "/desk/", {Role.DESK, Role.SUPERVISOR}),
     "dashboard.supervisor": ("GET", "/desk/supervisor", {Role.SUPERVISOR}),
     "units.units": ("GET", "/desk/units?q=1", ARCHIVE),

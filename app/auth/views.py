@@ -27,6 +27,7 @@ bp = Blueprint("auth", __name__)
 
 
 LANDING = {
+    Role.ADMIN: "places.index",
     Role.STEWARD: "rounds.today",
     Role.DESK: "dashboard.index",
     Role.SUPERVISOR: "dashboard.supervisor",

@@ -15,6 +15,7 @@ from .places import Building, Estate, Unit
 
 
 class Role(enum.Enum):
+    ADMIN = "admin"  # 系統管理員: company-wide; estates, staff, schedules and checklists
     STEWARD = "steward"  # 樓宇客服管家
     DESK = "desk"  # 前台 / 客服助理
     SUPERVISOR = "supervisor"  # 客服主管
@@ -64,6 +65,8 @@ class User(UserMixin, db.Model):
     # or a new password moves it on, so every cookie issued before stops counting, including
     # one that a request still in flight brings back later.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set when an administrator resets the password: the user chooses a new one at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     # Estate-wide assignment: every building of the estate, and its estate-wide rounds.
     estates: Mapped[list[Estate]] = relationship(secondary=user_estate, order_by=Estate.id)

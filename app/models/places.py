@@ -2,13 +2,25 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import str_enum
+from .base import UTCDateTime, str_enum
+
+
+class Retirable:
+    """A place with history is never deleted: it is retired, drops out of lists, rounds and imports'
+    choices, and stays in the history (rounds, findings and tickets keep pointing at it)."""
+
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
 
 
 class UnitState(enum.Enum):
@@ -45,7 +57,7 @@ class MeterKind(enum.Enum):
     ELECTRICITY = "electricity"
 
 
-class Estate(db.Model):
+class Estate(Retirable, db.Model):
     __tablename__ = "estate"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +83,7 @@ class Estate(db.Model):
         return f"<Estate {self.code}>"
 
 
-class Building(db.Model):
+class Building(Retirable, db.Model):
     __tablename__ = "building"
     __table_args__ = (sa.UniqueConstraint("estate_id", "code"),)
 
@@ -91,7 +103,7 @@ class Building(db.Model):
     )
 
 
-class Entrance(db.Model):
+class Entrance(Retirable, db.Model):
     """A stairwell / entrance (梯, 單元門) of a building."""
 
     __tablename__ = "entrance"
@@ -109,7 +121,7 @@ class Entrance(db.Model):
     units: Mapped[list["Unit"]] = relationship(back_populates="entrance", order_by="Unit.room_number")
 
 
-class Unit(db.Model):
+class Unit(Retirable, db.Model):
     __tablename__ = "unit"
     __table_args__ = (
         sa.UniqueConstraint("building_id", "room_number"),
@@ -142,7 +154,7 @@ class Unit(db.Model):
         return f"{self.building.name} {self.room_number}"
 
 
-class PublicArea(db.Model):
+class PublicArea(Retirable, db.Model):
     """A public place checked on the facility round: roads, greenery, playground, shopfronts, garage."""
 
     __tablename__ = "public_area"
@@ -156,7 +168,7 @@ class PublicArea(db.Model):
     estate: Mapped[Estate] = relationship(back_populates="public_areas")
 
 
-class Asset(db.Model):
+class Asset(Retirable, db.Model):
     """Equipment checked on rounds: an entrance's elevators, its entrance door and intercom."""
 
     __tablename__ = "asset"
@@ -175,7 +187,7 @@ class Asset(db.Model):
     public_area: Mapped[PublicArea | None] = relationship()
 
 
-class Meter(db.Model):
+class Meter(Retirable, db.Model):
     """A water or electricity meter: a unit's own, or a public one of a building or the estate."""
 
     __tablename__ = "meter"
