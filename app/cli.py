@@ -107,6 +107,40 @@ def create_user(username: str, display_name: str, role: str, estate_codes: tuple
     click.echo(f"Created {role} {username}.")
 
 
+@click.command("import-estate")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and say what would change; store nothing.")
+@click.option("--template", is_flag=True, help="Write an empty workbook with instructions to FILE instead.")
+@with_appcontext
+def import_estate(file: Path, dry_run: bool, template: bool) -> None:
+    """Import the estate workbook FILE (.xlsx): exit 0 when stored (or clean, with --dry-run), exit 1
+    with every problem listed, and nothing stored, when any row is wrong."""
+    from .places import workbook
+
+    if template:
+        file.write_bytes(workbook.template_workbook())
+        click.echo(f"Wrote the estate workbook template to {file}.")
+        return
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
+    try:
+        report = workbook.import_workbook(db.session, data, None, dry_run=dry_run)
+    except workbook.WorkbookRefused as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        if exc.total > len(exc.problems):
+            click.echo(f"… and {exc.total - len(exc.problems)} more.", err=True)
+        raise click.ClickException(f"{exc.total} problem(s); nothing was stored.") from None
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    click.echo(workbook.describe(report))
+
+
 @click.command("backup")
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--gzip/--no-gzip", "compress", default=None,
@@ -139,5 +173,6 @@ def restore_command(archive: Path, force: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (seed_demo, setup, sync_checklists_command, create_user, backup_command, restore_command):
+    for command in (seed_demo, setup, sync_checklists_command, create_user, import_estate, backup_command,
+                    restore_command):
         app.cli.add_command(command)
