@@ -3,6 +3,8 @@ from flask_babel import lazy_gettext as _l
 
 from .i18n import current_language
 from .models import (
+    AssetKind,
+    MeterKind,
     ContactRelation,
     DefectRoute,
     FindingResult,
@@ -32,6 +34,7 @@ ROUND_KIND = {
 }
 
 ROLE = {
+    Role.ADMIN: _l("Administrator"),
     Role.STEWARD: _l("Building steward"),
     Role.DESK: _l("Desk staff"),
     Role.SUPERVISOR: _l("Supervisor"),
@@ -219,6 +222,18 @@ def choice_label(choices: list[dict], code: str | None) -> str:
     return ""
 
 
+ASSET_KIND = {AssetKind.ELEVATOR: _l("Elevator"), AssetKind.ENTRANCE_DOOR: _l("Entrance door and intercom")}
+METER_KIND = {MeterKind.WATER: _l("Water"), MeterKind.ELECTRICITY: _l("Electricity")}
+
+
+def label_of(member) -> str:  # noqa: ANN001
+    """Any of the domain's enum values, by its display name where it has one."""
+    for labels in (UNIT_STATE, VACANCY_REASON, PUBLIC_AREA_KIND, CONTACT_RELATION, ASSET_KIND, METER_KIND, ROLE):
+        if member in labels:
+            return labels[member]
+    return str(getattr(member, "value", member))
+
+
 def init_app(app) -> None:  # noqa: ANN001
     app.jinja_env.globals.update(
         ROUND_KIND=ROUND_KIND, ROLE=ROLE, UNIT_STATE=UNIT_STATE, VACANCY_REASON=VACANCY_REASON,
@@ -227,5 +242,5 @@ def init_app(app) -> None:  # noqa: ANN001
         TICKET_CHANNEL=TICKET_CHANNEL, GRADE=GRADE, TICKET_EVENT=TICKET_EVENT, choice_label=choice_label,
         PERMIT_STATUS=PERMIT_STATUS, VISIT_OUTCOME=VISIT_OUTCOME, VIOLATION_STATUS=VIOLATION_STATUS,
         RECHECK_RESULT=RECHECK_RESULT, WET_AREA=WET_AREA, FLOOD_TEST_STATUS=FLOOD_TEST_STATUS,
-        MATERIAL_STATUS=MATERIAL_STATUS, DECORATION_EVENT=DECORATION_EVENT,
+        MATERIAL_STATUS=MATERIAL_STATUS, DECORATION_EVENT=DECORATION_EVENT, label_of=label_of,
     )

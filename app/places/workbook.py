@@ -48,7 +48,7 @@ from ..refusals import Rejected
 
 # Bounds, checked before openpyxl parses anything: a property office's workbook of a few estates is
 # a few MB; 1,000,000 rows or a zip bomb is refused with a message, not read.
-MAX_FILE_BYTES = 30 * 1024 * 1024
+MAX_FILE_BYTES = 20 * 1024 * 1024  # within the app's request limit (MAX_CONTENT_LENGTH)
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
 MAX_ROWS = 250_000  # data rows over all sheets
