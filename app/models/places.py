@@ -22,6 +22,11 @@ class Retirable:
     def retired(self) -> bool:
         return self.retired_at is not None
 
+    def in_service_at(self, moment: datetime | None) -> bool:
+        """Whether the place was in service at `moment`: a round started before it was retired
+        still walks it (its plan, its summary and its findings stay as they were)."""
+        return self.retired_at is None or (moment is not None and self.retired_at > moment)
+
 
 class UnitState(enum.Enum):
     VACANT = "vacant"

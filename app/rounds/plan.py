@@ -127,7 +127,7 @@ def reading_history(session: Session, meter_ids: list[int], before: Round | None
 def _corridor(rnd: Round) -> list[Checkpoint]:
     building = rnd.building
     points: list[Checkpoint] = []
-    for entrance in building.entrances:
+    for entrance in [e for e in building.entrances if e.in_service_at(rnd.started_at)]:
         points.append(Checkpoint(f"entrance:{entrance.id}", "entrance", entrance.name, entrance_id=entrance.id))
         for floor in range(entrance.lowest_floor, entrance.highest_floor + 1):
             points.append(Checkpoint(f"floor:{entrance.id}:{floor}", "floor", f"{entrance.name} {floor}F",
@@ -140,14 +140,17 @@ def _corridor(rnd: Round) -> list[Checkpoint]:
 def _facility(session: Session, rnd: Round) -> list[Checkpoint]:
     estate = rnd.estate
     points = [Checkpoint("estate", "estate", estate.name)]
-    points += [Checkpoint(f"area:{a.id}", a.kind.value, a.name, public_area_id=a.id) for a in estate.public_areas]
-    for building in estate.buildings:
+    started = rnd.started_at
+    points += [Checkpoint(f"area:{a.id}", a.kind.value, a.name, public_area_id=a.id) for a in estate.public_areas
+               if a.in_service_at(started)]
+    for building in [b for b in estate.buildings if b.in_service_at(started)]:
         points += [Checkpoint(f"entrance:{e.id}", "entrance", f"{building.name}{e.name}", entrance_id=e.id)
-                   for e in building.entrances]
+                   for e in building.entrances if e.in_service_at(started)]
     elevators = session.scalars(
         sa.select(Asset).where(Asset.estate_id == estate.id, Asset.kind == AssetKind.ELEVATOR).order_by(Asset.id)
     )
-    points += [Checkpoint(f"asset:{a.id}", "elevator", a.name, asset_id=a.id) for a in elevators]
+    points += [Checkpoint(f"asset:{a.id}", "elevator", a.name, asset_id=a.id) for a in elevators
+               if a.in_service_at(started)]
     return points
 
 
@@ -162,7 +165,8 @@ def _meters(session: Session, rnd: Round) -> list[Checkpoint]:
         query = query.where(sa.or_(Meter.building_id == rnd.building_id, Unit.building_id == rnd.building_id))
     else:
         query = query.where(Meter.building_id.is_(None), Meter.unit_id.is_(None))
-    meters = session.scalars(query.order_by(Unit.room_number.nulls_first(), Meter.kind, Meter.serial)).all()
+    meters = [m for m in session.scalars(query.order_by(Unit.room_number.nulls_first(), Meter.kind, Meter.serial))
+              if m.in_service_at(rnd.started_at)]
     history = reading_history(session, [m.id for m in meters], before=rnd)
     points = []
     for m in meters:

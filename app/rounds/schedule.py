@@ -193,7 +193,9 @@ class DueRound:
 
 def targets_for(session: Session, steward: User, estate: Estate) -> list[Target]:
     """Every place in `estate` that `steward` walks, for every round kind."""
-    buildings = steward.building_scope(estate)
+    if estate.retired:
+        return []
+    buildings = [b for b in steward.building_scope(estate) if not b.retired]  # a retired place is walked no more
     building_ids = [b.id for b in buildings]
     targets: list[Target] = [Target(RoundKind.CORRIDOR, estate, building=b) for b in buildings]
     if steward.covers_estate_wide(estate):
@@ -202,7 +204,8 @@ def targets_for(session: Session, steward: User, estate: Estate) -> list[Target]
     if building_ids:
         units = session.scalars(
             sa.select(Unit)
-            .where(Unit.building_id.in_(building_ids), Unit.state.in_([UnitState.VACANT, UnitState.DECORATING]))
+            .where(Unit.building_id.in_(building_ids), Unit.state.in_([UnitState.VACANT, UnitState.DECORATING]),
+                   Unit.retired_at.is_(None))
             .order_by(Unit.building_id, Unit.room_number)
         ).all()
         for unit in units:
@@ -223,7 +226,7 @@ def meter_targets(
         sa.select(building_of)
         .select_from(Meter)
         .outerjoin(Unit, Meter.unit_id == Unit.id)
-        .where(Meter.estate_id == estate.id)
+        .where(Meter.estate_id == estate.id, Meter.retired_at.is_(None))
         .distinct()
     ))
     targets = [Target(RoundKind.METER, estate, building=b) for b in buildings if b.id in metered]
