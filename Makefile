@@ -38,8 +38,12 @@ run: install
 	@echo "Xuncha is at http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# The browser tests need a Chromium: tests/e2e/find_chromium.py finds or fetches one, or stops
+# here with one line saying what to install, before any test runs.
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@chromium="$$($(BIN)/python tests/e2e/find_chromium.py)" || exit 1; \
+	echo "XUNCHA_CHROMIUM=$$chromium $(BIN)/python -m pytest $(PYTEST_ARGS)"; \
+	XUNCHA_CHROMIUM="$$chromium" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
