@@ -416,7 +416,8 @@ class _History:
 
     def _days_for(self, target: schedule.Target, rng: random.Random) -> list[date]:
         """The local days this target was walked: on time, a few late, a few missed (building 2's
-        corridors the week before last, building 3's three weeks ago, a decoration check now and then)."""
+        corridors the week before last, building 3's three weeks ago, a decoration check now and then;
+        the breach unit is checked every day from its breach on, so the day before today has rounds)."""
         kind = target.kind
         rule = schedule.DEFAULT_RULES[kind]
         days: list[date] = []
@@ -424,7 +425,7 @@ class _History:
             day = self.first_day
             breach = target.unit is self.breach_unit
             while day < self.today:
-                if rng.random() > 0.07 or (breach and day == self.breach_day):
+                if rng.random() > 0.07 or (breach and day >= self.breach_day):
                     days.append(day)
                 day += timedelta(days=1)
             return days
@@ -441,12 +442,13 @@ class _History:
                     days.append(day)
                 occ = schedule.occurrence_on(rule, occ.end)
             return days
-        # Monthly: the last two months, so every meter has a reading before its latest one.
+        # Monthly: the last two months, so every meter has a reading before its latest one; this
+        # month's on a day before today (from the 3rd on), else the two months before.
         occ = schedule.occurrence_on(rule, self.today)
         for _ in range(3):
-            day = occ.start + timedelta(days=rng.randint(1, 6) if kind is RoundKind.METER else rng.randint(1, 14))
-            if day < self.today and len(days) < 2:
-                days.append(day)
+            latest = min(6 if kind is RoundKind.METER else 14, (self.today - occ.start).days - 1)
+            if latest >= 1 and len(days) < 2:
+                days.append(occ.start + timedelta(days=rng.randint(1, latest)))
             occ = schedule.occurrence_on(rule, occ.start - timedelta(days=1))
         return sorted(days)
 
@@ -460,7 +462,9 @@ class _History:
         answers, photos, misread = self.answers(rnd, plan, start, done)
         defects = self.complete(rnd, plan, answers, done)
         self.photo_jobs += [(steward, *photo, done) for photo in photos]
-        self.spawn(self.after(1, 30), self.review(rnd, defects))
+        # The desk reads them from the next morning on: the last day's rounds are still waiting.
+        self.spawn(max(self.after(1, 30), self.local(rnd.local_date + timedelta(days=1), 8, 30)),
+                   self.review(rnd, defects))
         if misread is not None:  # the desk spots the misread reading and corrects it from the meter photo
             when = self.after(4, 24)
             self.spawn(when if when < self.end else self.now + timedelta(minutes=40), self.correct_reading(*misread))
@@ -764,7 +768,7 @@ class _History:
             elif action == "visit":
                 tickets.return_visit(ticket, desk, now=self.now, **kwargs)
             elif action == "verify":
-                self.check(ticket, passed=True)
+                self.check(ticket, passed=kwargs.get("passed", True), note=kwargs.get("note", ""))
             elif action == "cancel":
                 tickets.cancel(ticket, desk, reason=kwargs["reason"])
                 ticket.closed_at = self.now
@@ -827,7 +831,10 @@ class _History:
                                description="兒童游樂場鞦韆鏈條鬆動", place_text="鞦韆", expectation="先圍起來,別讓小孩玩",
                                reporter=("陳媽媽", "13811112222"), steps=[
                                    (0.2, "dispatch", {}), (0.5, "start", {}),
-                                   (2, "repair", {"work_done": "更換連接扣並緊固鏈條"}), (20, "verify", {})])),
+                                   (2, "repair", {"work_done": "更換連接扣並緊固鏈條"}),
+                                   (20, "verify", {"passed": False, "note": "鞦韆仍有晃動,吊環磨損"}),
+                                   (22, "start", {}),
+                                   (25, "repair", {"work_done": "更換吊環及整條鏈條"}), (44, "verify", {})])),
         ]
         for (days_ago, hour, minute), spec in specs:
             self.spawn(self.local(self.today - timedelta(days=days_ago), hour, minute), self.intake(spec))

@@ -3,6 +3,11 @@
 The migrations run once per session into a template; each test then gets a copy
 (a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL when
 TEST_DATABASE_URL is set) and it is thrown away afterwards.
+
+XUNCHA_TEST_DATE=2026-12-31 (or `--test-date`) runs the suite with the clock moved to that date
+(10:00 in Asia/Shanghai, the demo estate's zone; or give a time: 2026-12-31T20:00Z) and ticking
+on from there (time-machine); `make test-dates` runs the suite on a list of dates. Browser tests
+are skipped then: Chromium keeps its own clock.
 """
 from __future__ import annotations
 
@@ -12,10 +17,13 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -30,6 +38,66 @@ from . import factories
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+TEST_DATE_ZONE = ZoneInfo("Asia/Shanghai")  # a bare XUNCHA_TEST_DATE is 10:00 here
+TRAVEL = pytest.StashKey[tuple]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--test-date", default=os.environ.get("XUNCHA_TEST_DATE") or None, metavar="DATE",
+                     help="run with the clock moved to DATE (2026-12-31: 10:00 in Asia/Shanghai; or an ISO "
+                          "date and time with its offset, 2026-12-31T20:00Z), ticking on; default: "
+                          "$XUNCHA_TEST_DATE, else the real clock")
+
+
+def clock_moment(text: str) -> datetime:
+    """The moment a --test-date names: a date (10:00 in Asia/Shanghai) or an aware ISO date and time."""
+    try:
+        return datetime.combine(date.fromisoformat(text), time(10), TEST_DATE_ZONE)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise pytest.UsageError(f"XUNCHA_TEST_DATE={text!r}: give a date (2026-12-31) or a date and time "
+                                "with its offset (2026-12-31T20:00Z)") from None
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"XUNCHA_TEST_DATE={text!r}: give the time's offset (Z, +08:00, …)")
+    return moment
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    text = config.getoption("--test-date")
+    if not text:
+        return
+    moment = clock_moment(text)
+    # A POSIX timestamp, not the aware datetime: given a zone, time-machine would also change TZ.
+    traveller = time_machine.travel(moment.timestamp(), tick=True)
+    traveller.start()
+    config.stash[TRAVEL] = (moment, traveller)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    travelled = config.stash.get(TRAVEL, None)
+    if travelled is not None:
+        travelled[1].stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    travelled = config.stash.get(TRAVEL, None)
+    if travelled is None:
+        return None
+    moment = travelled[0]
+    return (f"clock moved to {moment.isoformat()} ({moment.astimezone(TEST_DATE_ZONE):%Y-%m-%d %H:%M %a} "
+            f"in Asia/Shanghai), ticking; TZ={os.environ.get('TZ', '(unset)')}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.stash.get(TRAVEL, None) is None:
+        return
+    skip = pytest.mark.skip(reason="XUNCHA_TEST_DATE: a browser test runs on the real clock (Chromium keeps its own)")
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(skip)
 
 
 def base_config(tmp: Path, database_url: str) -> dict:

@@ -34,7 +34,8 @@ def live_server(app):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (or set XUNCHA_CHROMIUM)")
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium, or set XUNCHA_CHROMIUM "
+                    "(`python tests/e2e/find_chromium.py` finds or fetches one; `make test` runs it)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
