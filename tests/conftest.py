@@ -7,6 +7,8 @@ TEST_DATABASE_URL is set) and it is thrown away afterwards.
 from __future__ import annotations
 
 import contextvars
+import hashlib
+import io
 import os
 import re
 import shutil
@@ -181,3 +183,38 @@ class AuthActions:
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+# --------------------------------------------------------------------------- the phone's API client
+
+
+class Api:
+    """The phone's JSON API as one signed-in user: its session cookie, and its CSRF token on every write."""
+
+    def __init__(self, client, auth: AuthActions) -> None:
+        self.client, self.auth = client, auth
+        self.token = None
+
+    def login(self, username: str, password: str = factories.PASSWORD) -> None:
+        """Sign in as `username` (whoever was signed in before is signed out first)."""
+        self.auth.logout()
+        assert self.auth.login(username, password).status_code == 302
+        self.token = self.auth.csrf()
+
+    def get(self, path: str, **kw):
+        return self.client.get(path, **kw)
+
+    def post(self, path: str, json):
+        return self.client.post(path, json=json, headers={"X-CSRFToken": self.token})
+
+    def upload(self, photo_uuid: str, data: bytes, *, sha256: str | None = None, filename: str = "x.jpg", **owner):
+        """PUT a photo as the phone does: its owner (finding_uuid=…, flood_test_uuid=…) and its SHA-256."""
+        return self.client.put(
+            f"/api/v1/photos/{photo_uuid}",
+            data={**owner, "sha256": sha256 or hashlib.sha256(data).hexdigest(), "file": (io.BytesIO(data), filename)},
+            headers={"X-CSRFToken": self.token}, content_type="multipart/form-data")
+
+
+@pytest.fixture
+def api(client, auth) -> Api:
+    return Api(client, auth)

@@ -67,25 +67,21 @@ def post(client, auth, path, data=None, **kw):
     return client.post(path, data={"csrf_token": auth.csrf(), **(data or {})}, **kw)
 
 
-def api_post(client, auth, path, json):
-    return client.post(path, json=json, headers={"X-CSRFToken": auth.csrf()})
-
-
 # Each kind of change leaves an entry: who, when, before, after.
 
 
-def test_a_round_completed_through_the_api_is_one_entry_with_its_findings_count(client, auth, world):
+def test_a_round_completed_through_the_api_is_one_entry_with_its_findings_count(api, world):
     steward = world["users"][Role.STEWARD]
-    auth.login(steward.username)
+    api.login(steward.username)
     body = {"uuid": new_uuid(), "kind": "corridor", "estate_id": world["estate"].id,
             "building_id": world["building"].id}
-    assert api_post(client, auth, "/api/v1/rounds", body).status_code == 201
-    plan = client.get(f"/api/v1/rounds/{body['uuid']}").get_json()
+    assert api.post("/api/v1/rounds", body).status_code == 201
+    plan = api.get(f"/api/v1/rounds/{body['uuid']}").get_json()
     items = {i["code"]: i for i in plan["items"]}
     answers = [{"uuid": new_uuid(), "checkpoint": c["key"], "item_code": code, "result": "fine"}
                for c in plan["checkpoints"] for code in c["items"] if items[code]["type"] == "check"]
     before = datetime.now(timezone.utc)
-    done = api_post(client, auth, f"/api/v1/rounds/{body['uuid']}/completion", {"findings": answers})
+    done = api.post(f"/api/v1/rounds/{body['uuid']}/completion", {"findings": answers})
     assert done.status_code == 201
 
     [created] = entries(entity="round", action="created")
@@ -101,7 +97,7 @@ def test_a_round_completed_through_the_api_is_one_entry_with_its_findings_count(
     # The findings went in with one bulk insert: no entry each.
     assert entries(entity="finding") == []
     # The same completion again changes nothing and logs nothing.
-    again = api_post(client, auth, f"/api/v1/rounds/{body['uuid']}/completion", {"findings": answers})
+    again = api.post(f"/api/v1/rounds/{body['uuid']}/completion", {"findings": answers})
     assert again.status_code in (200, 201)
     assert len(entries(entity="round", action="completed")) == 1
 

@@ -3,8 +3,6 @@ violation re-checks, material entry decisions, record photos and the offline pac
 stored once by its UUID; everything outside the steward's units is 404."""
 from __future__ import annotations
 
-import hashlib
-import io
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -65,34 +63,6 @@ def world(app):
     return dict(estate=estate, building=building, unit=unit, desk=desk, gate=gate, amy=amy, other=other,
                 far_unit=far_unit, far_desk=far_desk, far_gate=far_gate, zed=zed, permit=permit,
                 far_permit=far_permit)
-
-
-class Api:
-    def __init__(self, client, auth):
-        self.client, self.auth = client, auth
-        self.token = None
-
-    def login(self, username):
-        self.auth.logout()
-        assert self.auth.login(username).status_code == 302
-        self.token = self.auth.csrf()
-
-    def post(self, path, json):
-        return self.client.post(path, json=json, headers={"X-CSRFToken": self.token})
-
-    def get(self, path):
-        return self.client.get(path)
-
-    def upload(self, photo_uuid, data, **owner):
-        return self.client.put(
-            f"/api/v1/photos/{photo_uuid}",
-            data={**owner, "sha256": hashlib.sha256(data).hexdigest(), "file": (io.BytesIO(data), "x.jpg")},
-            headers={"X-CSRFToken": self.token}, content_type="multipart/form-data")
-
-
-@pytest.fixture
-def api(client, auth):
-    return Api(client, auth)
 
 
 def count(model) -> int:

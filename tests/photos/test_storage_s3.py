@@ -37,7 +37,7 @@ from app.photos.storage import (
 )
 
 from tests import factories
-from tests.conftest import AuthActions, IsolatedClient, base_config
+from tests.conftest import Api, AuthActions, IsolatedClient, base_config
 from tests.photos.test_storage import UNSAFE_KEYS
 
 ACCESS = {"S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing", "S3_REGION": "us-east-1"}
@@ -289,16 +289,12 @@ def test_photo_upload_and_serving_through_s3(s3_app, s3_endpoint, bucket, tmp_pa
     db.session.commit()
     s3_app.test_client_class = IsolatedClient
     client = s3_app.test_client()
-    auth = AuthActions(client)
-    assert auth.login("amy").status_code == 302
+    api = Api(client, AuthActions(client))
+    api.login("amy")
 
     photo_uuid, data = str(uuidlib.uuid4()), factories.jpeg_bytes((1600, 1200), color=(10, 120, 200))
     before = set(bucket_keys(s3_endpoint, bucket))
-    response = client.put(
-        f"/api/v1/photos/{photo_uuid}",
-        data={"finding_uuid": finding.uuid, "sha256": hashlib.sha256(data).hexdigest(),
-              "file": (io.BytesIO(data), "x.jpg")},
-        headers={"X-CSRFToken": auth.csrf()}, content_type="multipart/form-data")
+    response = api.upload(photo_uuid, data, finding_uuid=finding.uuid)
     assert response.status_code == 201, response.get_json()
 
     photo = db.session.scalars(sa.select(Photo).where(Photo.uuid == photo_uuid)).one()

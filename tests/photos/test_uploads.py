@@ -30,38 +30,29 @@ def world(app):
     return dict(estate=estate, building=building, steward=steward, finding=finding)
 
 
-def upload(client, auth, photo_uuid, finding_uuid, data, sha=None, filename="x.jpg"):
-    return client.put(
-        f"/api/v1/photos/{photo_uuid}",
-        data={"finding_uuid": finding_uuid, "sha256": sha or hashlib.sha256(data).hexdigest(),
-              "file": (io.BytesIO(data), filename)},
-        headers={"X-CSRFToken": auth.csrf()}, content_type="multipart/form-data",
-    )
-
-
 def photo_count() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Photo))
 
 
-def test_upload_is_idempotent_and_conflicts_are_refused(client, auth, world):
-    auth.login("amy")
+def test_upload_is_idempotent_and_conflicts_are_refused(api, world):
+    api.login("amy")
     finding_uuid = world["finding"].uuid
     photo_uuid, data = new_uuid(), factories.jpeg_bytes((1200, 900))
-    first = upload(client, auth, photo_uuid, finding_uuid, data)
+    first = api.upload(photo_uuid, data, finding_uuid=finding_uuid)
     assert first.status_code == 201, first.get_json()
     assert first.get_json()["uuid"] == photo_uuid and first.get_json()["status"] == "stored"
-    again = upload(client, auth, photo_uuid, finding_uuid, data)
+    again = api.upload(photo_uuid, data, finding_uuid=finding_uuid)
     assert again.status_code == 201 and again.get_json() == first.get_json()
     other_bytes = factories.jpeg_bytes((1200, 900), color=(0, 0, 255))
-    assert upload(client, auth, photo_uuid, finding_uuid, other_bytes).status_code == 409
+    assert api.upload(photo_uuid, other_bytes, finding_uuid=finding_uuid).status_code == 409
     stored = db.session.scalars(sa.select(Photo).where(Photo.uuid == photo_uuid)).one()
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
 
 
-def test_checksum_mismatch_is_refused(client, auth, world):
-    auth.login("amy")
+def test_checksum_mismatch_is_refused(api, world):
+    api.login("amy")
     data = factories.jpeg_bytes()
-    response = upload(client, auth, new_uuid(), world["finding"].uuid, data, sha="0" * 64)
+    response = api.upload(new_uuid(), data, finding_uuid=world["finding"].uuid, sha256="0" * 64)
     assert response.status_code == 422 and "sha256" in response.get_json()["errors"]
 
 
@@ -86,15 +77,15 @@ def tiny_png_header(width, height) -> bytes:
         ("pixel bomb", tiny_png_header(20000, 20000), 422),
     ],
 )
-def test_bad_files_get_a_clear_message_and_nothing_is_stored(client, auth, world, name, data, status):
+def test_bad_files_get_a_clear_message_and_nothing_is_stored(client, api, world, name, data, status):
     if data is None:
         noisy = Image.effect_noise((800, 600), 60).convert("RGB")
         buffer = io.BytesIO()
         noisy.save(buffer, "JPEG")
         data = buffer.getvalue()[: len(buffer.getvalue()) // 2]
-    auth.login("amy")
+    api.login("amy")
     before = photo_count()
-    response = upload(client, auth, new_uuid(), world["finding"].uuid, data)
+    response = api.upload(new_uuid(), data, finding_uuid=world["finding"].uuid)
     assert response.status_code == status, name
     body = response.get_json()
     assert body["message"] and body["errors"]["file"]
@@ -102,28 +93,28 @@ def test_bad_files_get_a_clear_message_and_nothing_is_stored(client, auth, world
     assert client.get("/healthz").status_code == 200
 
 
-def test_file_over_the_limit_is_413(app, client, auth, world):
+def test_file_over_the_limit_is_413(app, api, world):
     app.config["PHOTO_MAX_BYTES"] = 50_000
-    auth.login("amy")
+    api.login("amy")
     data = Image.effect_noise((400, 400), 80).convert("RGB")  # under the test client's 500 KB spool
     buffer = io.BytesIO()
     data.save(buffer, "JPEG", quality=95)
-    response = upload(client, auth, new_uuid(), world["finding"].uuid, buffer.getvalue())
+    response = api.upload(new_uuid(), buffer.getvalue(), finding_uuid=world["finding"].uuid)
     assert response.status_code == 413
     assert "MB" in response.get_json()["message"]
 
 
-def test_a_request_body_over_the_server_limit_is_413_json(app, client, auth, world):
+def test_a_request_body_over_the_server_limit_is_413_json(app, api, world):
     app.config["MAX_CONTENT_LENGTH"] = 10_000
-    auth.login("amy")
-    response = upload(client, auth, new_uuid(), world["finding"].uuid, b"x" * 20_000)
+    api.login("amy")
+    response = api.upload(new_uuid(), b"x" * 20_000, finding_uuid=world["finding"].uuid)
     assert response.status_code == 413
     assert response.get_json()["code"] == 413
 
 
-def test_another_stewards_finding_is_404(client, auth, world):
-    auth.login("bob")
-    response = upload(client, auth, new_uuid(), world["finding"].uuid, factories.jpeg_bytes())
+def test_another_stewards_finding_is_404(api, world):
+    api.login("bob")
+    response = api.upload(new_uuid(), factories.jpeg_bytes(), finding_uuid=world["finding"].uuid)
     assert response.status_code == 404
 
 
@@ -153,11 +144,11 @@ def test_photos_are_stored_outside_static_under_random_names(app, world):
     assert path.is_file()
 
 
-def test_a_photo_sent_before_its_round_is_attached_when_the_round_arrives(client, auth, world, app):
+def test_a_photo_sent_before_its_round_is_attached_when_the_round_arrives(api, world, app):
     """Photos are named by their finding's UUID, so the order of arrival does not matter."""
-    auth.login("amy")
+    api.login("amy")
     finding_uuid, photo_uuid = new_uuid(), new_uuid()
-    assert upload(client, auth, photo_uuid, finding_uuid, factories.jpeg_bytes()).status_code == 201
+    assert api.upload(photo_uuid, factories.jpeg_bytes(), finding_uuid=finding_uuid).status_code == 201
     photo = db.session.scalars(sa.select(Photo).where(Photo.uuid == photo_uuid)).one()
     assert photo.finding_id is None and photo.status is PhotoStatus.STORED
     rnd = world["finding"].round

@@ -170,23 +170,7 @@ def test_only_the_stewards_own_public_repairs_can_be_checked(world):
 
 # The API
 
-
-class Api:
-    def __init__(self, client, auth):
-        self.client, self.auth = client, auth
-
-    def login(self, username):
-        self.auth.logout()
-        assert self.auth.login(username).status_code == 302
-        self.token = self.auth.csrf()
-
-    def post(self, body):
-        return self.client.post("/api/v1/verifications", json=body, headers={"X-CSRFToken": self.token})
-
-
-@pytest.fixture
-def api(client, auth):
-    return Api(client, auth)
+VERIFICATIONS = "/api/v1/verifications"
 
 
 def body(t, **kw):
@@ -198,7 +182,7 @@ def test_api_pass_closes_and_echoes_the_uuid(api, world):
     t = ticket(world, building=world["b1"])
     api.login("ben")
     sent = body(t)
-    answer = api.post(sent)
+    answer = api.post(VERIFICATIONS, sent)
     assert answer.status_code == 201, answer.get_json()
     data = answer.get_json()
     assert data["uuid"] == sent["uuid"]
@@ -210,11 +194,11 @@ def test_api_pass_closes_and_echoes_the_uuid(api, world):
 def test_api_fail_without_a_note_is_422_and_with_one_reopens(api, world):
     t = ticket(world, building=world["b1"])
     api.login("amy")
-    refused = api.post(body(t, passed=False))
+    refused = api.post(VERIFICATIONS, body(t, passed=False))
     assert refused.status_code == 422 and "note" in refused.get_json()["errors"]
     assert t.status is TicketStatus.REPAIRED
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TicketVerification)) == 0
-    answer = api.post(body(t, passed=False, note="仍漏水"))
+    answer = api.post(VERIFICATIONS, body(t, passed=False, note="仍漏水"))
     assert answer.status_code == 201 and answer.get_json()["ticket_status"] == "dispatched"
 
 
@@ -222,9 +206,9 @@ def test_api_the_same_check_twice_is_one_record_and_the_same_answer(api, world):
     t = ticket(world, building=world["b1"])
     api.login("amy")
     sent = body(t, note="好")
-    first, again = api.post(sent), api.post(sent)
+    first, again = api.post(VERIFICATIONS, sent), api.post(VERIFICATIONS, sent)
     # The same instant written another way is the same content.
-    third = api.post({**sent, "recorded_at": "2026-11-24T04:30:00Z"})
+    third = api.post(VERIFICATIONS, {**sent, "recorded_at": "2026-11-24T04:30:00Z"})
     assert first.status_code == again.status_code == third.status_code == 201
     assert first.get_json() == again.get_json() == third.get_json()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TicketVerification)) == 1
@@ -235,10 +219,10 @@ def test_api_other_content_under_a_stored_uuid_is_409_and_changes_nothing(api, w
     t = ticket(world, building=world["b1"])
     api.login("amy")
     sent = body(t)
-    assert api.post(sent).status_code == 201
+    assert api.post(VERIFICATIONS, sent).status_code == 201
     events = len(t.events)
     for changed in ({"passed": False, "note": "不行"}, {"note": "另一句"}, {"recorded_at": "2026-11-24T13:00:00+08:00"}):
-        answer = api.post({**sent, **changed})
+        answer = api.post(VERIFICATIONS, {**sent, **changed})
         assert answer.status_code == 409 and answer.get_json()["code"] == 409
     record = db.session.scalars(sa.select(TicketVerification)).one()
     assert record.passed and record.note == "" and t.status is TicketStatus.CLOSED and len(t.events) == events
@@ -248,22 +232,22 @@ def test_api_another_estates_steward_gets_404_even_reposting_the_uuid(api, world
     t = ticket(world, building=world["b1"])
     api.login("amy")
     sent = body(t)
-    assert api.post(sent).status_code == 201
+    assert api.post(VERIFICATIONS, sent).status_code == 201
     api.login("zed")
-    assert api.post(sent).status_code == 404
+    assert api.post(VERIFICATIONS, sent).status_code == 404
     other = ticket(world, building=world["b1"])
-    answer = api.post(body(other))
+    answer = api.post(VERIFICATIONS, body(other))
     assert answer.status_code == 404 and answer.get_json()["code"] == 404
     assert other.status is TicketStatus.REPAIRED
     api.login("ben")  # same estate, but the uuid is amy's
-    assert api.post(sent).status_code == 404
+    assert api.post(VERIFICATIONS, sent).status_code == 404
 
 
 def test_api_a_late_check_is_stored_with_applied_false(api, world):
     t = ticket(world, building=world["b1"])
     tickets.verify(t, world["amy"], passed=False, note="燈罩裂")  # back to the team meanwhile
     api.login("ben")
-    answer = api.post(body(t, passed=True))
+    answer = api.post(VERIFICATIONS, body(t, passed=True))
     assert answer.status_code == 201
     assert (answer.get_json()["applied"], answer.get_json()["ticket_status"]) == (False, "dispatched")
     assert t.status is TicketStatus.DISPATCHED and t.events[-1].kind == "late_verification"
@@ -273,10 +257,10 @@ def test_api_refuses_malformed_checks_and_other_roles(api, world):
     t = ticket(world, building=world["b1"])
     api.login("amy")
     for broken in ({"uuid": "nope"}, {"ticket_id": "1"}, {"passed": None}, {"photo_uuid": "x"}):
-        answer = api.post(body(t, **broken))
+        answer = api.post(VERIFICATIONS, body(t, **broken))
         assert answer.status_code == 422 and answer.get_json()["errors"], broken
     api.login("desk")
-    assert api.post(body(t)).status_code == 403
+    assert api.post(VERIFICATIONS, body(t)).status_code == 403
     assert t.status is TicketStatus.REPAIRED
 
 

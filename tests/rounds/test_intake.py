@@ -38,27 +38,6 @@ def world(app):
     return dict(estate=estate, building=building, vacant=vacant, meter=meter, steward=steward, stranger=stranger)
 
 
-class Api:
-    def __init__(self, client, auth):
-        self.client, self.auth = client, auth
-        self.token = None
-
-    def login(self, username, password=factories.PASSWORD):
-        assert self.auth.login(username, password).status_code == 302
-        self.token = self.auth.csrf()
-
-    def post(self, path, json):
-        return self.client.post(path, json=json, headers={"X-CSRFToken": self.token})
-
-    def get(self, path):
-        return self.client.get(path)
-
-
-@pytest.fixture
-def api(client, auth):
-    return Api(client, auth)
-
-
 def start_corridor(api, world, round_uuid=None):
     body = {"uuid": round_uuid or new_uuid(), "kind": "corridor", "estate_id": world["estate"].id,
             "building_id": world["building"].id}
