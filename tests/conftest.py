@@ -25,6 +25,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.config import _normalise_database_url
 from app.extensions import db
+from app.models import Role
 from app.rounds.checklists import sync_checklists
 
 from . import factories
@@ -183,6 +184,22 @@ class AuthActions:
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+# --------------------------------------------------------------------------- the shared test world
+
+
+@pytest.fixture
+def world(app) -> factories.World:
+    """The usual world (tests/factories.py: build_world): an estate with one building of one floor and one
+    stairwell; its steward amy (world["steward"]) and desk, both of the whole estate; a second estate
+    (world["other"]) with its desk, far-desk. A module that needs another world defines its own `world`
+    on factories.build_world."""
+    w = factories.build_world(floors=1, stairwells=True, other=True)
+    w.add_person("steward", Role.STEWARD, "estate", username="amy")
+    w.add_person("desk", Role.DESK, "estate")
+    w.add_person("far_desk", Role.DESK, "other")
+    return w
 
 
 # --------------------------------------------------------------------------- the phone's API client

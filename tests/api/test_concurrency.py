@@ -35,11 +35,7 @@ SENDERS = 20
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate()
-    building = factories.building(estate, floors=2)
-    factories.entrance(building)
-    factories.user(Role.STEWARD, username="amy", estates=[estate])
-    return dict(estate=estate, building=building)
+    return factories.build_world(floors=2, stairwells=True, people={"amy": (Role.STEWARD, "estate")})
 
 
 def clones(app, client, n):

@@ -35,24 +35,17 @@ ID_NUMBER = "440301199001011234"
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate(name="翠湖花園")
-    building = factories.building(estate, name="1棟", floors=2)
-    factories.entrance(building, "1梯")
-    unit = factories.unit(building, "1-101")
-    vacant = factories.unit(building, "1-102", state=UnitState.VACANT)
-    contact = factories.contact(unit, id_number=ID_NUMBER)
-    users = {role: factories.user(role, username=f"u-{role.value}", estates=[estate], language=Language.EN)
-             for role in Role}
-    other = factories.estate(name="別的花園")
-    other_building = factories.building(other, name="9棟")
-    other_unit = factories.unit(other_building, "9-101")
-    other_contact = factories.contact(other_unit, id_number="440301198001019999")
-    other_boss = factories.user(Role.SUPERVISOR, username="other-boss", estates=[other], language=Language.EN)
-    other_desk = factories.user(Role.DESK, username="other-desk", estates=[other], language=Language.EN)
-    db.session.commit()
-    return dict(estate=estate, building=building, unit=unit, vacant=vacant, contact=contact, users=users,
-                other=other, other_unit=other_unit, other_contact=other_contact, other_boss=other_boss,
-                other_desk=other_desk)
+    w = factories.build_world(estate="翠湖花園", buildings={"building": "1棟"}, floors=2, stairwells=True,
+                              other="別的花園", everyone=True, language=Language.EN)
+    w.add_unit("unit", "building", "1-101")
+    w.add_unit("vacant", "building", "1-102", state=UnitState.VACANT)
+    w["contact"] = factories.contact(w["unit"], id_number=ID_NUMBER)
+    w.add_building("other_building", "other", "9棟")
+    w.add_unit("other_unit", "other_building", "9-101")
+    w["other_contact"] = factories.contact(w["other_unit"], id_number="440301198001019999")
+    w.add_person("other_boss", Role.SUPERVISOR, "other")
+    w.add_person("other_desk", Role.DESK, "other")
+    return w.save()
 
 
 def entries(**where) -> list[AuditEntry]:

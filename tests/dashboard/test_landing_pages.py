@@ -15,16 +15,14 @@ from tests import factories
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate(name="翠湖花園")
-    b1 = factories.building(estate, name="1棟")
-    b2 = factories.building(estate, name="2棟")
-    vacant = factories.unit(b1, "1-301", state=UnitState.VACANT, vacancy_reason=None)
-    decorating = factories.unit(b1, "1-502", state=UnitState.DECORATING)
-    factories.unit(b2, "2-101", state=UnitState.VACANT)
-    factories.meter(estate, b1, vacant, MeterKind.WATER)
-    steward = factories.user(Role.STEWARD, username="s1", estates=[estate], buildings=[b1])
-    other = factories.user(Role.STEWARD, username="s2", display_name="管家乙", buildings=[b2])
-    return dict(estate=estate, b1=b1, b2=b2, vacant=vacant, decorating=decorating, steward=steward, other=other)
+    w = factories.build_world(estate="翠湖花園", buildings={"b1": "1棟", "b2": "2棟"})
+    w.add_unit("vacant", "b1", "1-301", state=UnitState.VACANT, vacancy_reason=None)
+    w.add_unit("decorating", "b1", "1-502", state=UnitState.DECORATING)
+    w.add_unit("b2_vacant", "b2", "2-101", state=UnitState.VACANT)
+    factories.meter(w["estate"], w["b1"], w["vacant"], MeterKind.WATER)
+    w.add_person("steward", Role.STEWARD, "estate", "b1", username="s1")
+    w.add_person("other", Role.STEWARD, "b2", username="s2", display_name="管家乙")
+    return w
 
 
 def texts(html: str, css_class: str) -> list[str]:

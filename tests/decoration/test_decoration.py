@@ -42,29 +42,16 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Asia
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate()
-    b1, b2 = factories.building(estate, name="1棟"), factories.building(estate, name="2棟")
-    unit = factories.unit(b1, "1-601", state=UnitState.VACANT, vacancy_reason=VacancyReason.UNSOLD)
-    below = factories.unit(b1, "1-501")
-    other_estate = factories.estate()
-    users = dict(
-        amy=factories.user(Role.STEWARD, username="amy", buildings=[b1]),
-        bob=factories.user(Role.STEWARD, username="bob", buildings=[b2]),
-        zed=factories.user(Role.STEWARD, username="zed", estates=[other_estate]),
-        desk=factories.user(Role.DESK, username="desk", estates=[estate]),
-        boss=factories.user(Role.SUPERVISOR, username="boss", estates=[estate]),
-        gate=factories.user(Role.GATE, username="gate", estates=[estate]),
-    )
-    db.session.flush()
-    return dict(estate=estate, b1=b1, b2=b2, unit=unit, below=below, **users)
+    w = factories.build_world(buildings={"b1": "1棟", "b2": "2棟"}, other=True, people={
+        "amy": (Role.STEWARD, "b1"), "bob": (Role.STEWARD, "b2"), "zed": (Role.STEWARD, "other"),
+        "desk": (Role.DESK, "estate"), "boss": (Role.SUPERVISOR, "estate"), "gate": (Role.GATE, "estate")})
+    w.add_unit("unit", "b1", "1-601", state=UnitState.VACANT, vacancy_reason=VacancyReason.UNSOLD)
+    w.add_unit("below", "b1", "1-501")
+    return w
 
 
 def registration(unit, **changes) -> permits.Registration:
-    fields = dict(unit_id=unit.id, owner_name="陳大文", owner_phone="13800138000", contractor_name="安居裝飾",
-                  contractor_phone="13900139000", workers=3, planned_start=date(2026, 11, 20),
-                  planned_end=date(2026, 12, 31), scope="廚衛改造，全屋刷漆", deposit=Decimal("2000"))
-    fields.update(changes)
-    return permits.Registration(**fields)
+    return factories.registration(unit, **{"scope": "廚衛改造，全屋刷漆", **changes})
 
 
 def register(world, unit=None, now=NOW) -> DecorationPermit:

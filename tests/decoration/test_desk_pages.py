@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.decoration import flood_tests, materials, permits, violations
+from app.decoration import flood_tests, materials, violations
 from app.extensions import db
 from app.models import (
     DecorationEvent,
@@ -34,18 +34,14 @@ from tests import factories
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate(name="翠湖花園")
-    building = factories.building(estate, name="3棟", floors=6)
-    factories.entrance(building)
-    vacant = factories.unit(building, "301", state=UnitState.VACANT, floor=3)
-    occupied = factories.unit(building, "302", floor=3)
-    factories.contact(occupied, name="陳大文", phone="13800138000")
-    desk = factories.user(Role.DESK, username="desk", estates=[estate], language=Language.EN)
-    boss = factories.user(Role.SUPERVISOR, username="boss", estates=[estate], language=Language.EN)
-    steward = factories.user(Role.STEWARD, username="amy", buildings=[building], language=Language.EN)
-    db.session.commit()
-    return dict(estate=estate, building=building, vacant=vacant, occupied=occupied, desk=desk, boss=boss,
-                steward=steward)
+    w = factories.build_world(estate="翠湖花園", buildings={"building": "3棟"}, stairwells=True, language=Language.EN)
+    w.add_unit("vacant", "building", "301", state=UnitState.VACANT, floor=3)
+    w.add_unit("occupied", "building", "302", floor=3)
+    factories.contact(w["occupied"], name="陳大文", phone="13800138000")
+    w.add_person("desk", Role.DESK, "estate")
+    w.add_person("boss", Role.SUPERVISOR, "estate")
+    w.add_person("steward", Role.STEWARD, "building", username="amy")
+    return w.save()
 
 
 def form_data(unit_id: int, **over) -> dict:
@@ -61,12 +57,9 @@ def form_data(unit_id: int, **over) -> dict:
 
 def register(world, unit=None, **over) -> DecorationPermit:
     """A registration through the service (setup for the other pages)."""
-    unit = unit or world["occupied"]
-    entry = permits.Registration(
-        unit_id=unit.id, owner_name="陳大文", owner_phone="13800138000", contractor_name="好家裝修",
-        contractor_phone="13900139000", workers=2, planned_start=date(2026, 12, 1), planned_end=date(2026, 12, 31),
-        scope="廚房翻新", deposit=Decimal("1000"), **over)
-    permit = permits.register(db.session, world["desk"], entry)
+    permit = factories.permit(world["desk"], unit or world["occupied"], **{
+        "contractor_name": "好家裝修", "workers": 2, "planned_start": date(2026, 12, 1),
+        "planned_end": date(2026, 12, 31), "scope": "廚房翻新", "deposit": Decimal("1000"), **over})
     db.session.commit()
     return permit
 

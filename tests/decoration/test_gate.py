@@ -6,7 +6,6 @@ import io
 import re
 import uuid as uuidlib
 from datetime import date
-from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -34,26 +33,21 @@ UUID_INPUT = re.compile(r'name="uuid" type="hidden" value="([0-9a-f-]{36})"')
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate(name="翠湖花園")
-    building = factories.building(estate, name="1棟")
-    unit = factories.unit(building, "1-101")
-    idle = factories.unit(building, "1-102")  # occupied, no decoration registration
-    factories.contact(unit, name=CONTACT_NAME, phone=CONTACT_PHONE)
-    desk = factories.user(Role.DESK, username="desk", estates=[estate], language=Language.EN)
-    gate = factories.user(Role.GATE, username="gate", estates=[estate], language=Language.EN)
-    steward = factories.user(Role.STEWARD, username="amy", buildings=[building], language=Language.EN)
-    factories.user(Role.SUPERVISOR, username="boss", estates=[estate], language=Language.EN)
-    other = factories.estate(name="遠方苑")
-    factories.building(other)
-    factories.user(Role.GATE, username="far-gate", estates=[other], language=Language.EN)
-    factories.user(Role.STEWARD, username="far-steward", estates=[other], language=Language.EN)
-    permit = permits.register(db.session, desk, permits.Registration(
-        unit_id=unit.id, owner_name=OWNER_NAME, owner_phone=OWNER_PHONE, contractor_name="好家裝修",
-        contractor_phone="13655556666", workers=3, planned_start=date(2026, 11, 1), planned_end=date(2027, 1, 31),
-        scope="廚衛翻新", deposit=Decimal("2000")))
-    db.session.commit()
-    return dict(estate=estate, building=building, unit=unit, idle=idle, desk=desk, gate=gate, steward=steward,
-                permit=permit)
+    w = factories.build_world(estate="翠湖花園", buildings={"building": "1棟"}, other="遠方苑", language=Language.EN)
+    w.add_unit("unit", "building", "1-101")
+    w.add_unit("idle", "building", "1-102")  # occupied, no decoration registration
+    factories.contact(w["unit"], name=CONTACT_NAME, phone=CONTACT_PHONE)
+    w.add_person("desk", Role.DESK, "estate")
+    w.add_person("gate", Role.GATE, "estate")
+    w.add_person("steward", Role.STEWARD, "building", username="amy")
+    w.add_person("boss", Role.SUPERVISOR, "estate")
+    w.add_building("far_building", "other")
+    w.add_person("far_gate", Role.GATE, "other")
+    w.add_person("far_steward", Role.STEWARD, "other")
+    w.add_permit("permit", "unit", owner_name=OWNER_NAME, owner_phone=OWNER_PHONE, contractor_name="好家裝修",
+                 contractor_phone="13655556666", planned_start=date(2026, 11, 1), planned_end=date(2027, 1, 31),
+                 scope="廚衛翻新")
+    return w.save()
 
 
 def gate_form_uuid(client) -> str:

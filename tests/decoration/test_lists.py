@@ -3,7 +3,6 @@ the step-UUID rule the service applies for every caller (phone, desk's import, w
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 
 import pytest
 
@@ -28,33 +27,21 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Asia
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate()
-    b1, b2 = factories.building(estate, name="1棟"), factories.building(estate, name="2棟")
-    units = dict(a=factories.unit(b1, "1-601"), b=factories.unit(b1, "1-201"), c=factories.unit(b2, "2-101"),
-                 idle=factories.unit(b1, "1-301"))
-    other = factories.estate()
-    far = factories.unit(factories.building(other, name="遠1棟"), "F-101")
-    people = dict(
-        amy=factories.user(Role.STEWARD, username="amy", buildings=[b1]),
-        zed=factories.user(Role.STEWARD, username="zed", estates=[other]),
-        desk=factories.user(Role.DESK, username="desk", estates=[estate]),
-        b2_desk=factories.user(Role.DESK, username="b2-desk", buildings=[b2]),
-        far_desk=factories.user(Role.DESK, username="far-desk", estates=[other]),
-        gate=factories.user(Role.GATE, username="gate", estates=[estate]),
-        far_gate=factories.user(Role.GATE, username="far-gate", estates=[other]),
-        nobody=factories.user(Role.DESK, username="nobody"),
-    )
-    db.session.flush()
-    permits = {k: register(people["desk"] if k != "far" else people["far_desk"], u)
-               for k, u in (("a", units["a"]), ("b", units["b"]), ("c", units["c"]), ("far", far))}
-    return dict(estate=estate, b1=b1, b2=b2, far=far, permits=permits, **units, **people)
+    w = factories.build_world(buildings={"b1": "1棟", "b2": "2棟"}, other=True, people={
+        "amy": (Role.STEWARD, "b1"), "zed": (Role.STEWARD, "other"), "desk": (Role.DESK, "estate"),
+        "b2_desk": (Role.DESK, "b2"), "far_desk": (Role.DESK, "other"), "gate": (Role.GATE, "estate"),
+        "far_gate": (Role.GATE, "other"), "nobody": (Role.DESK,)})
+    for key, building, room in (("a", "b1", "1-601"), ("b", "b1", "1-201"), ("c", "b2", "2-101"),
+                                ("idle", "b1", "1-301")):
+        w.add_unit(key, building, room)
+    w.add_building("far_building", "other", "遠1棟")
+    w.add_unit("far", "far_building", "F-101")
+    w["permits"] = {k: register(w["far_desk"] if k == "far" else w["desk"], w[k]) for k in ("a", "b", "c", "far")}
+    return w
 
 
 def register(desk, unit, now=NOW):
-    return permits.register(db.session, desk, permits.Registration(
-        unit_id=unit.id, owner_name="陳大文", owner_phone="13800138000", contractor_name="安居裝飾",
-        contractor_phone="13900139000", workers=3, planned_start=date(2026, 11, 20), planned_end=date(2026, 12, 31),
-        scope="廚衛改造", deposit=Decimal("2000")), now=now)
+    return factories.permit(desk, unit, now=now)
 
 
 def ask(world, unit, *, gate="gate", now=NOW):

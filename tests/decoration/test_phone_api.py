@@ -4,7 +4,6 @@ stored once by its UUID; everything outside the steward's units is 404."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -37,32 +36,22 @@ T0 = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Asia/
 
 
 def register(desk, unit):
-    return permits.register(db.session, desk, permits.Registration(
-        unit_id=unit.id, owner_name="王業主", owner_phone="13911112222", contractor_name="好家裝修",
-        contractor_phone="13655556666", workers=3, planned_start=date(2026, 11, 1), planned_end=date(2027, 1, 31),
-        scope="廚衛翻新", deposit=Decimal("2000")))
+    return factories.permit(desk, unit, owner_name="王業主", owner_phone="13911112222", contractor_name="好家裝修",
+                            contractor_phone="13655556666", planned_start=date(2026, 11, 1),
+                            planned_end=date(2027, 1, 31), scope="廚衛翻新")
 
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate(name="翠湖花園")
-    building = factories.building(estate, name="1棟")
-    unit = factories.unit(building, "1-101")
-    desk = factories.user(Role.DESK, username="desk", estates=[estate])
-    gate = factories.user(Role.GATE, username="gate", estates=[estate])
-    amy = factories.user(Role.STEWARD, username="amy", buildings=[building])
-    other = factories.estate(name="遠方苑")
-    far_building = factories.building(other, name="9棟")
-    far_unit = factories.unit(far_building, "9-101")
-    far_desk = factories.user(Role.DESK, username="far-desk", estates=[other])
-    far_gate = factories.user(Role.GATE, username="far-gate", estates=[other])
-    zed = factories.user(Role.STEWARD, username="zed", estates=[other])
-    permit = register(desk, unit)
-    far_permit = register(far_desk, far_unit)
-    db.session.commit()
-    return dict(estate=estate, building=building, unit=unit, desk=desk, gate=gate, amy=amy, other=other,
-                far_unit=far_unit, far_desk=far_desk, far_gate=far_gate, zed=zed, permit=permit,
-                far_permit=far_permit)
+    w = factories.build_world(estate="翠湖花園", buildings={"building": "1棟"}, other="遠方苑", people={
+        "desk": (Role.DESK, "estate"), "gate": (Role.GATE, "estate"), "amy": (Role.STEWARD, "building"),
+        "far_desk": (Role.DESK, "other"), "far_gate": (Role.GATE, "other"), "zed": (Role.STEWARD, "other")})
+    w.add_unit("unit", "building", "1-101")
+    w.add_building("far_building", "other", "9棟")
+    w.add_unit("far_unit", "far_building", "9-101")
+    w["permit"] = register(w["desk"], w["unit"])
+    w["far_permit"] = register(w["far_desk"], w["far_unit"])
+    return w.save()
 
 
 def count(model) -> int:

@@ -282,11 +282,9 @@ def s3_app(backend, migrated_template, tmp_path, s3_endpoint, bucket):
 
 
 def test_photo_upload_and_serving_through_s3(s3_app, s3_endpoint, bucket, tmp_path):
-    estate = factories.estate()
-    building = factories.building(estate)
-    steward = factories.user(Role.STEWARD, username="amy", estates=[estate])
-    finding = factories.finding_with_photo(steward, estate, building)
-    db.session.commit()
+    w = factories.build_world(people={"amy": (Role.STEWARD, "estate")})
+    finding = factories.finding_with_photo(w["amy"], w["estate"], w["building"])
+    w.save()
     s3_app.test_client_class = IsolatedClient
     client = s3_app.test_client()
     api = Api(client, AuthActions(client))

@@ -18,16 +18,11 @@ from tests import factories
 
 
 @pytest.fixture
-def world(app):
-    estate = factories.estate()
-    building = factories.building(estate)
-    steward = factories.user(Role.STEWARD, username="amy", estates=[estate])
-    finding = factories.finding_with_photo(steward, estate, building)
-    other = factories.estate()
-    factories.user(Role.DESK, username="far-desk", estates=[other])
-    factories.user(Role.DESK, username="desk", estates=[estate])
-    factories.user(Role.STEWARD, username="bob", estates=[estate])
-    return dict(estate=estate, building=building, steward=steward, finding=finding)
+def world(world):
+    """The usual world (tests/conftest.py) with amy's finding and its photo, and bob, another steward of the estate."""
+    world["finding"] = factories.finding_with_photo(world["steward"], world["estate"], world["building"])
+    world.add_person("bob", Role.STEWARD, "estate")
+    return world
 
 
 def photo_count() -> int:

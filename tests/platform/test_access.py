@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.decoration import flood_tests, materials, permits, violations
-from app.extensions import db
 from app.models import Role, UnitState
-from app.repairs import tickets
-from app.rounds import intake
 
 from tests import factories
 
@@ -113,61 +109,6 @@ MATRIX = {
 
 def test_every_route_is_in_the_matrix(app):
     assert {rule.endpoint for rule in app.url_map.iter_rules()} == set(MATRIX)
-
-
-@pytest.fixture
-def estate_world(app):
-    estate = factories.estate()
-    b = factories.building(estate)
-    unit = factories.unit(b, "1-101")
-    contact = factories.contact(unit, phone="13912345678", id_number="440301199001011234")
-    users = {role: factories.user(role, username=f"u-{role.value}", estates=[estate]) for role in Role}
-    finding = factories.finding_with_photo(users[Role.STEWARD], estate, b)
-    ticket = tickets.ticket_for_defect(db.session, finding)  # an engineering defect: every worker sees it
-    db.session.flush()
-    ids = {"ticket_id": ticket.id, "unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
-           "photo_uuid": finding.photos[0].uuid, "contact_id": contact.id, **decoration_world(estate, b, users)}
-    return estate, unit, users, ids
-
-
-def decoration_world(estate, building, users) -> dict:
-    """A decorating unit with a registration, a noticed violation, a running flood test and a
-    material request waiting for the steward: every decoration route has an object to show."""
-    from datetime import date, datetime, timedelta, timezone
-    from decimal import Decimal
-    from uuid import uuid4
-
-    pass  # import moved
-    from app.models import FindingResult, RoundKind, WetArea
-    from app.rounds.plan import build_plan
-
-    now = datetime.now(timezone.utc)
-    unit = factories.unit(building, "1-601")
-    permit = permits.register(db.session, users[Role.DESK], permits.Registration(
-        unit_id=unit.id, owner_name="陳大文", owner_phone="13800138000", contractor_name="安居裝飾",
-        contractor_phone="13900139000", workers=2, planned_start=date.today(),
-        planned_end=date.today() + timedelta(days=30), scope="廚衛", deposit=Decimal("0")))
-    steward = users[Role.STEWARD]
-    rnd = intake.start_round(db.session, steward, uuid=str(uuid4()), kind=RoundKind.DECORATION, estate_id=estate.id,
-                             unit_id=unit.id)
-    point = build_plan(db.session, rnd).checkpoints[0]
-    plan = build_plan(db.session, rnd)
-    answers = [intake.FindingInput(uuid=str(uuid4()), checkpoint=point.key, item_code=i.code,
-                                   result=FindingResult.DEFECT if i.code == "DEC-COMMON-DEBRIS" else FindingResult.FINE,
-                                   reason_code="WASTE" if i.code == "DEC-COMMON-DEBRIS" else None,
-                                   photo_uuids=(str(uuid4()),) if i.code == "DEC-COMMON-DEBRIS" else ())
-               for i in plan.items_at[point.key]]
-    intake.complete_round(db.session, steward, rnd.uuid, answers, fingerprint="access", now=now)
-    violation = permit.violations[0]
-    violations.issue_notice(db.session, users[Role.DESK], violation, deadline=date.today() + timedelta(days=3),
-                            requirements="清走")
-    test = flood_tests.start_flood_test(db.session, steward, uuid=str(uuid4()), unit_id=unit.id,
-                                        wet_area=WetArea.BATHROOM, photo_uuid=str(uuid4()))
-    material = materials.raise_material_request(db.session, users[Role.GATE], uuid=str(uuid4()), unit_id=unit.id,
-                                                materials="水泥", photo_uuid=str(uuid4()))
-    db.session.flush()
-    return {"permit_id": permit.id, "violation_id": violation.id, "flood_test_uuid": test.uuid,
-            "material_id": material.id}
 
 
 @pytest.mark.parametrize("endpoint", sorted(MATRIX))

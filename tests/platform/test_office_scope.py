@@ -30,28 +30,16 @@ from tests import factories
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate("此處")
-    b1, b2 = factories.building(estate, name="1棟", floors=1), factories.building(estate, name="2棟", floors=1)
-    factories.entrance(b1)
-    factories.entrance(b2)
-    unit2 = factories.unit(b2, "2-101")
-    people = dict(
-        amy=factories.user(Role.STEWARD, username="amy", buildings=[b1]),
-        bob=factories.user(Role.STEWARD, username="bob", buildings=[b2]),
-        wide=factories.user(Role.STEWARD, username="wide", estates=[estate]),
-        desk_b1=factories.user(Role.DESK, username="desk-b1", buildings=[b1]),
-        desk_mixed=factories.user(Role.DESK, username="desk-mixed", estates=[estate], buildings=[b1]),
-        desk=factories.user(Role.DESK, username="desk", estates=[estate]),
-        boss_b1=factories.user(Role.SUPERVISOR, username="boss-b1", buildings=[b1]),
-        boss_mixed=factories.user(Role.SUPERVISOR, username="boss-mixed", estates=[estate], buildings=[b1]),
-        boss=factories.user(Role.SUPERVISOR, username="boss", estates=[estate]),
-        eng_b1=factories.user(Role.ENGINEERING, username="eng-b1", buildings=[b1]),
-    )
-    mine = factories.finding_with_photo(people["amy"], estate, b1)
-    theirs = factories.finding_with_photo(people["bob"], estate, b2)
-    facility = factories.round_(RoundKind.FACILITY, people["wide"], estate, date(2026, 11, 26))
-    db.session.commit()
-    return dict(estate=estate, b1=b1, b2=b2, unit2=unit2, mine=mine, theirs=theirs, facility=facility, **people)
+    w = factories.build_world(estate="此處", buildings={"b1": "1棟", "b2": "2棟"}, floors=1, stairwells=True, people={
+        "amy": (Role.STEWARD, "b1"), "bob": (Role.STEWARD, "b2"), "wide": (Role.STEWARD, "estate"),
+        "desk_b1": (Role.DESK, "b1"), "desk_mixed": (Role.DESK, "estate", "b1"), "desk": (Role.DESK, "estate"),
+        "boss_b1": (Role.SUPERVISOR, "b1"), "boss_mixed": (Role.SUPERVISOR, "estate", "b1"),
+        "boss": (Role.SUPERVISOR, "estate"), "eng_b1": (Role.ENGINEERING, "b1")})
+    w.add_unit("unit2", "b2", "2-101")
+    w["mine"] = factories.finding_with_photo(w["amy"], w["estate"], w["b1"])
+    w["theirs"] = factories.finding_with_photo(w["bob"], w["estate"], w["b2"])
+    w["facility"] = factories.round_(RoundKind.FACILITY, w["wide"], w["estate"], date(2026, 11, 26))
+    return w.save()
 
 
 def ticket_of(finding):

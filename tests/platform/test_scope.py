@@ -13,11 +13,12 @@ from tests import factories
 
 @pytest.fixture
 def estates(app):
-    here, there = factories.estate("此處"), factories.estate("別處")
-    buildings = {name: factories.building(estate, name=name)
-                 for estate, name in ((here, "1棟"), (here, "2棟"), (there, "別1棟"), (there, "別2棟"))}
+    w = factories.World()
+    here, there = w.add_estate("here", "此處"), w.add_estate("there", "別處")
+    for estate, name in (("here", "1棟"), ("here", "2棟"), ("there", "別1棟"), ("there", "別2棟")):
+        w.add_building(name, estate, name)
     db.session.flush()
-    return here, there, buildings
+    return here, there, {name: w[name] for name in ("1棟", "2棟", "別1棟", "別2棟")}
 
 
 ASSIGNMENTS = {  # estate-wide, buildings -> the buildings covered

@@ -16,7 +16,7 @@ from app.models import Role
 
 from tests import factories
 from tests.conftest import AuthActions, base_config
-from tests.platform.test_access import ANON, MATRIX, estate_world  # noqa: F401  (estate_world: a fixture)
+from tests.platform.test_access import ANON, MATRIX
 
 REQUIRED_CSP = {
     "default-src": {"'self'"},

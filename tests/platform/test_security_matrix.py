@@ -33,7 +33,7 @@ from app.models.base import new_uuid
 
 from tests import factories
 from tests.conftest import AuthActions
-from tests.platform.test_access import HIDDEN_OBJECT, MATRIX, estate_world  # noqa: F401  (estate_world: a fixture)
+from tests.platform.test_access import HIDDEN_OBJECT, MATRIX
 
 # Routes that name an object (by id or UUID) in their path or query.
 OBJECT_ROUTES = sorted(e for e, (_m, path, _a) in MATRIX.items() if "{" in path)
@@ -69,18 +69,18 @@ BODIES = {
 
 
 @pytest.fixture
-def two_estates(estate_world):  # noqa: F811
-    """Estate A with one object of every type (tests/platform/test_access.py's world) and estate B's staff,
+def two_estates(estate_world):
+    """Estate A with one object of every type (tests/platform/conftest.py's estate_world) and estate B's staff,
     one user per role, plus a steward of B's own building."""
     estate_a, unit_a, users_a, ids = estate_world
-    estate_b = factories.estate()
-    building_b = factories.building(estate_b)
-    factories.unit(building_b, "8-808")
-    users_b = {role: factories.user(role, username=f"b-{role.value}", estates=[estate_b]) for role in Role}
-    users_b["building-steward"] = factories.user(Role.STEWARD, username="b-building-steward", buildings=[building_b])
+    b = factories.build_world()
+    b.add_unit("unit", "building", "8-808")
+    users_b = b.add_everyone(prefix="b-")
+    users_b["building-steward"] = b.add_person("building_steward", Role.STEWARD, "building",
+                                               username="b-building-steward")
     ids = {**ids, "estate_id": estate_a.id, "building_id": unit_a.building_id}
     db.session.commit()
-    return estate_a, estate_b, users_a, users_b, ids
+    return estate_a, b["estate"], users_a, users_b, ids
 
 
 def markers(ids: dict) -> list[str]:

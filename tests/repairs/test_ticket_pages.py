@@ -27,13 +27,10 @@ from tests import factories
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate(name="翠湖花園")
-    building = factories.building(estate, name="1棟")
-    factories.entrance(building)
-    unit = factories.unit(building, "1-101")
-    users = {role: factories.user(role, username=f"u-{role.value}", estates=[estate], language=Language.EN)
-             for role in Role}
-    return dict(estate=estate, building=building, unit=unit, users=users)
+    w = factories.build_world(estate="翠湖花園", buildings={"building": "1棟"}, stairwells=True, everyone=True,
+                              language=Language.EN)
+    w.add_unit("unit", "building", "1-101")
+    return w
 
 
 def report(world, route=DefectRoute.ENGINEERING, unit=None, created_at=None, **kw) -> RepairTicket:

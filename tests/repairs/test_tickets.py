@@ -30,16 +30,6 @@ from tests import factories
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Asia/Shanghai
 
 
-@pytest.fixture
-def world(app):
-    estate = factories.estate()
-    building = factories.building(estate, floors=1)
-    factories.entrance(building)
-    steward = factories.user(Role.STEWARD, username="amy", estates=[estate])
-    desk = factories.user(Role.DESK, username="desk", estates=[estate])
-    return dict(estate=estate, building=building, steward=steward, desk=desk)
-
-
 def walk(world, defects: dict[str, dict], now=NOW) -> list:
     """Complete a corridor round through the sync store: `defects` maps item codes to their answer."""
     steward = world["steward"]

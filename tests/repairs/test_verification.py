@@ -36,21 +36,16 @@ _numbers = iter(range(1, 10_000))
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate()
-    b1, b2 = factories.building(estate, name="1棟"), factories.building(estate, name="2棟")
-    garden = PublicArea(estate=estate, kind=PublicAreaKind.GREENERY, name="中心花園")
-    db.session.add(garden)
-    other = factories.estate()
-    b3 = factories.building(other, name="9棟")
-    users = dict(
-        amy=factories.user(Role.STEWARD, username="amy", estates=[estate]),  # estate-wide
-        ben=factories.user(Role.STEWARD, username="ben", buildings=[b1]),  # one building
-        zed=factories.user(Role.STEWARD, username="zed", estates=[other]),  # another estate
-        desk=factories.user(Role.DESK, username="desk", estates=[estate, other]),
-        eng=factories.user(Role.ENGINEERING, username="eng", estates=[estate, other]),
-    )
-    db.session.flush()
-    return dict(estate=estate, other=other, b1=b1, b2=b2, b3=b3, garden=garden, **users)
+    w = factories.build_world(buildings={"b1": "1棟", "b2": "2棟"}, other=True, people={
+        "amy": (Role.STEWARD, "estate"),  # estate-wide
+        "ben": (Role.STEWARD, "b1"),  # one building
+        "zed": (Role.STEWARD, "other"),  # another estate
+        "desk": (Role.DESK, "estate", "other"),
+        "eng": (Role.ENGINEERING, "estate", "other")})
+    w["garden"] = PublicArea(estate=w["estate"], kind=PublicAreaKind.GREENERY, name="中心花園")
+    db.session.add(w["garden"])
+    w.add_building("b3", "other", "9棟")
+    return w
 
 
 def ticket(world, *, building=None, public_area=None, estate=None, unit_repair=False, repaired=True,

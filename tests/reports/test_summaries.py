@@ -101,20 +101,19 @@ def phone_ticket(estate, number: str, created: str, route: DefectRoute, unit=Non
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate("翠湖花園")
-    a = factories.building(estate, "1棟", floors=6)
-    b = factories.building(estate, "2棟", floors=6)
-    ea, eb = factories.entrance(a), factories.entrance(b)
+    w = factories.build_world(estate="翠湖花園", buildings={"a": "1棟", "b": "2棟"}, floors=6, stairwells=True)
+    estate, a, b = w["estate"], w["a"], w["b"]
+    ea, eb = a.entrances[0], b.entrances[0]
     playground = PublicArea(estate=estate, kind=PublicAreaKind.PLAYGROUND, name="兒童遊樂場")
     db.session.add(playground)
     db.session.flush()
     elevator = Asset(estate=estate, entrance=eb, kind=AssetKind.ELEVATOR, name="2棟1梯電梯")
     db.session.add(elevator)
-    vacant = factories.unit(b, "2-101", state=UnitState.VACANT)
-    occupied = factories.unit(b, "2-102")
-    amy = factories.user(Role.STEWARD, username="amy", display_name="Amy", buildings=[a])
-    bob = factories.user(Role.STEWARD, username="bob", display_name="Bob", estates=[estate])
-    desk = factories.user(Role.DESK, username="desk", estates=[estate])
+    vacant = w.add_unit("vacant", "b", "2-101", state=UnitState.VACANT)
+    occupied = w.add_unit("occupied", "b", "2-102")
+    amy = w.add_person("amy", Role.STEWARD, "a", display_name="Amy")
+    bob = w.add_person("bob", Role.STEWARD, "estate", display_name="Bob")
+    desk = w.add_person("desk", Role.DESK, "estate")
 
     def rnd(kind, steward, day, building=None, unit=None, completed=True):
         return factories.round_(kind, steward, estate, date(2026, *day), building_=building, unit_=unit,

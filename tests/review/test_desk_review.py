@@ -60,19 +60,18 @@ def walked(steward, estate, day, results, building=None, kind=RoundKind.CORRIDOR
 
 @pytest.fixture
 def world(app):
-    mine = factories.estate(name="翠湖花園")
-    b1, b2 = factories.building(mine, name="1棟", floors=3), factories.building(mine, name="2棟", floors=3)
-    factories.entrance(b1)
-    factories.entrance(b2)
-    theirs = factories.estate(name="別人花園")
-    tb = factories.building(theirs, name="9棟", floors=3)
-    factories.entrance(tb)
-    amy = factories.user(Role.STEWARD, username="amy", display_name="管家甲", estates=[mine])
-    bob = factories.user(Role.STEWARD, username="bob", display_name="管家乙", estates=[mine])
-    zed = factories.user(Role.STEWARD, username="zed", display_name="管家丙", estates=[theirs])
-    desk = factories.user(Role.DESK, username="desk", display_name="前台甲", estates=[mine])
-    sup = factories.user(Role.SUPERVISOR, username="sup", estates=[mine, theirs])
-    return dict(mine=mine, b1=b1, b2=b2, theirs=theirs, tb=tb, amy=amy, bob=bob, zed=zed, desk=desk, sup=sup)
+    w = factories.World()
+    w.add_estate("mine", "翠湖花園")
+    w.add_building("b1", "mine", "1棟", floors=3, stairwell=True)
+    w.add_building("b2", "mine", "2棟", floors=3, stairwell=True)
+    w.add_estate("theirs", "別人花園")
+    w.add_building("tb", "theirs", "9棟", floors=3, stairwell=True)
+    w.add_person("amy", Role.STEWARD, "mine", display_name="管家甲")
+    w.add_person("bob", Role.STEWARD, "mine", display_name="管家乙")
+    w.add_person("zed", Role.STEWARD, "theirs", display_name="管家丙")
+    w.add_person("desk", Role.DESK, "mine", display_name="前台甲")
+    w.add_person("sup", Role.SUPERVISOR, "mine", "theirs")
+    return w
 
 
 def page_uuids(user, flt=review.ReviewFilter(), **kw):

@@ -26,16 +26,13 @@ from tests import factories
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate()
-    building = factories.building(estate, name="1棟", floors=2)
-    factories.entrance(building, "1梯")
-    vacant = factories.unit(building, "1-101", state=UnitState.VACANT)
-    meter = factories.meter(estate, building, vacant, MeterKind.WATER)
-    steward = factories.user(Role.STEWARD, username="amy", estates=[estate])
-    other_estate = factories.estate()
-    stranger = factories.user(Role.STEWARD, username="bob", estates=[other_estate])
-    factories.building(other_estate)
-    return dict(estate=estate, building=building, vacant=vacant, meter=meter, steward=steward, stranger=stranger)
+    w = factories.build_world(buildings={"building": "1棟"}, floors=2, stairwells=True, other=True)
+    w.add_unit("vacant", "building", "1-101", state=UnitState.VACANT)
+    w["meter"] = factories.meter(w["estate"], w["building"], w["vacant"], MeterKind.WATER)
+    w.add_person("steward", Role.STEWARD, "estate", username="amy")
+    w.add_person("stranger", Role.STEWARD, "other", username="bob")
+    w.add_building("other_building", "other")
+    return w
 
 
 def start_corridor(api, world, round_uuid=None):

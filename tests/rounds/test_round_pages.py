@@ -16,12 +16,10 @@ from tests import factories
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate()
-    building = factories.building(estate, name="1棟", floors=2)
-    factories.entrance(building)
-    decorating = factories.unit(building, "1-201", state=UnitState.DECORATING)
-    steward = factories.user(Role.STEWARD, username="amy", buildings=[building])
-    return dict(estate=estate, building=building, decorating=decorating, steward=steward)
+    w = factories.build_world(buildings={"building": "1棟"}, floors=2, stairwells=True)
+    w.add_unit("decorating", "building", "1-201", state=UnitState.DECORATING)
+    w.add_person("steward", Role.STEWARD, "building", username="amy")
+    return w
 
 
 def start_form(html: str, kind: str) -> dict:

@@ -108,11 +108,9 @@ class Site:
 
 @pytest.fixture
 def site(app) -> Site:
-    estate = factories.estate("花園小區")
-    b1 = factories.building(estate, "1棟")
-    b2 = factories.building(estate, "2棟")
-    steward = factories.user(estates=[estate])
-    return Site(estate, b1, b2, steward)
+    w = factories.build_world(estate="花園小區", buildings={"b1": "1棟", "b2": "2棟"},
+                              people={"steward": (Role.STEWARD, "estate")})
+    return Site(w["estate"], w["b1"], w["b2"], w["steward"])
 
 
 # --------------------------------------------------------------------------- Rule and defaults

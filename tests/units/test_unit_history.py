@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.decoration import flood_tests, materials, permits, violations
+from app.decoration import flood_tests, materials, violations
 from app.extensions import db
 from app.models import (
     Finding,
@@ -56,20 +56,18 @@ def record_photo(app, user, record_uuid: str, color=(20, 120, 200)):  # noqa: AN
 
 @pytest.fixture
 def world(app):
-    estate = factories.estate(name="翠湖花園")
-    b1 = factories.building(estate, name="1棟")
-    b2 = factories.building(estate, name="2棟")
-    unit = factories.unit(b1, "1-502", state=UnitState.VACANT, floor=5)
+    w = factories.build_world(estate="翠湖花園", buildings={"b1": "1棟", "b2": "2棟"}, other="別的小區")
+    w.add_person("steward", Role.STEWARD, "b1", username="s1")
+    w.add_person("s2", Role.STEWARD, "b2")
+    w.add_person("desk", Role.DESK, "estate")
+    w.add_person("super", Role.SUPERVISOR, "estate")
+    w.add_person("gate", Role.GATE, "estate")
+    w.add_person("eng", Role.ENGINEERING, "estate")
+    w.add_person("desk_other", Role.DESK, "other")
+    estate, b1, steward, desk, gate = w["estate"], w["b1"], w["steward"], w["desk"], w["gate"]
+    unit = w.add_unit("unit", "b1", "1-502", state=UnitState.VACANT, floor=5)
     factories.contact(unit, name="陳大文", phone=OWNER_PHONE)
     water = factories.meter(estate, b1, unit, MeterKind.WATER)
-    steward = factories.user(Role.STEWARD, username="s1", buildings=[b1])
-    factories.user(Role.STEWARD, username="s2", buildings=[b2])
-    desk = factories.user(Role.DESK, username="desk", estates=[estate])
-    factories.user(Role.SUPERVISOR, username="super", estates=[estate])
-    gate = factories.user(Role.GATE, username="gate", estates=[estate])
-    factories.user(Role.ENGINEERING, username="eng", estates=[estate])
-    other = factories.estate(name="別的小區")
-    factories.user(Role.DESK, username="desk-other", estates=[other])
 
     # A vacant-unit check with a defect and its photo.
     vacant = factories.round_(RoundKind.VACANT_UNIT, steward, estate, date(2026, 10, 5), unit_=unit)
@@ -87,10 +85,9 @@ def world(app):
         channel=TicketChannel.PHONE, reporter_name="陳大文", reporter_phone=OWNER_PHONE,
         description="廚房水龍頭滴水", unit=unit, place_text="廚房"), now=T2)
     # The decoration: registered, a breach on a daily check, its notice, a flood test, materials.
-    permit = permits.register(db.session, desk, permits.Registration(
-        unit_id=unit.id, owner_name="陳大文", owner_phone=PERMIT_PHONE, contractor_name="安居裝修",
-        contractor_phone="13700001111", workers=3, planned_start=date(2026, 11, 11), planned_end=date(2026, 12, 31),
-        scope="更換地磚，翻新衛生間", deposit=Decimal("2000")), now=T3)
+    permit = factories.permit(desk, unit, now=T3, owner_phone=PERMIT_PHONE, contractor_name="安居裝修",
+                              contractor_phone="13700001111", planned_start=date(2026, 11, 11),
+                              planned_end=date(2026, 12, 31), scope="更換地磚，翻新衛生間")
     check = factories.round_(RoundKind.DECORATION, steward, estate, date(2026, 11, 12), unit_=unit)
     check.started_at, check.completed_at = T4 - timedelta(minutes=15), T4
     breach = finding(check, "DEC-PERMIT", FindingResult.DEFECT, "SCOPE-EXCEEDED", at=T4, unit_id=unit.id)

@@ -17,17 +17,6 @@ from app.models import Finding, Photo, PhotoStatus, Role, Round, RoundStatus, Us
 from tests import factories
 
 
-@pytest.fixture
-def world(app):
-    estate = factories.estate()
-    building = factories.building(estate, floors=1)
-    factories.entrance(building)
-    steward = factories.user(Role.STEWARD, username="amy", estates=[estate])
-    factories.user(Role.DESK, username="desk", estates=[estate])
-    factories.user(Role.DESK, username="far-desk", estates=[factories.estate()])
-    return dict(estate=estate, building=building, steward=steward)
-
-
 def exported_file(client, auth, world) -> dict:
     """What the phone's "export my unsynced work" button writes (static/js/app.js: exportWork)."""
     auth.login("amy")
