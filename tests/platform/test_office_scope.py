@@ -61,6 +61,18 @@ def test_a_building_desk_sees_only_its_buildings_tickets(client, auth, world):
     assert client.get(f"/photos/{world['mine'].photos[0].uuid}/thumb").status_code == 200
 
 
+def test_building_scoped_desk_sees_only_its_buildings_rounds(client, auth, world):
+    mine = factories.finding_with_photo(world["amy"], world["estate"], world["b1"])
+    theirs = factories.finding_with_photo(world["bob"], world["estate"], world["b2"])
+    auth.login("desk-b1")
+    assert client.get(f"/rounds/{mine.round.uuid}").status_code == 200
+    assert client.get(f"/rounds/{theirs.round.uuid}").status_code == 404
+    assert client.get(f"/api/v1/rounds/{theirs.round.uuid}").status_code == 404
+    assert client.get(f"/photos/{theirs.photos[0].uuid}/thumb").status_code == 404
+    listing = client.get("/desk/findings").get_data(as_text=True)
+    assert mine.uuid in listing and theirs.uuid not in listing
+
+
 def test_building_engineering_sees_only_its_buildings_work(world):
     mine, _theirs = ticket_of(world["mine"]), ticket_of(world["theirs"])
     assert tickets.engineering_queue(db.session, world["eng_b1"]) == [mine]

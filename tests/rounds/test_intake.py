@@ -1,8 +1,8 @@
-"""The rounds API: start, plan, complete (idempotent, all or nothing), amend."""
+"""A round through the phone's API: start, plan, complete (idempotent, all or nothing), started
+only in the steward's buildings; every kind of round can be walked."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -10,43 +10,15 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import (
     Finding,
-    FindingAmendment,
     FindingResult,
-    MeterKind,
     Role,
     Round,
-    RoundKind,
     RoundStatus,
-    UnitState,
 )
 from app.models.base import new_uuid
 
 from tests import factories
-
-
-@pytest.fixture
-def world(app):
-    w = factories.build_world(buildings={"building": "1棟"}, floors=2, stairwells=True, other=True)
-    w.add_unit("vacant", "building", "1-101", state=UnitState.VACANT)
-    w["meter"] = factories.meter(w["estate"], w["building"], w["vacant"], MeterKind.WATER)
-    w.add_person("steward", Role.STEWARD, "estate", username="amy")
-    w.add_person("stranger", Role.STEWARD, "other", username="bob")
-    w.add_building("other_building", "other")
-    return w
-
-
-def start_corridor(api, world, round_uuid=None):
-    body = {"uuid": round_uuid or new_uuid(), "kind": "corridor", "estate_id": world["estate"].id,
-            "building_id": world["building"].id}
-    return body, api.post("/api/v1/rounds", body)
-
-
-def all_fine(plan) -> list[dict]:
-    items = {i["code"]: i for i in plan["items"]}
-    return [
-        {"uuid": new_uuid(), "checkpoint": c["key"], "item_code": code, "result": "fine"}
-        for c in plan["checkpoints"] for code in c["items"] if items[code]["type"] == "check"
-    ]
+from tests.rounds.intake_helpers import all_fine, finding_count, start_corridor
 
 
 def test_start_is_idempotent_by_uuid(api, world):
@@ -199,10 +171,6 @@ def test_another_stewards_round_uuid_with_a_start_is_404(api, world):
     assert finding_count() == 0
 
 
-def finding_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Finding))
-
-
 def test_unanswered_required_items_are_refused_and_nothing_is_stored(api, world):
     api.login("amy")
     body, _ = start_corridor(api, world)
@@ -251,67 +219,6 @@ def test_bad_json_gets_field_errors(api, world):
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert "findings.0.uuid" in errors and "findings.0.result" in errors
-
-
-def start_meter_round(api, world):
-    body = {"uuid": new_uuid(), "kind": "meter", "estate_id": world["estate"].id, "building_id": world["building"].id}
-    assert api.post("/api/v1/rounds", body).status_code == 201
-    return body["uuid"]
-
-
-def meter_findings(plan, value):
-    meter_point = plan["checkpoints"][0]
-    return [{"uuid": new_uuid(), "checkpoint": meter_point["key"], "item_code": "MTR-WATER", "result": "fine",
-             "reading_value": value}]
-
-
-def test_meter_reading_that_is_not_a_number_is_refused(api, world):
-    api.login("amy")
-    round_uuid = start_meter_round(api, world)
-    plan = api.get(f"/api/v1/rounds/{round_uuid}").get_json()
-    response = api.post(f"/api/v1/rounds/{round_uuid}/completion", {"findings": meter_findings(plan, "12a")})
-    assert response.status_code == 422
-    assert "findings.0.reading_value" in response.get_json()["errors"]
-    assert finding_count() == 0
-
-
-def test_meter_flags_lower_spike_and_vacant(api, world):
-    steward, estate, building, meter = world["steward"], world["estate"], world["building"], world["meter"]
-    version_round = factories.round_(RoundKind.METER, steward, estate, date(2026, 7, 3), building_=building)
-    item = next(i for i in version_round.checklist_version.items if i.code == "MTR-WATER")
-    for month, value in [(7, "100"), (8, "110"), (9, "121"), (10, "130")]:
-        r = factories.round_(RoundKind.METER, steward, estate, date(2026, month, 5), building_=building)
-        db.session.add(Finding(uuid=new_uuid(), round=r, item=item, meter_id=meter.id, result=FindingResult.FINE,
-                               reading_value=Decimal(value), recorded_at=datetime.now(timezone.utc)))
-    db.session.commit()
-    api.login("amy")
-    round_uuid = start_meter_round(api, world)
-    plan = api.get(f"/api/v1/rounds/{round_uuid}").get_json()
-    meter_info = plan["checkpoints"][0]["meter"]
-    assert meter_info["previous_value"] == "130.00" and meter_info["unit_vacant"] is True
-    assert Decimal(meter_info["median_consumption"]) == Decimal("10")
-    response = api.post(f"/api/v1/rounds/{round_uuid}/completion", {"findings": meter_findings(plan, "175.5")})
-    assert response.status_code == 201, response.get_json()
-    stored = db.session.scalars(sa.select(Finding).where(Finding.reading_value == Decimal("175.5"))).one()
-    assert stored.flags == ["consumption_spike", "vacant_consumption"]
-
-
-def test_amendment_keeps_the_original(api, world):
-    api.login("amy")
-    body, _ = start_corridor(api, world)
-    plan = api.get(f"/api/v1/rounds/{body['uuid']}").get_json()
-    findings = all_fine(plan)
-    api.post(f"/api/v1/rounds/{body['uuid']}/completion", {"findings": findings})
-    target = findings[0]["uuid"]
-    refused = api.post(f"/api/v1/findings/{target}/amendments", {"result": "defect", "why": "看錯了"})
-    assert refused.status_code == 422  # a defect needs its reason, also in an amendment
-    response = api.post(f"/api/v1/findings/{target}/amendments",
-                        {"result": "defect", "why": "看錯了", "reason_text": "燈罩裂開"})
-    assert response.status_code == 201
-    finding = db.session.scalars(sa.select(Finding).where(Finding.uuid == target)).one()
-    assert finding.result is FindingResult.FINE  # the original is kept
-    assert finding.current.result is FindingResult.DEFECT and finding.current.why == "看錯了"
-    assert db.session.scalars(sa.select(FindingAmendment)).one().amended_by.username == "amy"
 
 
 def test_openapi_document_is_generated_from_the_code(client):

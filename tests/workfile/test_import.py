@@ -177,3 +177,22 @@ def test_a_decoration_entry_with_a_strange_path_is_reported_not_a_crash(client, 
     auth.login("desk")
     response = post_file(client, auth, document)
     assert response.status_code == 200
+
+
+def test_import_of_a_malformed_entry_is_reported_not_a_crash(client, auth, world):
+    auth.login("desk")
+    document = {"format": "xuncha-unsynced-work/1", "user_id": world["steward"].id, "entries": ["junk", 7], "photos": []}
+    response = client.post("/desk/import", content_type="multipart/form-data",
+                           data={"csrf_token": auth.csrf(), "file": (io.BytesIO(json.dumps(document).encode()), "w.json")})
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("field-error") == 2
+
+
+def test_import_accepts_files_larger_than_one_photo(app, client, auth, world):
+    app.config["MAX_CONTENT_LENGTH"] = 100 * 1024  # far below a day's export
+    auth.login("desk")
+    document = {"format": "xuncha-unsynced-work/1", "user_id": world["steward"].id, "entries": [],
+                "photos": [], "padding": "x" * (300 * 1024)}  # under the test client's 500 KB spool
+    response = client.post("/desk/import", content_type="multipart/form-data",
+                           data={"csrf_token": auth.csrf(), "file": (io.BytesIO(json.dumps(document).encode()), "w.json")})
+    assert response.status_code == 200
