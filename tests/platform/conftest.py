@@ -1,20 +1,25 @@
-"""The platform tests' world: one estate with an object of every type, for the route matrices."""
+"""Fixtures of the platform tests: one estate with an object of every type for the route matrices,
+and the SQLite databases of the backup tests."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from flask_migrate import upgrade
 
 from app.decoration import flood_tests, materials, violations
 from app.extensions import db
 from app.models import FindingResult, Role, RoundKind, WetArea
 from app.repairs import tickets
 from app.rounds import intake
+from app.rounds.checklists import sync_checklists
 from app.rounds.plan import build_plan
 
 from tests import factories
+from tests.platform.backup_helpers import make_app, photo_hashes, seed_estate, sqlite_app
 
 
 @pytest.fixture
@@ -63,3 +68,35 @@ def decoration_world(w: factories.World) -> dict:
     db.session.flush()
     return {"permit_id": permit.id, "violation_id": violation.id, "flood_test_uuid": test.uuid,
             "material_id": material.id}
+
+
+# --------------------------------------------------------------------------- backups (test_backup_*.py)
+
+
+@pytest.fixture(scope="module")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite database built by the migrations, with the checklists."""
+    folder = tmp_path_factory.mktemp("backup-template")
+    path = folder / "template.db"
+    app = make_app(folder, f"sqlite:///{path}")
+    with app.app_context():
+        upgrade()
+        sync_checklists(db.session)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def source(tmp_path, sqlite_template):
+    """A SQLite app with three findings with photos."""
+    app = sqlite_app(tmp_path / "source", sqlite_template)
+    with app.app_context():
+        app.ids = seed_estate()
+        app.photo_hashes = photo_hashes()
+        db.session.remove()
+        db.engine.dispose()  # the last connection folds the WAL into the file: the folder stays as it is now
+    yield app
+    with app.app_context():
+        db.engine.dispose()
