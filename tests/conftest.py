@@ -3,6 +3,10 @@
 The migrations run once per session into a template; each test then gets a copy
 (a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL when
 TEST_DATABASE_URL is set) and it is thrown away afterwards.
+
+The folders mirror app/'s packages. platform/ holds the tests of app/'s flat platform modules
+(access, security, errors, config, i18n, cli, backup, …) so that this level keeps only what all share:
+here, the usual `world` (built with tests/factories.py's build_world) and `api`, the phone's API client.
 """
 from __future__ import annotations
 
@@ -225,7 +229,7 @@ class Api:
         return self.client.post(path, json=json, headers={"X-CSRFToken": self.token})
 
     def upload(self, photo_uuid: str, data: bytes, *, sha256: str | None = None, filename: str = "x.jpg", **owner):
-        """PUT a photo as the phone does: its owner (finding_uuid=…, flood_test_uuid=…) and its SHA-256."""
+        """PUT a photo as the phone does: its owner (finding_uuid=… or record_uuid=…) and its SHA-256."""
         return self.client.put(
             f"/api/v1/photos/{photo_uuid}",
             data={**owner, "sha256": sha256 or hashlib.sha256(data).hexdigest(), "file": (io.BytesIO(data), filename)},
