@@ -145,9 +145,7 @@ class Browser:
 @pytest.fixture
 def shared_world(app, tmp_path):
     """A database the servers share, with one steward in it."""
-    estate = factories.estate()
-    factories.user(Role.STEWARD, username="amy", estates=[estate])
-    db.session.commit()
+    factories.build_world(buildings={}, people={"amy": (Role.STEWARD, "estate")}).save()
     return {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "one-key-on-every-host",
             "PHOTO_DIR": str(tmp_path / "photos"), "PROXY_FIX_X_FOR": "1", "LOGIN_FAILURE_LIMIT": LOGIN_FAILURE_LIMIT}
 
