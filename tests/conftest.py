@@ -8,10 +8,16 @@ XUNCHA_TEST_DATE=2026-12-31 (or `--test-date`) runs the suite with the clock mov
 (10:00 in Asia/Shanghai, the demo estate's zone; or give a time: 2026-12-31T20:00Z) and ticking
 on from there (time-machine); `make test-dates` runs the suite on a list of dates. Browser tests
 are skipped then: Chromium keeps its own clock.
+
+The folders mirror app/'s packages. platform/ holds the tests of app/'s flat platform modules
+(access, security, errors, config, i18n, cli, backup, …) so that this level keeps only what all share:
+here, the usual `world` (built with tests/factories.py's build_world) and `api`, the phone's API client.
 """
 from __future__ import annotations
 
 import contextvars
+import hashlib
+import io
 import os
 import re
 import shutil
@@ -31,6 +37,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.config import _normalise_database_url
 from app.extensions import db
+from app.models import Role
 from app.rounds.checklists import sync_checklists
 
 from . import factories
@@ -249,3 +256,54 @@ class AuthActions:
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+# --------------------------------------------------------------------------- the shared test world
+
+
+@pytest.fixture
+def world(app) -> factories.World:
+    """The usual world (tests/factories.py: build_world): an estate with one building of one floor and one
+    stairwell; its steward amy (world["steward"]) and desk, both of the whole estate; a second estate
+    (world["other"]) with its desk, far-desk. A module that needs another world defines its own `world`
+    on factories.build_world."""
+    w = factories.build_world(floors=1, stairwells=True, other=True)
+    w.add_person("steward", Role.STEWARD, "estate", username="amy")
+    w.add_person("desk", Role.DESK, "estate")
+    w.add_person("far_desk", Role.DESK, "other")
+    return w
+
+
+# --------------------------------------------------------------------------- the phone's API client
+
+
+class Api:
+    """The phone's JSON API as one signed-in user: its session cookie, and its CSRF token on every write."""
+
+    def __init__(self, client, auth: AuthActions) -> None:
+        self.client, self.auth = client, auth
+        self.token = None
+
+    def login(self, username: str, password: str = factories.PASSWORD) -> None:
+        """Sign in as `username` (whoever was signed in before is signed out first)."""
+        self.auth.logout()
+        assert self.auth.login(username, password).status_code == 302
+        self.token = self.auth.csrf()
+
+    def get(self, path: str, **kw):
+        return self.client.get(path, **kw)
+
+    def post(self, path: str, json):
+        return self.client.post(path, json=json, headers={"X-CSRFToken": self.token})
+
+    def upload(self, photo_uuid: str, data: bytes, *, sha256: str | None = None, filename: str = "x.jpg", **owner):
+        """PUT a photo as the phone does: its owner (finding_uuid=… or record_uuid=…) and its SHA-256."""
+        return self.client.put(
+            f"/api/v1/photos/{photo_uuid}",
+            data={**owner, "sha256": sha256 or hashlib.sha256(data).hexdigest(), "file": (io.BytesIO(data), filename)},
+            headers={"X-CSRFToken": self.token}, content_type="multipart/form-data")
+
+
+@pytest.fixture
+def api(client, auth) -> Api:
+    return Api(client, auth)

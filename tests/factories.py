@@ -1,4 +1,5 @@
-"""Factories: small functions that build valid domain objects with sensible defaults."""
+"""Factories: small functions that build valid domain objects with sensible defaults, and the
+shared test world (World, build_world) that lays them out under names for a test."""
 from __future__ import annotations
 
 import functools
@@ -7,18 +8,22 @@ import io
 import itertools
 import uuid
 from datetime import date, datetime, timezone
+from decimal import Decimal
 
 from PIL import Image
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
+from app.decoration import permits
 from app.models import (
     Building,
     ContactRelation,
+    DecorationPermit,
     Entrance,
     Estate,
     Finding,
     FindingResult,
+    Language,
     Meter,
     MeterKind,
     OwnerContact,
@@ -127,8 +132,6 @@ def jpeg_bytes(size=(640, 480), color=(200, 30, 30)) -> bytes:
 def finding_with_photo(steward: User, estate_: Estate, building_: Building,
                        result: FindingResult = FindingResult.DEFECT) -> Finding:
     """A completed corridor round with one finding and one stored photo, through the real pipeline."""
-    pass  # import moved
-
     rnd = round_(RoundKind.CORRIDOR, steward, estate_, date(2026, 11, 24), building_=building_)
     item = next(i for i in rnd.checklist_version.items if i.code == "COR-LIGHT")
     entrance_id = building_.entrances[0].id if building_.entrances else None
@@ -142,3 +145,108 @@ def finding_with_photo(steward: User, estate_: Estate, building_: Building,
     db.session.flush()
     db.session.refresh(finding)
     return finding
+
+
+def registration(unit_: Unit, **changes) -> permits.Registration:
+    """A decoration registration (裝修登記) of `unit_` as the desk fills it in; `changes` override any field."""
+    fields = dict(unit_id=unit_.id, owner_name="陳大文", owner_phone="13800138000", contractor_name="安居裝飾",
+                  contractor_phone="13900139000", workers=3, planned_start=date(2026, 11, 20),
+                  planned_end=date(2026, 12, 31), scope="廚衛改造", deposit=Decimal("2000"))
+    fields.update(changes)
+    return permits.Registration(**fields)
+
+
+def permit(desk: User, unit_: Unit, now: datetime | None = None, **changes) -> DecorationPermit:
+    """A decoration registered by `desk` through the service: the unit becomes decorating."""
+    return permits.register(db.session, desk, registration(unit_, **changes), now=now)
+
+
+# --------------------------------------------------------------------------- the shared test world
+
+
+class World(dict):
+    """What a test stands on: estates, buildings, units, people and records, each under a key
+    (world["estate"], world["amy"]), read as the dict it is.
+
+    build_world() lays out the usual shape in one call; the add_* methods grow it, each storing what it
+    makes under its key and returning it. People are placed by the keys of their estates and buildings.
+    Nothing is committed until save(): a test module's fixture decides, as it always has.
+    """
+
+    language: Language | None = None  # every person's saved language unless add_person is told otherwise
+
+    def add_estate(self, key: str = "estate", name: str | None = None, **kw) -> Estate:
+        self[key] = estate(name, **kw)
+        return self[key]
+
+    def add_building(self, key: str, estate_key: str = "estate", name: str | None = None, floors: int = 6,
+                     stairwell: bool = False, **kw) -> Building:
+        """A building of world[estate_key]; with `stairwell`, one stairwell (1梯) from the ground floor up."""
+        self[key] = building(self[estate_key], name, floors, **kw)
+        if stairwell:
+            entrance(self[key])
+        return self[key]
+
+    def add_unit(self, key: str, building_key: str, room_number: str | None = None, **kw) -> Unit:
+        self[key] = unit(self[building_key], room_number, **kw)
+        return self[key]
+
+    def add_person(self, key: str, role: Role, *places: str, username: str | None = None, **kw) -> User:
+        """A user of `role` assigned to the estates and buildings named by `places` (keys of this world);
+        their username is the key with "-" for "_" (world["far_desk"] signs in as far-desk) unless given."""
+        self[key] = self._user(role, places, username or key.replace("_", "-"), **kw)
+        return self[key]
+
+    def add_everyone(self, places: tuple[str, ...] = ("estate",), key: str = "users", prefix: str = "u-",
+                     **kw) -> dict[Role, User]:
+        """One user of every role assigned to `places` (u-steward, u-desk, …), kept as {role: user} under `key`."""
+        self[key] = {role: self._user(role, places, f"{prefix}{role.value}", **kw) for role in Role}
+        return self[key]
+
+    def _user(self, role: Role, places, username: str, **kw) -> User:
+        if self.language is not None:
+            kw.setdefault("language", self.language)
+        return user(role, username, estates=[self[p] for p in places if isinstance(self[p], Estate)],
+                    buildings=[self[p] for p in places if isinstance(self[p], Building)], **kw)
+
+    def add_permit(self, key: str, unit_key: str, by: str = "desk", now: datetime | None = None,
+                   **changes) -> DecorationPermit:
+        """A decoration of world[unit_key] registered by world[by] (see registration() for the details)."""
+        self[key] = permit(self[by], self[unit_key], now=now, **changes)
+        return self[key]
+
+    def save(self) -> World:
+        """Commit what was built."""
+        db.session.commit()
+        return self
+
+
+def build_world(*, estate: str | None = None, buildings: dict[str, str | None] | None = None, floors: int = 6,
+                stairwells: bool = False, other: str | bool = False, everyone: bool = False,
+                people: dict[str, tuple] | None = None, language: Language | None = None) -> World:
+    """The usual shape of a test's world in one call:
+
+    - an estate under "estate" (`estate` is its name);
+    - its `buildings` as {key: name} (default: one under "building"), each `floors` high, each with one
+      stairwell if `stairwells`;
+    - a second estate under "other" if `other` (True, or its name);
+    - one user of every role of the estate under "users" ({role: user}, usernames u-steward, u-desk, …)
+      if `everyone`;
+    - `people` as {key: (role, place keys…)}, e.g. {"amy": (Role.STEWARD, "building"),
+      "far_desk": (Role.DESK, "other"), "nobody": (Role.DESK,)}: see World.add_person;
+    - every person with the saved `language`, if given.
+
+    It returns the World to grow further (add_unit, add_permit, add_person …) and to save().
+    """
+    world = World()
+    world.language = language
+    world.add_estate("estate", estate)
+    for key, name in (buildings if buildings is not None else {"building": None}).items():
+        world.add_building(key, "estate", name, floors=floors, stairwell=stairwells)
+    if other:
+        world.add_estate("other", other if isinstance(other, str) else None)
+    if everyone:
+        world.add_everyone()
+    for key, (role, *places) in (people or {}).items():
+        world.add_person(key, role, *places)
+    return world
