@@ -59,4 +59,4 @@ def offline_pack(session: Session, steward: User, at: datetime | None = None) ->
             "verifications": verification.tasks_for(session, steward, at),
             "rechecks": violations.recheck_tasks(session, steward, at),
             "decorating_units": permits.decorating_units(session, steward, at),
-            "materials": materials.material_tasks(session, steward)}
+            "materials": materials.material_tasks(session, steward, at)}

@@ -27,8 +27,11 @@ from .decoration import (
     WetArea,
 )
 from .people import (
+    Assignment,
+    AssignmentPeriod,
     ContactRelation,
     Language,
+    LeaveCover,
     OwnerContact,
     Role,
     User,
@@ -79,6 +82,7 @@ __all__ = [
     "ViolationStatus", "VisitOutcome", "WetArea",
     "RepairTicket", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus", "TicketVerification",
     "Finding", "FindingAmendment", "FindingComment", "FindingResult", "Photo", "PhotoStatus",
+    "Assignment", "AssignmentPeriod", "LeaveCover",
     "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistVersion", "ContactRelation",
     "DefectRoute", "Entrance", "Estate", "ItemType", "Language", "Meter", "MeterKind",
     "OwnerContact", "Period", "PublicArea", "PublicAreaKind", "Role", "Round", "RoundKind",

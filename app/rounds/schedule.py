@@ -191,12 +191,18 @@ class DueRound:
         return self.target.kind
 
 
-def targets_for(session: Session, steward: User, estate: Estate) -> list[Target]:
-    """Every place in `estate` that `steward` walks, for every round kind."""
-    buildings = steward.building_scope(estate)
+def targets_for(session: Session, steward: User, estate: Estate, day: date | None = None) -> list[Target]:
+    """Every place in `estate` that `steward` walks on the estate's local date `day` (default today):
+    their own places, and on the days of a cover for leave those of the colleague they cover."""
+    return targets_in(session, estate, steward.building_scope(estate, day), steward.covers_estate_wide(estate, day))
+
+
+def targets_in(session: Session, estate: Estate, buildings: list[Building], estate_wide: bool) -> list[Target]:
+    """Every place in `estate` walked by whoever has these buildings (and, `estate_wide`, the
+    estate's own places), for every round kind."""
     building_ids = [b.id for b in buildings]
     targets: list[Target] = [Target(RoundKind.CORRIDOR, estate, building=b) for b in buildings]
-    if steward.covers_estate_wide(estate):
+    if estate_wide:
         targets.append(Target(RoundKind.FACILITY, estate))
 
     if building_ids:
@@ -209,7 +215,7 @@ def targets_for(session: Session, steward: User, estate: Estate) -> list[Target]
             kind = RoundKind.VACANT_UNIT if unit.state is UnitState.VACANT else RoundKind.DECORATION
             targets.append(Target(kind, estate, building=unit.building, unit=unit))
 
-    targets += meter_targets(session, estate, buildings, steward.covers_estate_wide(estate))
+    targets += meter_targets(session, estate, buildings, estate_wide)
     return targets
 
 
@@ -274,7 +280,7 @@ def standing(session: Session, estate: Estate, targets: list[Target], day: date,
 def due_for_estate(session: Session, steward: User, estate: Estate, day: date) -> list[DueRound]:
     """The due and overdue rounds of `steward` in `estate` on the local date `day`."""
     return [
-        d for d in standing(session, estate, targets_for(session, steward, estate), day, steward)
+        d for d in standing(session, estate, targets_for(session, steward, estate, day), day, steward)
         if d.status is not DueStatus.DONE
     ]
 
@@ -289,7 +295,7 @@ def due_rounds(session: Session, steward: User, at: datetime | None = None) -> l
         return []
     at = at or datetime.now(timezone.utc)
     estates = session.scalars(
-        sa.select(Estate).where(Estate.id.in_(steward.visible_estate_ids)).order_by(Estate.id)
+        sa.select(Estate).where(Estate.id.in_(steward.estate_ids_on(at))).order_by(Estate.id)
     ).all()
     result: list[DueRound] = []
     for estate in estates:
