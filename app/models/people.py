@@ -303,6 +303,8 @@ class AssignmentPeriod(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    user: Mapped[User] = relationship()
+
 
 class OwnerContact(db.Model):
     """An owner's or resident's contact details: confidential (檔案保密)."""
