@@ -22,8 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..models import (
+    Assignment,
+    AssignmentPeriod,
     Building,
     Estate,
+    LeaveCover,
     Meter,
     Period,
     Role,
@@ -34,6 +37,8 @@ from ..models import (
     Unit,
     UnitState,
     User,
+    user_building,
+    user_estate,
 )
 
 TUESDAY, THURSDAY = 1, 3
@@ -312,3 +317,83 @@ def due_rounds(session: Session, steward: User, at: datetime | None = None) -> l
         )
 
     return sorted(result, key=sort_key)
+
+
+# Who was responsible on a past day: the assignment history and the covers for leave.
+
+
+class Responsibility:
+    """Who walked what in one estate on each day of a span, as it was then: each steward's
+    assignment in force that day (AssignmentPeriod; an assignment with no history counts as held
+    throughout while its user is active) and the covers for leave in force that day (a covered
+    steward's places are the cover's on those days, not their own). For the summaries, which judge
+    each past period by the assignments then, not today's."""
+
+    def __init__(self, session: Session, estate: Estate, first: date, last: date) -> None:
+        self.session, self.estate, self.first, self.last = session, estate, first, last
+        self._zone = ZoneInfo(estate.timezone)
+        self.buildings = {b.id: b for b in estate.buildings}
+        current: dict[int, set[tuple[int, int | None]]] = {}
+        for user_id, in session.execute(sa.select(user_estate.c.user_id).where(user_estate.c.estate_id == estate.id)):
+            current.setdefault(user_id, set()).add((estate.id, None))
+        for user_id, building_id in session.execute(
+                sa.select(user_building.c.user_id, user_building.c.building_id)
+                .join(Building, Building.id == user_building.c.building_id).where(Building.estate_id == estate.id)):
+            current.setdefault(user_id, set()).add((estate.id, building_id))
+        self.periods: dict[int, dict[tuple[int, int | None], list[AssignmentPeriod]]] = {}
+        for row in session.scalars(sa.select(AssignmentPeriod).where(AssignmentPeriod.estate_id == estate.id)):
+            self.periods.setdefault(row.user_id, {}).setdefault((row.estate_id, row.building_id), []).append(row)
+        self.current = current
+        ids = set(current) | set(self.periods)
+        self.covers = list(session.scalars(
+            sa.select(LeaveCover).where(LeaveCover.covered_id.in_(ids), LeaveCover.first_day <= last,
+                                        LeaveCover.last_day >= first))) if ids else []
+        ids |= {c.cover_id for c in self.covers}
+        self.users = {u.id: u for u in session.scalars(
+            sa.select(User).where(User.id.in_(ids), User.role == Role.STEWARD).order_by(User.username))} if ids else {}
+        self._targets: dict[tuple, list[Target]] = {}
+
+    @property
+    def stewards(self) -> list[User]:
+        return list(self.users.values())
+
+    def _local(self, instant: datetime) -> date:
+        return instant.astimezone(self._zone).date()
+
+    def _held(self, user_id: int, day: date) -> set[tuple[int, int | None]]:
+        """The user's own assignment in this estate on `day`."""
+        rows_by_key = self.periods.get(user_id, {})
+        user = self.users.get(user_id)
+        held = set()
+        for key in set(rows_by_key) | self.current.get(user_id, set()):
+            rows = rows_by_key.get(key)
+            if rows is None:  # no history: held throughout, while the user is active
+                if user is not None and user.active:
+                    held.add(key)
+            elif any((r.started_at is None or self._local(r.started_at) <= day)
+                     and (r.ended_at is None or day < self._local(r.ended_at)) for r in rows):
+                held.add(key)
+        return held
+
+    def _assignment(self, keys: set[tuple[int, int | None]]) -> Assignment:
+        return Assignment([self.estate] if (self.estate.id, None) in keys else [],
+                          [self.buildings[b] for _e, b in keys if b is not None and b in self.buildings])
+
+    def targets(self, steward: User, day: date) -> list[Target]:
+        """The places `steward` was responsible for on `day`: theirs unless someone covered them, and
+        those of the colleagues they covered."""
+        in_force = [c for c in self.covers if c.in_force_on(day, self.estate.timezone)]
+        parts = []
+        if not any(c.covered_id == steward.id for c in in_force):
+            parts.append(self._assignment(self._held(steward.id, day)))
+        parts += [self._assignment(self._held(c.covered_id, day)) for c in in_force if c.cover_id == steward.id]
+        buildings: dict[int, Building] = {}
+        estate_wide = False
+        for part in parts:
+            buildings.update((b.id, b) for b in part.building_scope(self.estate))
+            estate_wide = estate_wide or part.covers_estate_wide(self.estate.id)
+        key = (tuple(sorted(buildings)), estate_wide)
+        if key not in self._targets:
+            self._targets[key] = targets_in(self.session, self.estate,
+                                            sorted(buildings.values(), key=lambda b: (b.position, b.id)), estate_wide)
+        return self._targets[key]

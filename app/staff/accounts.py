@@ -155,12 +155,16 @@ def _keys(estates: list[Estate], buildings: list[Building]) -> set[tuple[int, in
 
 
 def _assign(session: Session, user: User, estates: list[Estate], buildings: list[Building], now: datetime) -> None:
-    """Give the user these estates and buildings, and write the change into the assignment history:
-    an assignment given now starts now, one taken away ends now (held since before the history if
-    it had no row yet)."""
-    before = _keys(user.estates, user.buildings) if user.id is not None else set()
-    after = _keys(estates, buildings)
+    """Give the user these estates and buildings, and write the change into the assignment history."""
+    before = _keys(user.estates, user.buildings) if user.id is not None and user.active else set()
     user.estates, user.buildings = estates, buildings
+    _write_history(session, user, before, _keys(estates, buildings) if user.active else set(), now)
+
+
+def _write_history(session: Session, user: User, before: set, after: set, now: datetime) -> None:
+    """The assignment history of a change from `before` to `after` (sets of (estate, building or
+    None)): what was given starts now, what was taken away ends now (held since before the history
+    if it had no row yet). A deactivated user holds nothing, in the history, until reactivated."""
     if before == after:
         return
     open_rows = {} if user.id is None else {
@@ -268,6 +272,7 @@ def deactivate(session: Session, by: User | None, user_id: int, *, seen: str | N
         _keep_an_administrator(session, user)
     _no_open_covers(session, user, now, _l(
         "%(cover)s covers %(covered)s from %(first)s to %(last)s. End that cover first."))
+    _write_history(session, user, _keys(user.estates, user.buildings), set(), now)
     user.active = False
     user.end_sessions()
     session.flush()
@@ -277,11 +282,13 @@ def deactivate(session: Session, by: User | None, user_id: int, *, seen: str | N
 def reactivate(session: Session, by: User | None, user_id: int, *, seen: str | None,
                now: datetime | None = None) -> User:
     """The user can sign in again (with the password they had, or a reset one)."""
+    now = now or datetime.now(timezone.utc)
     user = _locked(session, user_id)
     _check_fingerprint(user, seen)
     if user.active:
         raise Conflict(_l("%(name)s is already active.", name=user.display_name))
     user.active = True
+    _write_history(session, user, set(), _keys(user.estates, user.buildings), now)
     session.flush()
     return user
 
