@@ -3,8 +3,10 @@ from .audit import AuditEntry
 from .base import UTCDateTime, utcnow
 from .checklists import (
     ChecklistItem,
+    ChecklistPublication,
     ChecklistVersion,
     DefectRoute,
+    EstateChecklist,
     ItemType,
     RoundKind,
     Urgency,
@@ -83,7 +85,8 @@ __all__ = [
     "RepairTicket", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus", "TicketVerification",
     "Finding", "FindingAmendment", "FindingComment", "FindingResult", "Photo", "PhotoStatus",
     "Assignment", "AssignmentPeriod", "LeaveCover",
-    "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistVersion", "ContactRelation",
+    "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistPublication", "ChecklistVersion", "ContactRelation",
+    "EstateChecklist",
     "DefectRoute", "Entrance", "Estate", "ItemType", "Language", "Meter", "MeterKind",
     "OwnerContact", "Period", "PublicArea", "PublicAreaKind", "Role", "Round", "RoundKind",
     "RoundStatus", "ScheduleRule", "Unit", "UnitState", "Urgency", "User", "UTCDateTime",

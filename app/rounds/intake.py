@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from ..models import (
     Building,
-    ChecklistVersion,
     Estate,
     Finding,
     FindingAmendment,
@@ -40,7 +39,7 @@ from ..photos.uploads import photo_visible
 from ..refusals import Conflict, NotFound, Rejected
 from ..steps import phone_time
 from . import schedule
-from .checklists import latest_version
+from .checklists import latest_version, version_numbered
 from .plan import build_plan, meter_flags
 
 _signals = Namespace()
@@ -111,11 +110,9 @@ def round_to_start(
             _in_scope(session, steward, estate, kind, building_id, unit_id, when) for when in (None, started)):
         raise NotFound(_l("This place is not on your rounds."))
 
-    version = latest_version(session, kind)
+    version = latest_version(session, kind, estate.id)  # the estate's own, or the company's
     if checklist_version is not None:
-        version = session.scalars(
-            sa.select(ChecklistVersion).where(ChecklistVersion.kind == kind, ChecklistVersion.version == checklist_version)
-        ).first()
+        version = version_numbered(session, kind, checklist_version, estate.id)
         if version is None:
             raise Rejected(_l("This checklist version does not exist."),
                            {"checklist_version": [_l("This checklist version does not exist.")]})
