@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import demo
 from .extensions import db
 from .models import Building, Estate, Role
-from .rounds.checklists import sync_checklists
+from .rounds.checklists import edited_in_browser, sync_checklists
 
 
 def _database_error(exc: SQLAlchemyError) -> click.ClickException:
@@ -79,6 +79,9 @@ def sync_checklists_command() -> None:
         click.echo("Checklists are up to date.")
     for version in created:
         click.echo(f"Checklist {version.kind.value} is now version {version.version} ({len(version.items)} items).")
+    for version in edited_in_browser(db.session):
+        click.echo(f"Checklist {version.kind.value}: the company's own version {version.version} (published in the "
+                   "browser) stays in use; its data file was not loaded.")
 
 
 @click.command("create-user")

@@ -1,6 +1,8 @@
 """Who may use which route: the role × route matrix, estate scope and confidential contacts."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from app.decoration import flood_tests, materials, permits, violations
@@ -8,6 +10,7 @@ from app.extensions import db
 from app.models import Role, UnitState
 from app.repairs import tickets
 from app.rounds import intake
+from app.staff import covers as staff_covers
 
 from . import factories
 
@@ -19,6 +22,11 @@ OFFICE = {Role.DESK, Role.SUPERVISOR}
 # Allowed on the route, but the object shown is not theirs: 404, as for another estate's.
 HIDDEN_OBJECT = {("photos.photo", Role.GATE)}
 
+# The administrator works company-wide: on these routes an object of any estate is theirs to reach
+# (tests/test_security_matrix.py expects no 404 for an administrator "of another estate").
+COMPANY_WIDE = {"staff.user", "staff.reset_password", "staff.deactivate", "staff.reactivate", "staff.end_cover",
+                "schedules.estate", "schedules.rule", "schedules.set_timezone", "checklists.choice"}
+
 # endpoint: (method, path, who may use it). Every route of the app must be listed here:
 # test_every_route_is_in_the_matrix fails when one is added without deciding who may use it.
 MATRIX = {
@@ -28,6 +36,22 @@ MATRIX = {
     "auth.set_language": ("POST", "/language", PUBLIC),
     "auth.login": ("GET", "/login", PUBLIC),
     "auth.logout": ("POST", "/logout", ALL),
+    "auth.change_password": ("GET", "/password", ALL),
+    "staff.index": ("GET", "/admin/staff/", {Role.ADMIN}),
+    "staff.new": ("GET", "/admin/staff/new", {Role.ADMIN}),
+    "staff.user": ("GET", "/admin/staff/{user_id}", {Role.ADMIN}),
+    "staff.reset_password": ("POST", "/admin/staff/{user_id}/password", {Role.ADMIN}),
+    "staff.deactivate": ("POST", "/admin/staff/{user_id}/deactivate", {Role.ADMIN}),
+    "staff.reactivate": ("POST", "/admin/staff/{user_id}/reactivate", {Role.ADMIN}),
+    "staff.covers_page": ("GET", "/admin/staff/covers", {Role.ADMIN}),
+    "staff.end_cover": ("POST", "/admin/staff/covers/{cover_id}/end", {Role.ADMIN}),
+    "schedules.index": ("GET", "/admin/schedules/", {Role.ADMIN, Role.SUPERVISOR}),
+    "schedules.estate": ("GET", "/admin/schedules/{estate_id}", {Role.ADMIN, Role.SUPERVISOR}),
+    "schedules.rule": ("GET", "/admin/schedules/{estate_id}/corridor", {Role.ADMIN, Role.SUPERVISOR}),
+    "schedules.set_timezone": ("POST", "/admin/schedules/{estate_id}/timezone", {Role.ADMIN, Role.SUPERVISOR}),
+    "checklists.index": ("GET", "/admin/checklists/", {Role.ADMIN}),
+    "checklists.edit": ("GET", "/admin/checklists/corridor", {Role.ADMIN}),
+    "checklists.choice": ("POST", "/admin/checklists/corridor/choice?estate={estate_id}", {Role.ADMIN}),
     "rounds.today": ("GET", "/rounds/today", {Role.STEWARD}),
     "places.index": ("GET", "/admin/places/", {Role.ADMIN}),
     "dashboard.index": ("GET", "/desk/", {Role.DESK, Role.SUPERVISOR}),
@@ -126,8 +150,12 @@ def estate_world(app):
     finding = factories.finding_with_photo(users[Role.STEWARD], estate, b)
     ticket = tickets.ticket_for_defect(db.session, finding)  # an engineering defect: every worker sees it
     db.session.flush()
+    cover = staff_covers.add_cover(db.session, None, staff_covers.CoverRequest(
+        factories.user(Role.STEWARD, username="u-cover", estates=[estate]).id, users[Role.STEWARD].id,
+        date.today(), date.today() + timedelta(days=7)))
     ids = {"ticket_id": ticket.id, "unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
-           "photo_uuid": finding.photos[0].uuid, "contact_id": contact.id, **decoration_world(estate, b, users)}
+           "photo_uuid": finding.photos[0].uuid, "contact_id": contact.id, **decoration_world(estate, b, users),
+           "estate_id": estate.id, "user_id": users[Role.STEWARD].id, "cover_id": cover.id}
     return estate, unit, users, ids
 
 
