@@ -12,8 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import demo
 from .extensions import db
-from .models import Estate, Role, User
-from .rounds.checklists import sync_checklists
+from .models import Building, Estate, Role
+from .rounds.checklists import edited_in_browser, sync_checklists
 
 
 def _database_error(exc: SQLAlchemyError) -> click.ClickException:
@@ -79,32 +79,59 @@ def sync_checklists_command() -> None:
         click.echo("Checklists are up to date.")
     for version in created:
         click.echo(f"Checklist {version.kind.value} is now version {version.version} ({len(version.items)} items).")
+    for version in edited_in_browser(db.session):
+        click.echo(f"Checklist {version.kind.value}: the company's own version {version.version} (published in the "
+                   "browser) stays in use; its data file was not loaded.")
 
 
 @click.command("create-user")
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="Name shown in the app.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--estate", "estate_codes", multiple=True, help="Estate code to assign (repeatable).")
+@click.option("--estate", "estate_codes", multiple=True, help="Estate code to assign estate-wide (repeatable).")
+@click.option("--building", "building_codes", multiple=True, metavar="ESTATE:BUILDING",
+              help="A building to assign, by estate code and building code (repeatable), e.g. CUIHU:B1.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext
-def create_user(username: str, display_name: str, role: str, estate_codes: tuple[str, ...], password: str) -> None:
-    """Create a staff user."""
-    if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="--password")
-    if db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower())):
-        raise click.ClickException(f"the username {username!r} is taken")
-    estates = []
+def create_user(username: str, display_name: str, role: str, estate_codes: tuple[str, ...],
+                building_codes: tuple[str, ...], password: str) -> None:
+    """Create a staff user, assigned to estates (estate-wide) and buildings."""
+    from .refusals import Refusal
+    from .staff import accounts
+
+    if len(password) < accounts.PASSWORD_MIN:
+        raise click.BadParameter(f"use at least {accounts.PASSWORD_MIN} characters", param_hint="--password")
+    estate_ids = set()
     for code in estate_codes:
         estate = db.session.scalar(sa.select(Estate).where(Estate.code == code))
         if estate is None:
             raise click.ClickException(f"no estate with code {code!r}")
-        estates.append(estate)
-    user = User(username=username, display_name=display_name, role=Role(role), estates=estates)
-    user.set_password(password)
-    db.session.add(user)
+        estate_ids.add(estate.id)
+    building_ids = set()
+    for given in building_codes:
+        estate_code, sep, building_code = given.partition(":")
+        if not sep or not estate_code or not building_code:
+            raise click.BadParameter(f"{given!r}: write ESTATE:BUILDING (estate code, building code)",
+                                     param_hint="--building")
+        estate = db.session.scalar(sa.select(Estate).where(Estate.code == estate_code))
+        if estate is None:
+            raise click.ClickException(f"--building {given}: no estate with code {estate_code!r}")
+        building = db.session.scalar(sa.select(Building).where(Building.estate_id == estate.id,
+                                                               Building.code == building_code))
+        if building is None:
+            raise click.ClickException(f"--building {given}: estate {estate_code} has no building {building_code!r}")
+        building_ids.add(building.id)
+    try:
+        accounts.create_user(db.session, None, username=username, display_name=display_name, role=Role(role),
+                             assignments=accounts.Assignments(frozenset(estate_ids), frozenset(building_ids)),
+                             password=password)
+    except Refusal as exc:
+        db.session.rollback()
+        details = "; ".join(str(m) for messages in exc.errors.values() for m in messages) or str(exc.message)
+        raise click.ClickException(details) from None
     db.session.commit()
-    click.echo(f"Created {role} {username}.")
+    where = ", ".join([*estate_codes, *building_codes])
+    click.echo(f"Created {role} {username}" + (f" ({where})." if where else "."))
 
 
 @click.command("import-estate")

@@ -34,7 +34,7 @@ ROUND_KIND = {
 }
 
 ROLE = {
-    Role.ADMIN: _l("Administrator"),
+    Role.ADMIN: _l("System administrator"),
     Role.STEWARD: _l("Building steward"),
     Role.DESK: _l("Desk staff"),
     Role.SUPERVISOR: _l("Supervisor"),

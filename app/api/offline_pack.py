@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..access import estates_of
 from ..decoration import materials, permits, violations
-from ..models import Round, RoundKind, User
+from ..models import Estate, Round, RoundKind, User
 from ..repairs import verification
 from ..rounds import schedule
 from ..rounds.checklists import latest_version
@@ -21,17 +21,29 @@ def _checklist_key(version) -> str:  # noqa: ANN001
     return f"{version.kind.value}:{version.version}"
 
 
+ZH_HANS, EN = "zh_Hans", "en"
+
+
+def _estates_on(session: Session, steward: User, at: datetime) -> list[Estate]:
+    """The estates the steward works in at `at`: their own, and those of a colleague they cover."""
+    ids = steward.estate_ids_on(at)
+    return list(session.scalars(sa.select(Estate).where(Estate.id.in_(ids)).order_by(Estate.id))) if ids else []
+
+
 def offline_pack(session: Session, steward: User, at: datetime | None = None) -> dict:
     at = at or datetime.now(timezone.utc)
-    versions = {kind: latest_version(session, kind) for kind in RoundKind}
+    versions = {}  # the estate's own or the company's, per estate and kind
     targets, plans = [], {}
-    for estate in estates_of(session, steward):
+    for estate in _estates_on(session, steward, at):
+        for kind in RoundKind:
+            versions[estate.id, kind] = latest_version(session, kind, estate.id)
         day = schedule.local_date(estate, at)
-        for standing in schedule.standing(session, estate, schedule.targets_for(session, steward, estate), day, steward):
+        for standing in schedule.standing(session, estate, schedule.targets_for(session, steward, estate, day), day,
+                                         steward):
             t = standing.target
             key = "/".join(str(x) for x in (t.kind.value, t.estate.id, t.building.id if t.building else "",
                                             t.unit.id if t.unit else ""))
-            version = versions[t.kind]
+            version = versions[t.estate.id, t.kind]
             # The plan a round started now would walk (an unsaved Round: nothing is written).
             draft = Round(kind=t.kind, estate=t.estate, estate_id=t.estate.id, building=t.building,
                           building_id=t.building.id if t.building else None, unit=t.unit,
@@ -51,7 +63,7 @@ def offline_pack(session: Session, steward: User, at: datetime | None = None) ->
             })
     checklists = {
         _checklist_key(v): {"kind": v.kind.value, "version": v.version,
-                            "title": {"zh_Hant": v.title_zh_hant, "zh_Hans": v.title_zh_hans, "en": v.title_en},
+                            "title": {"zh_Hant": v.title_zh_hant, "zh_Hans": v.title(ZH_HANS), "en": v.title(EN)},
                             "items": list(v.items)}
         for v in versions.values() if v is not None
     }
@@ -59,4 +71,4 @@ def offline_pack(session: Session, steward: User, at: datetime | None = None) ->
             "verifications": verification.tasks_for(session, steward, at),
             "rechecks": violations.recheck_tasks(session, steward, at),
             "decorating_units": permits.decorating_units(session, steward, at),
-            "materials": materials.material_tasks(session, steward)}
+            "materials": materials.material_tasks(session, steward, at)}

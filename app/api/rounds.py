@@ -32,7 +32,7 @@ def plan_document(rnd) -> dict:  # noqa: ANN001
     target = rnd.unit.label if rnd.unit else rnd.building.name if rnd.building else rnd.estate.name
     return {
         "round": rnd,
-        "title": {"zh_Hant": version.title_zh_hant, "zh_Hans": version.title_zh_hans, "en": version.title_en},
+        "title": {"zh_Hant": version.title_zh_hant, "zh_Hans": version.title("zh_Hans"), "en": version.title("en")},
         "place": target,
         "items": plan.items,
         "checkpoints": checkpoint_documents(plan),

@@ -143,7 +143,8 @@ class ItemSchema(Schema):
     actions = fields.List(fields.Nested(ChoiceSchema))
 
     def _label(self, item) -> dict:  # noqa: ANN001
-        return {"zh_Hant": item.label_zh_hant, "zh_Hans": item.label_zh_hans, "en": item.label_en}
+        # A label without a translation reads in Traditional Chinese (ChecklistItem.label).
+        return {"zh_Hant": item.label_zh_hant, "zh_Hans": item.label("zh_Hans"), "en": item.label("en")}
 
 
 class MeterSchema(Schema):

@@ -12,7 +12,7 @@ statements (the desk marking findings reviewed) are caught by `do_orm_execute`. 
 bypass both: a round's findings are bulk-inserted by intake.complete_round, so the round's own
 change to "completed" is recorded once, with how many findings it stored.
 
-Not audited: the logs that are histories themselves (TicketEvent, DecorationEvent), the ticket
+Not audited: the logs that are histories themselves (TicketEvent, DecorationEvent, AssignmentPeriod), the ticket
 number counter, checklists (versioned data from files), places other than estates and units,
 and AuditEntry itself. Secrets are never copied: a password hash shows only that it changed,
 an owner's ID number is kept masked.
@@ -43,6 +43,7 @@ from ..models import (
     FindingAmendment,
     FindingComment,
     FloodTest,
+    LeaveCover,
     MaterialRequest,
     OwnerContact,
     Photo,
@@ -72,6 +73,12 @@ _ESTATE_SQL = {
     "building": sa.text("SELECT estate_id FROM building WHERE id = :id"),
     "finding": sa.text("SELECT r.estate_id FROM finding f JOIN round r ON r.id = f.round_id WHERE f.id = :id"),
     "unit": sa.text("SELECT b.estate_id FROM unit u JOIN building b ON b.id = u.building_id WHERE u.id = :id"),
+    # A user's estate when they work in one only (directly or through buildings), else none.
+    "user": sa.text(
+        "SELECT MIN(x.estate_id) FROM (SELECT estate_id FROM user_estate WHERE user_id = :id UNION "
+        "SELECT b.estate_id FROM user_building ub JOIN building b ON b.id = ub.building_id "
+        "WHERE ub.user_id = :id) x HAVING COUNT(*) = 1"
+    ),
 }
 # Parents whose own estate_id (never changed once set) may be read from the session instead.
 _IN_MEMORY = {"round": Round, "repair_ticket": RepairTicket, "violation": Violation,
@@ -124,6 +131,8 @@ AUDITED: dict[type, Spec] = {
     Estate: Spec(estate_via=(("id", "self"),), key="code"),
     Unit: Spec(estate_via=(("building_id", "building"),), key="room_number"),
     OwnerContact: Spec(estate_via=(("unit_id", "unit"),), redact={"id_number": _mask}),
+    # A cover for leave belongs to the estate of the colleague covered (if they work in one).
+    LeaveCover: Spec(estate_via=(("covered_id", "user"),)),
     User: Spec(estate_via=(), key="username", redact={"password_hash": _secret}, collections=("estates", "buildings"),
                told_as={"session_version": "signed out on every device"}),
 }

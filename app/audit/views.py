@@ -27,6 +27,7 @@ ENTITY_LABELS = {
     "violation_recheck": _l("Violation re-check"), "flood_test": _l("Flood test"),
     "material_request": _l("Material request"), "schedule_rule": _l("Schedule rule"), "estate": _l("Estate settings"),
     "unit": _l("Unit"), "owner_contact": _l("Owner contact"), "user": _l("User"),
+    "leave_cover": _l("Cover for leave"),
 }
 
 

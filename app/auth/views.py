@@ -16,12 +16,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..access import ALL_ROLES, public, roles
+from ..access import ALL_ROLES, PUBLIC, allowed_roles, public, roles, wants_json
+from ..errors import error_response
 from ..extensions import db, limiter, login_manager
 from ..i18n import LANGUAGES
 from ..models import Language, Role, User
-from .forms import LoginForm
-from .service import authenticate
+from ..refusals import Rejected
+from .forms import LoginForm, PasswordForm
+from .service import authenticate, choose_password
 
 bp = Blueprint("auth", __name__)
 
@@ -91,8 +93,51 @@ def login():
         _fresh_session()  # a new session (and CSRF token) for the signed-in user
         login_user(user)
         session.permanent = True
+        if user.must_change_password:
+            return redirect(url_for("auth.change_password"))
         return redirect(safe_next(request.args.get("next")) or landing_url(user))
     return render_template("auth/login.html", form=form)
+
+
+# While a reset password waits to be replaced, these are the only ways on (and the public pages).
+_WHILE_CHOOSING = {"auth.change_password", "auth.logout"}
+
+
+@bp.before_app_request
+def _choose_a_password_first():
+    """After an administrator's reset, the user chooses a new password before anything else."""
+    if not current_user.is_authenticated or not current_user.must_change_password or request.endpoint is None:
+        return None
+    if request.endpoint in _WHILE_CHOOSING or allowed_roles(current_app, request.endpoint) == PUBLIC:
+        return None
+    message = _("Choose a new password first.")
+    if wants_json():
+        return error_response(403, message)
+    return redirect(url_for("auth.change_password"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles(*ALL_ROLES)
+def change_password():
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            choose_password(current_user, current=form.current.data, new=form.new.data, repeat=form.repeat.data)
+        except Rejected as exc:
+            db.session.rollback()
+            for name, messages in exc.errors.items():
+                getattr(form, name).errors = list(form[name].errors) + [str(m) for m in messages]
+            status = 422
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # this session goes on under the new password
+            session.permanent = True
+            flash(_("Your new password is saved. Every other session of yours has ended."), "info")
+            return redirect(landing_url(current_user))
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/password.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -57,10 +57,17 @@ def log_event(session: Session, unit_id: int, kind: str, by: User | None, *, per
     return event
 
 
-def in_scope(user: User, unit: Unit) -> bool:
-    """Stewards, desk, supervisors and the gate: the units of the buildings they cover."""
+def in_scope(user: User, unit: Unit, when: datetime | None = None) -> bool:
+    """Stewards, desk, supervisors and the gate: the units of the buildings they cover at `when`
+    (default now; a steward covering a colleague's leave covers their units on its days)."""
     # A user assigned to some buildings of an estate sees those buildings' units, not the estate's.
-    return user.role in DECORATION_READERS and user.can_see_unit(unit)
+    return user.role in DECORATION_READERS and user.can_see_unit(unit, when)
+
+
+def in_scope_now_or_then(user: User, unit: Unit, then: datetime) -> bool:
+    """A step from the phone: the unit is the user's now, or was when the step was taken (a cover's
+    check made on the last day of the cover and synced the day after is kept)."""
+    return in_scope(user, unit) or in_scope(user, unit, then)
 
 
 def unit_for(session: Session, user: User, unit_id: int | None) -> Unit:

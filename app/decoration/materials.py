@@ -20,10 +20,11 @@ from ..models import (
     User,
 )
 from ..refusals import Conflict, NotFound
-from ..steps import content_sha256, same_step
+from ..steps import content_sha256, phone_time, same_step
 from .base import (
     active_permit,
     in_scope,
+    in_scope_now_or_then,
     log_event,
     now_or_utc,
     refuse,
@@ -80,16 +81,18 @@ def raise_material_request(session: Session, user: User, *, uuid: str, unit_id: 
     return request
 
 
-def material_tasks(session: Session, steward: User) -> list[MaterialRequest]:
-    """Requests waiting for this steward's decision, oldest first: the top of their list."""
-    if steward.role is not Role.STEWARD or not steward.visible_estate_ids:
+def material_tasks(session: Session, steward: User, at: datetime | None = None) -> list[MaterialRequest]:
+    """Requests waiting for this steward's decision at `at` (default now), oldest first: the top of
+    their list."""
+    estate_ids = steward.estate_ids_on(at) if steward.role is Role.STEWARD else set()
+    if not estate_ids:
         return []
     query = (sa.select(MaterialRequest)
              .where(MaterialRequest.status == MaterialStatus.PENDING,
-                    MaterialRequest.estate_id.in_(steward.visible_estate_ids))
+                    MaterialRequest.estate_id.in_(estate_ids))
              .order_by(MaterialRequest.raised_at, MaterialRequest.id)
              .options(selectinload(MaterialRequest.unit), selectinload(MaterialRequest.permit)))
-    return [r for r in session.scalars(query) if steward.can_see_unit(r.unit)]
+    return [r for r in session.scalars(query) if in_scope(steward, r.unit, at)]
 
 
 def decide_material(session: Session, steward: User, *, uuid: str, request_id: int, approved: bool, reason: str = "",
@@ -100,7 +103,8 @@ def decide_material(session: Session, steward: User, *, uuid: str, request_id: i
     fingerprint = content_sha256({"request_id": request_id, "approved": approved, "reason": reason})
     request = session.scalars(sa.select(MaterialRequest).where(MaterialRequest.id == request_id).with_for_update()
                               .execution_options(populate_existing=True)).first()
-    if request is None or steward.role is not Role.STEWARD or not steward.can_see_unit(request.unit):
+    if request is None or steward.role is not Role.STEWARD \
+            or not in_scope_now_or_then(steward, request.unit, phone_time(recorded_at, now)):
         raise NotFound(_l("This request does not exist or is not yours."))
     step_uuid_free(session, steward, request, MaterialRequest.decision_uuid, uuid,
                    _l("This request does not exist or is not yours."))

@@ -252,18 +252,19 @@ class DecoratingUnit:
 def decorating_units(session: Session, steward: User, at: datetime | None = None) -> list[DecoratingUnit]:
     """The steward's units under an active registration, with their running and recent flood tests
     (the today page and the offline pack)."""
-    if steward.role is not Role.STEWARD or not steward.visible_estate_ids:
+    estate_ids = steward.estate_ids_on(at) if steward.role is Role.STEWARD else set()
+    if not estate_ids:
         return []
     since = now_or_utc(at) - RECENT_FLOOD_TESTS
     permits = session.scalars(
         sa.select(DecorationPermit).where(DecorationPermit.status == PermitStatus.ACTIVE,
-                                          DecorationPermit.estate_id.in_(steward.visible_estate_ids))
+                                          DecorationPermit.estate_id.in_(estate_ids))
         .order_by(DecorationPermit.unit_id)
         .options(selectinload(DecorationPermit.unit), selectinload(DecorationPermit.estate),
                  selectinload(DecorationPermit.flood_tests)))
     return [DecoratingUnit(p, [t for t in p.flood_tests if t.status is FloodTestStatus.RUNNING
                                or (t.ended_at is not None and t.ended_at >= since)])
-            for p in permits if steward.can_see_unit(p.unit)]
+            for p in permits if in_scope(steward, p.unit, at)]
 
 
 def stopped_units(session: Session, user: User) -> list[DecorationPermit]:

@@ -41,6 +41,7 @@ from .base import (
     MATERIAL_SETTLE_HOURS,
     active_permit,
     in_scope,
+    in_scope_now_or_then,
     log_event,
     now_or_utc,
     numbered,
@@ -159,17 +160,18 @@ def _photos_of(findings: list[Finding]) -> tuple[str, ...]:
 def recheck_tasks(session: Session, steward: User, at: datetime | None = None) -> list[RecheckTask]:
     """Noticed violations of the steward's units whose deadline has come (複查), oldest first."""
     at = now_or_utc(at)
-    if steward.role is not Role.STEWARD or not steward.visible_estate_ids:
+    estate_ids = steward.estate_ids_on(at) if steward.role is Role.STEWARD else set()
+    if not estate_ids:
         return []
     query = (sa.select(Violation).where(Violation.status == ViolationStatus.NOTICED,
-                                        Violation.estate_id.in_(steward.visible_estate_ids))
+                                        Violation.estate_id.in_(estate_ids))
              .order_by(Violation.deadline, Violation.id)
              .options(selectinload(Violation.unit), selectinload(Violation.estate),
                       selectinload(Violation.findings).selectinload(Finding.photos)))
     tasks = []
     for v in session.scalars(query):
         today = schedule.local_date(v.estate, at)
-        if v.deadline > today or not steward.can_see_unit(v.unit):
+        if v.deadline > today or not in_scope(steward, v.unit, at):
             continue
         tasks.append(RecheckTask(v.id, v.unit_id, v.unit.label, v.notice_number or "", v.summary,
                                  v.notice_requirements, v.deadline, v.deadline < today, _photos_of(v.findings)))
@@ -190,7 +192,8 @@ def record_recheck(session: Session, steward: User, *, uuid: str, violation_id: 
         return existing
     violation = session.scalars(sa.select(Violation).where(Violation.id == violation_id).with_for_update()
                                 .execution_options(populate_existing=True)).first()
-    if violation is None or steward.role is not Role.STEWARD or not steward.can_see_unit(violation.unit):
+    if violation is None or steward.role is not Role.STEWARD \
+            or not in_scope_now_or_then(steward, violation.unit, phone_time(recorded_at, now)):
         raise NotFound(_l("This violation does not exist or is not yours."))
     if violation.status in (ViolationStatus.RECTIFIED, ViolationStatus.RESOLVED):
         raise Conflict(_l("This violation is already closed; the re-check was not recorded."))

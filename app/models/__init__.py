@@ -3,8 +3,10 @@ from .audit import AuditEntry
 from .base import UTCDateTime, utcnow
 from .checklists import (
     ChecklistItem,
+    ChecklistPublication,
     ChecklistVersion,
     DefectRoute,
+    EstateChecklist,
     ItemType,
     RoundKind,
     Urgency,
@@ -27,8 +29,11 @@ from .decoration import (
     WetArea,
 )
 from .people import (
+    Assignment,
+    AssignmentPeriod,
     ContactRelation,
     Language,
+    LeaveCover,
     OwnerContact,
     Role,
     User,
@@ -79,7 +84,9 @@ __all__ = [
     "ViolationStatus", "VisitOutcome", "WetArea",
     "RepairTicket", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus", "TicketVerification",
     "Finding", "FindingAmendment", "FindingComment", "FindingResult", "Photo", "PhotoStatus",
-    "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistVersion", "ContactRelation",
+    "Assignment", "AssignmentPeriod", "LeaveCover",
+    "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistPublication", "ChecklistVersion", "ContactRelation",
+    "EstateChecklist",
     "DefectRoute", "Entrance", "Estate", "ItemType", "Language", "Meter", "MeterKind",
     "OwnerContact", "Period", "PublicArea", "PublicAreaKind", "Role", "Round", "RoundKind",
     "RoundStatus", "ScheduleRule", "Unit", "UnitState", "Urgency", "User", "UTCDateTime",

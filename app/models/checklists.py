@@ -38,6 +38,10 @@ class ItemType(enum.Enum):
 
 
 class ChecklistVersion(db.Model):
+    """One version of a checklist: the company's, or an estate's own (published in the browser for
+    that estate: ChecklistPublication). Version numbers run per kind across the company and the
+    estates, so (kind, version) names one version, as a phone sends it."""
+
     __tablename__ = "checklist_version"
     __table_args__ = (sa.UniqueConstraint("kind", "version"),)
 
@@ -51,12 +55,25 @@ class ChecklistVersion(db.Model):
     source: Mapped[str] = mapped_column(sa.String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # None: loaded from the manual's data file (sync-checklists).
+    publication: Mapped["ChecklistPublication | None"] = relationship(
+        back_populates="version", cascade="all, delete-orphan", lazy="selectin")
     items: Mapped[list["ChecklistItem"]] = relationship(
         back_populates="version", order_by="ChecklistItem.position", cascade="all, delete-orphan"
     )
 
     def title(self, lang: str) -> str:
-        return {"zh_Hans": self.title_zh_hans, "en": self.title_en}.get(lang, self.title_zh_hant)
+        """The title in a language, or in Traditional Chinese where it has no translation."""
+        return {"zh_Hans": self.title_zh_hans, "en": self.title_en}.get(lang) or self.title_zh_hant
+
+    @property
+    def estate_id(self) -> int | None:
+        """The estate whose own version this is; None: the company's."""
+        return self.publication.estate_id if self.publication else None
+
+    @property
+    def from_file(self) -> bool:
+        return self.publication is None
 
 
 class ChecklistItem(db.Model):
@@ -87,4 +104,34 @@ class ChecklistItem(db.Model):
     version: Mapped[ChecklistVersion] = relationship(back_populates="items")
 
     def label(self, lang: str) -> str:
-        return {"zh_Hans": self.label_zh_hans, "en": self.label_en}.get(lang, self.label_zh_hant)
+        """The label in a language, or in Traditional Chinese where it has no translation."""
+        return {"zh_Hans": self.label_zh_hans, "en": self.label_en}.get(lang) or self.label_zh_hant
+
+
+class ChecklistPublication(db.Model):
+    """A checklist version published in the browser: for the company (`estate_id` None) or for one
+    estate, by whom and when. (A table of its own, so checklist_version keeps its columns: rounds
+    and items point at it.)"""
+
+    __tablename__ = "checklist_publication"
+
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist_version.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    estate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    version: Mapped[ChecklistVersion] = relationship(back_populates="publication")
+
+
+class EstateChecklist(db.Model):
+    """Whether an estate walks its own version of a checklist (the latest it published) or the
+    company's. No row: the company's."""
+
+    __tablename__ = "estate_checklist"
+
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[RoundKind] = mapped_column(str_enum(RoundKind), primary_key=True)
+    own: Mapped[bool] = mapped_column(default=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))

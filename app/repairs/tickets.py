@@ -445,8 +445,9 @@ def visible_tickets(user: User):  # noqa: ANN201 - a Select
     return query
 
 
-def may_see_ticket(user: User, ticket: RepairTicket) -> bool:
-    if not user.covers_place(ticket.estate_id, ticket.building):
+def may_see_ticket(user: User, ticket: RepairTicket, when: datetime | None = None) -> bool:
+    """Whether `user` may see `ticket` at `when` (default now: a cover for leave counts on its days)."""
+    if not user.covers_place(ticket.estate_id, ticket.building, when):
         return False
     if user.role is Role.ENGINEERING:
         return ticket.route is DefectRoute.ENGINEERING

@@ -49,11 +49,12 @@ class VerificationTask:
     defect_photos: tuple[str, ...]  # photo UUIDs of the defect as found
 
 
-def may_check(steward: User, ticket: RepairTicket) -> bool:
+def may_check(steward: User, ticket: RepairTicket, when: datetime | None = None) -> bool:
     """A steward checks the public repairs of their own places: a building they cover, or (no
-    building: a public area, the estate itself) only when they cover the estate estate-wide.
+    building: a public area, the estate itself) only when they cover the estate estate-wide; on the
+    days of a cover for leave, the covered colleague's too (`when`, default now).
     The same rule as app.repairs.tickets.may_see_ticket gives stewards."""
-    return steward.role is Role.STEWARD and tickets.may_see_ticket(steward, ticket)
+    return steward.role is Role.STEWARD and tickets.may_see_ticket(steward, ticket, when)
 
 
 def _repair_note(ticket: RepairTicket) -> str:
@@ -63,12 +64,13 @@ def _repair_note(ticket: RepairTicket) -> str:
 def tasks_for(session: Session, steward: User, at: datetime | None = None) -> list[VerificationTask]:
     """The steward's open checks: repaired public tickets of their places (repaired by `at`), oldest first."""
     at = at or datetime.now(timezone.utc)
-    if steward.role is not Role.STEWARD or not steward.visible_estate_ids:
+    estate_ids = steward.estate_ids_on(at) if steward.role is Role.STEWARD else set()
+    if not estate_ids:
         return []
     query = (
         sa.select(RepairTicket)
         .where(RepairTicket.status == TicketStatus.REPAIRED, RepairTicket.is_unit_repair.is_(False),
-               RepairTicket.estate_id.in_(steward.visible_estate_ids),
+               RepairTicket.estate_id.in_(estate_ids),
                sa.or_(RepairTicket.repaired_at.is_(None), RepairTicket.repaired_at <= at))
         .order_by(RepairTicket.repaired_at, RepairTicket.id)
         .options(
@@ -81,7 +83,7 @@ def tasks_for(session: Session, steward: User, at: datetime | None = None) -> li
     )
     tasks = []
     for ticket in session.scalars(query):
-        if not may_check(steward, ticket):
+        if not may_check(steward, ticket, at):
             continue
         tasks.append(VerificationTask(
             ticket_id=ticket.id, number=ticket.number, estate_id=ticket.estate_id, building_id=ticket.building_id,
@@ -127,7 +129,10 @@ def record_verification(
         sa.select(RepairTicket).where(RepairTicket.id == ticket_id).with_for_update()
         .execution_options(populate_existing=True)
     ).first()
-    if ticket is None or not may_check(steward, ticket):
+    checked_at = phone_time(recorded_at, now)
+    # Theirs now, or on the day it was checked: a cover's check made on the last day of the cover
+    # and synced the day after is kept.
+    if ticket is None or not (may_check(steward, ticket) or may_check(steward, ticket, checked_at)):
         raise NotFound(_l("This repair does not exist or is not yours to check."))
     if not passed and not note:
         message = _l("Say what is still wrong.")
@@ -136,7 +141,6 @@ def record_verification(
     if existing is not None:
         return _again(existing, steward, fingerprint)
 
-    checked_at = phone_time(recorded_at, now)
     record = TicketVerification(
         uuid=uuid, ticket_id=ticket.id, by_id=steward.id, passed=passed, note=note[:1000], photo_uuid=photo_uuid,
         recorded_at=checked_at, received_at=now, applied=ticket.status is TicketStatus.REPAIRED,

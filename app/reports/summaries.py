@@ -34,7 +34,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from ..models import (
     Asset,
@@ -62,7 +62,6 @@ from ..models import (
 from ..refusals import Rejected
 from ..repairs.tickets import TICKET_ROUTES
 from ..rounds import schedule
-from ..rounds.overview import stewards_of
 
 PERIOD_KINDS = ("week", "month")
 TOP_ITEMS = 10  # the checklist items with the most defects
@@ -222,8 +221,13 @@ class KindCompletion:
 
 @dataclass(frozen=True)
 class StewardCompletion:
+    """A steward's share: the occurrences they were responsible for (by the assignments and covers
+    in force when each fell due) and how they stand, whoever walked them; and the rounds they walked
+    in the period themselves (credited to who walked, a cover's included)."""
+
     steward: User
     completion: Completion
+    walked: int = 0
 
 
 @dataclass(frozen=True)
@@ -507,19 +511,20 @@ def _grades(session: Session, estate: Estate, start_utc: datetime, end_utc: date
 
 # --- Round completion ------------------------------------------------------------------------
 #
-# What was due comes from app/rounds/schedule.py: each steward's targets (targets_for: their buildings'
-# corridors, the facility round if estate-wide, the vacant and decorating units of their buildings,
-# the meter rounds) and each round kind's rule in force (the estate's ScheduleRule, else the
-# manual's). An occurrence belongs to the period it falls due in (its first day). It is
+# What was due comes from app/rounds/schedule.py: each steward's targets on the day an occurrence
+# falls due (schedule.Responsibility: the assignments in force that day, from the assignment history,
+# and the covers for leave in force that day — a covered steward's places are the cover's) and each
+# round kind's rule in force (the estate's ScheduleRule, else the manual's). An occurrence belongs to
+# the period it falls due in (its first day). It is
 #   due     once it has fallen due (its first day is on or before today),
 #   done    when a completed round of that place has a local date inside it (as schedule.standing
 #           counts: a late round in the same occurrence still counts, whoever walked it),
 #   missed  when it is over (the next occurrence has started, or would have) without such a round,
 #   open    otherwise: not done yet, and still possible.
-# A place two stewards cover counts once for the estate and once for each steward.
-# Limitation: targets are today's assignments and unit states (no history of them is kept), so a
-# unit that stopped decorating during the period no longer counts, and one that started counts for
-# the whole period.
+# A place two stewards cover counts once for the estate and once for each steward. Each steward is
+# also credited with the rounds they walked in the period (a cover's rounds are the cover's).
+# Limitation: unit states are today's (no history of them is kept), so a unit that stopped
+# decorating during the period no longer counts, and one that started counts for the whole period.
 
 
 def _rule_book(session: Session, estate: Estate):  # noqa: ANN202
@@ -573,35 +578,46 @@ def _round_completion(session: Session, estate: Estate, period: Period, today: d
     for dates in done_dates.values():
         dates.sort()
 
-    def standing(target: schedule.Target) -> Completion:
-        key = _place_key(target.kind, target.building.id if target.building else None,
-                         target.unit.id if target.unit else None)
+    def standing(key: tuple, occ: schedule.Occurrence) -> Completion:
+        """One occurrence of one place: done (a completed round inside it, whoever walked it),
+        missed (over without one), or open."""
         dates = done_dates.get(key, [])
-        due = done = missed = 0
-        for occ in occurrences[target.kind]:
-            due += 1
-            i = bisect_left(dates, occ.start)
-            if i < len(dates) and dates[i] < occ.end:
-                done += 1
-            elif occ.end <= today:
-                missed += 1
-        return Completion(due, done, missed)
+        i = bisect_left(dates, occ.start)
+        if i < len(dates) and dates[i] < occ.end:
+            return Completion(1, 1, 0)
+        return Completion(1, 0, 1 if occ.end <= today else 0)
 
+    # Who was responsible for each occurrence: the assignments and covers in force on its first day.
+    responsible = schedule.Responsibility(session, estate, period.start, period.last)
     by_target: dict[tuple, Completion] = {}
     kind_of: dict[tuple, RoundKind] = {}
-    stewards: list[StewardCompletion] = []
-    stewards_here = stewards_of(session, estate)
-    if len(stewards_here) > 1:  # their assignments in two queries, not two per steward (targets_for reads them)
-        session.scalars(sa.select(User).where(User.id.in_([u.id for u in stewards_here]))
-                        .options(selectinload(User.estates), selectinload(User.buildings))).all()
-    for steward in stewards_here:
-        mine = Completion()
-        for target in schedule.targets_for(session, steward, estate):
-            if target.key not in by_target:
-                by_target[target.key] = standing(target)
-                kind_of[target.key] = target.kind
-            mine = mine + by_target[target.key]
-        stewards.append(StewardCompletion(steward, mine))
+    mine: dict[int, Completion] = {}
+    for steward in responsible.stewards:
+        total = Completion()
+        for kind, occs in occurrences.items():
+            for occ in occs:
+                for target in responsible.targets(steward, occ.start):
+                    if target.kind is not kind:
+                        continue
+                    place = _place_key(target.kind, target.building.id if target.building else None,
+                                       target.unit.id if target.unit else None)
+                    key = (target.key, occ.start)
+                    if key not in by_target:
+                        by_target[key] = standing(place, occ)
+                        kind_of[key] = kind
+                    total = total + by_target[key]
+        mine[steward.id] = total
+    walked = dict(session.execute(
+        sa.select(Round.steward_id, sa.func.count())
+        .where(Round.estate_id == estate.id, Round.kind.in_(list(RoundKind)), Round.local_date >= period.start,
+               Round.local_date < period.end, Round.status == RoundStatus.COMPLETED)
+        .group_by(Round.steward_id)).all())
+    people = {u.id: u for u in responsible.stewards}
+    missing = set(walked) - set(people)
+    if missing:  # walked here without being responsible (an assignment since taken away, another role now)
+        people.update((u.id, u) for u in session.scalars(sa.select(User).where(User.id.in_(missing))))
+    stewards = [StewardCompletion(u, mine.get(u.id, Completion()), walked.get(u.id, 0)) for u in people.values()
+                if mine.get(u.id, Completion()).due or walked.get(u.id)]
     stewards.sort(key=lambda s: (-s.completion.missed, -s.completion.open, s.steward.display_name,
                                  s.steward.username))
 

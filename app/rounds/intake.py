@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from ..models import (
     Building,
-    ChecklistVersion,
     Estate,
     Finding,
     FindingAmendment,
@@ -40,7 +39,7 @@ from ..photos.uploads import photo_visible
 from ..refusals import Conflict, NotFound, Rejected
 from ..steps import phone_time
 from . import schedule
-from .checklists import latest_version
+from .checklists import latest_version, version_numbered
 from .plan import build_plan, meter_flags
 
 _signals = Namespace()
@@ -101,21 +100,22 @@ def round_to_start(
             raise Conflict(_l("This round was already started for another place."))
         return existing
 
-    estate = session.get(Estate, estate_id) if estate_id in steward.visible_estate_ids else None
+    started = phone_time(started_at, now)
+    # Today's places, or those of the day it was walked: a cover's round walked offline on the
+    # last day of the cover is accepted when it reaches the server the day after.
+    estate = session.get(Estate, estate_id) if estate_id in steward.visible_estate_ids \
+        or estate_id in steward.estate_ids_on(started) else None
     building = session.get(Building, building_id) if building_id is not None and estate is not None else None
-    if estate is None or steward.role is not Role.STEWARD or not _in_scope(session, steward, estate, kind,
-                                                                           building_id, unit_id):
+    if estate is None or steward.role is not Role.STEWARD or not any(
+            _in_scope(session, steward, estate, kind, building_id, unit_id, when) for when in (None, started)):
         raise NotFound(_l("This place is not on your rounds."))
 
-    version = latest_version(session, kind)
+    version = latest_version(session, kind, estate.id)  # the estate's own, or the company's
     if checklist_version is not None:
-        version = session.scalars(
-            sa.select(ChecklistVersion).where(ChecklistVersion.kind == kind, ChecklistVersion.version == checklist_version)
-        ).first()
+        version = version_numbered(session, kind, checklist_version, estate.id)
         if version is None:
             raise Rejected(_l("This checklist version does not exist."),
                            {"checklist_version": [_l("This checklist version does not exist.")]})
-    started = phone_time(started_at, now)
     rnd = Round(
         uuid=uuid, kind=kind, estate=estate, estate_id=estate_id, building=building, building_id=building_id,
         unit=unit, unit_id=unit_id, steward=steward, steward_id=steward.id, checklist_version=version,
@@ -126,24 +126,25 @@ def round_to_start(
 
 
 def _in_scope(session: Session, steward: User, estate: Estate, kind: RoundKind, building_id: int | None,
-              unit_id: int | None) -> bool:
-    """Whether the place is the steward's to walk. Only scope counts, not today's due list: a round
-    walked offline must still be accepted after the unit stopped decorating or the rule changed."""
+              unit_id: int | None, when: datetime | None = None) -> bool:
+    """Whether the place is the steward's to walk at `when` (default now; a cover for leave counts on
+    its days). Only scope counts, not today's due list: a round walked offline must still be
+    accepted after the unit stopped decorating or the rule changed."""
     if kind in (RoundKind.FACILITY,):
-        return building_id is None and unit_id is None and steward.covers_estate_wide(estate)
+        return building_id is None and unit_id is None and steward.covers_estate_wide(estate, when)
     if kind in (RoundKind.VACANT_UNIT, RoundKind.DECORATION):
         unit = session.get(Unit, unit_id) if unit_id is not None else None
-        return unit is not None and _covers_building(steward, estate, unit.building) \
+        return unit is not None and _covers_building(steward, estate, unit.building, when) \
             and building_id in (None, unit.building_id)
     if kind is RoundKind.METER and building_id is None:
-        return unit_id is None and steward.covers_estate_wide(estate)
+        return unit_id is None and steward.covers_estate_wide(estate, when)
     # round_to_start loaded the building already: this comes from the session's identity map.
     building = session.get(Building, building_id) if building_id is not None else None
-    return unit_id is None and _covers_building(steward, estate, building)
+    return unit_id is None and _covers_building(steward, estate, building, when)
 
 
-def _covers_building(steward: User, estate: Estate, building: Building | None) -> bool:
-    return building is not None and building.estate_id == estate.id and steward.covers_building(building)
+def _covers_building(steward: User, estate: Estate, building: Building | None, when: datetime | None) -> bool:
+    return building is not None and building.estate_id == estate.id and steward.covers_building(building, when)
 
 
 def round_for(session: Session, user: User, uuid: str, *, for_update: bool = False) -> Round:

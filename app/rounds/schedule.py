@@ -19,11 +19,15 @@ from enum import Enum
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from ..models import (
+    Assignment,
+    AssignmentPeriod,
     Building,
     Estate,
+    LeaveCover,
     Meter,
     Period,
     Role,
@@ -34,7 +38,11 @@ from ..models import (
     Unit,
     UnitState,
     User,
+    user_building,
+    user_estate,
 )
+from ..refusals import Conflict, Rejected
+from ..steps import content_sha256
 
 TUESDAY, THURSDAY = 1, 3
 
@@ -191,14 +199,21 @@ class DueRound:
         return self.target.kind
 
 
-def targets_for(session: Session, steward: User, estate: Estate) -> list[Target]:
-    """Every place in `estate` that `steward` walks, for every round kind."""
+def targets_for(session: Session, steward: User, estate: Estate, day: date | None = None) -> list[Target]:
+    """Every place in `estate` that `steward` walks on the estate's local date `day` (default today):
+    their own places, and on the days of a cover for leave those of the colleague they cover."""
+    return targets_in(session, estate, steward.building_scope(estate, day), steward.covers_estate_wide(estate, day))
+
+
+def targets_in(session: Session, estate: Estate, buildings: list[Building], estate_wide: bool) -> list[Target]:
+    """Every place in `estate` walked by whoever has these buildings (and, `estate_wide`, the
+    estate's own places), for every round kind. A retired place is walked no more."""
     if estate.retired:
         return []
-    buildings = [b for b in steward.building_scope(estate) if not b.retired]  # a retired place is walked no more
+    buildings = [b for b in buildings if not b.retired]
     building_ids = [b.id for b in buildings]
     targets: list[Target] = [Target(RoundKind.CORRIDOR, estate, building=b) for b in buildings]
-    if steward.covers_estate_wide(estate):
+    if estate_wide:
         targets.append(Target(RoundKind.FACILITY, estate))
 
     if building_ids:
@@ -212,7 +227,7 @@ def targets_for(session: Session, steward: User, estate: Estate) -> list[Target]
             kind = RoundKind.VACANT_UNIT if unit.state is UnitState.VACANT else RoundKind.DECORATION
             targets.append(Target(kind, estate, building=unit.building, unit=unit))
 
-    targets += meter_targets(session, estate, buildings, steward.covers_estate_wide(estate))
+    targets += meter_targets(session, estate, buildings, estate_wide)
     return targets
 
 
@@ -277,7 +292,7 @@ def standing(session: Session, estate: Estate, targets: list[Target], day: date,
 def due_for_estate(session: Session, steward: User, estate: Estate, day: date) -> list[DueRound]:
     """The due and overdue rounds of `steward` in `estate` on the local date `day`."""
     return [
-        d for d in standing(session, estate, targets_for(session, steward, estate), day, steward)
+        d for d in standing(session, estate, targets_for(session, steward, estate, day), day, steward)
         if d.status is not DueStatus.DONE
     ]
 
@@ -292,7 +307,7 @@ def due_rounds(session: Session, steward: User, at: datetime | None = None) -> l
         return []
     at = at or datetime.now(timezone.utc)
     estates = session.scalars(
-        sa.select(Estate).where(Estate.id.in_(steward.visible_estate_ids)).order_by(Estate.id)
+        sa.select(Estate).where(Estate.id.in_(steward.estate_ids_on(at))).order_by(Estate.id)
     ).all()
     result: list[DueRound] = []
     for estate in estates:
@@ -309,3 +324,254 @@ def due_rounds(session: Session, steward: User, at: datetime | None = None) -> l
         )
 
     return sorted(result, key=sort_key)
+
+
+# Who was responsible on a past day: the assignment history and the covers for leave.
+
+
+class Responsibility:
+    """Who walked what in one estate on each day of a span, as it was then: each steward's
+    assignment in force that day (AssignmentPeriod; an assignment with no history counts as held
+    throughout while its user is active) and the covers for leave in force that day (a covered
+    steward's places are the cover's on those days, not their own). For the summaries, which judge
+    each past period by the assignments then, not today's."""
+
+    def __init__(self, session: Session, estate: Estate, first: date, last: date) -> None:
+        self.session, self.estate, self.first, self.last = session, estate, first, last
+        self._zone = ZoneInfo(estate.timezone)
+        self.buildings = {b.id: b for b in estate.buildings}
+        current: dict[int, set[tuple[int, int | None]]] = {}
+        for user_id, in session.execute(sa.select(user_estate.c.user_id).where(user_estate.c.estate_id == estate.id)):
+            current.setdefault(user_id, set()).add((estate.id, None))
+        for user_id, building_id in session.execute(
+                sa.select(user_building.c.user_id, user_building.c.building_id)
+                .join(Building, Building.id == user_building.c.building_id).where(Building.estate_id == estate.id)):
+            current.setdefault(user_id, set()).add((estate.id, building_id))
+        self.periods: dict[int, dict[tuple[int, int | None], list[AssignmentPeriod]]] = {}
+        for row in session.scalars(sa.select(AssignmentPeriod).where(AssignmentPeriod.estate_id == estate.id)):
+            self.periods.setdefault(row.user_id, {}).setdefault((row.estate_id, row.building_id), []).append(row)
+        self.current = current
+        ids = set(current) | set(self.periods)
+        self.covers = list(session.scalars(
+            sa.select(LeaveCover).where(LeaveCover.covered_id.in_(ids), LeaveCover.first_day <= last,
+                                        LeaveCover.last_day >= first))) if ids else []
+        ids |= {c.cover_id for c in self.covers}
+        self.users = {u.id: u for u in session.scalars(
+            sa.select(User).where(User.id.in_(ids), User.role == Role.STEWARD).order_by(User.username))} if ids else {}
+        self._targets: dict[tuple, list[Target]] = {}
+
+    @property
+    def stewards(self) -> list[User]:
+        return list(self.users.values())
+
+    def _local(self, instant: datetime) -> date:
+        return instant.astimezone(self._zone).date()
+
+    def _held(self, user_id: int, day: date) -> set[tuple[int, int | None]]:
+        """The user's own assignment in this estate on `day`."""
+        rows_by_key = self.periods.get(user_id, {})
+        user = self.users.get(user_id)
+        held = set()
+        for key in set(rows_by_key) | self.current.get(user_id, set()):
+            rows = rows_by_key.get(key)
+            if rows is None:  # no history: held throughout, while the user is active
+                if user is not None and user.active:
+                    held.add(key)
+            elif any((r.started_at is None or self._local(r.started_at) <= day)
+                     and (r.ended_at is None or day < self._local(r.ended_at)) for r in rows):
+                held.add(key)
+        return held
+
+    def _assignment(self, keys: set[tuple[int, int | None]]) -> Assignment:
+        return Assignment([self.estate] if (self.estate.id, None) in keys else [],
+                          [self.buildings[b] for _e, b in keys if b is not None and b in self.buildings])
+
+    def targets(self, steward: User, day: date) -> list[Target]:
+        """The places `steward` was responsible for on `day`: theirs unless someone covered them, and
+        those of the colleagues they covered."""
+        in_force = [c for c in self.covers if c.in_force_on(day, self.estate.timezone)]
+        parts = []
+        if not any(c.covered_id == steward.id for c in in_force):
+            parts.append(self._assignment(self._held(steward.id, day)))
+        parts += [self._assignment(self._held(c.covered_id, day)) for c in in_force if c.cover_id == steward.id]
+        buildings: dict[int, Building] = {}
+        estate_wide = False
+        for part in parts:
+            buildings.update((b.id, b) for b in part.building_scope(self.estate))
+            estate_wide = estate_wide or part.covers_estate_wide(self.estate.id)
+        key = (tuple(sorted(buildings)), estate_wide)
+        if key not in self._targets:
+            self._targets[key] = targets_in(self.session, self.estate,
+                                            sorted(buildings.values(), key=lambda b: (b.position, b.id)), estate_wide)
+        return self._targets[key]
+
+
+# Changing a rule from the browser (the administrator, a supervisor of the whole estate).
+
+PREVIEW_DAYS = 28
+DAYS_OF_EVERY_MONTH = 28  # February has no 29th in most years
+
+
+@dataclass(frozen=True)
+class Window:
+    """A rule as a person sets it: daily; weekly on a run of weekdays (the first falls due, overdue
+    after the last); or monthly from one day of the month to another (or until the next one)."""
+
+    period: Period
+    weekdays: tuple[int, ...] = ()  # WEEK: 0 = Monday … 6 = Sunday
+    first_day: int | None = None  # MONTH: the day it falls due
+    last_day: int | None = None  # MONTH: the last day before it is overdue; None: until the next one
+
+    @classmethod
+    def of(cls, rule: Rule) -> Window:
+        if rule.period is Period.WEEK:
+            length = min(rule.window_days or 7, 7)
+            return cls(Period.WEEK, tuple(sorted((rule.anchor + i) % 7 for i in range(length))))
+        if rule.period is Period.MONTH:
+            last = None if rule.window_days is None else min(rule.anchor + rule.window_days - 1, DAYS_OF_EVERY_MONTH)
+            return cls(Period.MONTH, first_day=rule.anchor, last_day=last)
+        return cls(Period.DAY)
+
+    def rule(self) -> Rule:
+        """The Rule this window is, or a refusal saying, per field, why it never occurs as written."""
+        errors: dict[str, list] = {}
+        if self.period is Period.DAY:
+            return Rule(Period.DAY, window_days=1)
+        if self.period is Period.WEEK:
+            days = set(self.weekdays)
+            if not days:
+                errors["weekdays"] = [_l("Weekly window: tick at least one weekday; with none it never falls due.")]
+            elif not days <= set(range(7)):
+                errors["weekdays"] = [_l("Weekly window: a weekday is Monday to Sunday.")]
+            else:
+                starts = [d for d in sorted(days) if (d - 1) % 7 not in days]
+                if len(days) == 7:
+                    return Rule(Period.WEEK, anchor=0, window_days=None)
+                if len(starts) != 1:
+                    errors["weekdays"] = [_l("Weekly window: the days must follow one another (such as Tuesday to "
+                                             "Wednesday, or Saturday to Monday): one window a week.")]
+                else:
+                    return Rule(Period.WEEK, anchor=starts[0], window_days=len(days))
+        else:
+            first, last = self.first_day, self.last_day
+            for field, day, words in (("first_day", first, _l("first day")), ("last_day", last, _l("last day"))):
+                if day is None:
+                    continue
+                if not 1 <= day <= 31:
+                    errors[field] = [_l("Monthly window, %(which)s: a day of the month is 1 to 28.", which=words)]
+                elif day > DAYS_OF_EVERY_MONTH:
+                    errors[field] = [_l("Monthly window, %(which)s: day %(day)d does not occur in every month "
+                                        "(February has 28 days); choose a day from 1 to 28.", which=words, day=day)]
+            if first is None:
+                errors.setdefault("first_day", [_l("Monthly window: enter the day of the month it falls due (1 to 28).")])
+            if not errors and last is not None and last < first:
+                errors["last_day"] = [_l("Monthly window: the last day (%(last)d) is before the first (%(first)d).",
+                                         last=last, first=first)]
+            if not errors:
+                return Rule(Period.MONTH, anchor=first, window_days=None if last is None else last - first + 1)
+        raise Rejected(next(iter(errors.values()))[0], errors)
+
+
+def rule_rows(session: Session, estate: Estate, kind: RoundKind) -> list[ScheduleRule]:
+    return list(session.scalars(sa.select(ScheduleRule).where(ScheduleRule.estate_id == estate.id,
+                                                              ScheduleRule.kind == kind)
+                                .order_by(ScheduleRule.effective_from)))
+
+
+def rules_fingerprint(session: Session, estate: Estate, kind: RoundKind) -> str:
+    """What a schedule page showed of a rule: a change made meanwhile is refused, not overwritten."""
+    return content_sha256({"timezone": estate.timezone, "rows": [
+        (r.id, r.effective_from.isoformat(), r.period.value, r.anchor, r.window_days)
+        for r in rule_rows(session, estate, kind)]})
+
+
+def pending_rule(session: Session, estate: Estate, kind: RoundKind, today: date) -> ScheduleRule | None:
+    """A change saved but not in force yet."""
+    return next((r for r in reversed(rule_rows(session, estate, kind)) if r.effective_from > today), None)
+
+
+def next_window_start(current: Rule, new: Rule, today: date) -> date:
+    """Where a change takes over: the first day the new rule's window opens once the window running
+    today (by the rule in force) is over."""
+    day = occurrence_on(current, today).end
+    for _ in range(62):
+        if occurrence_on(new, day).start == day:
+            return day
+        day += timedelta(days=1)
+    return day  # not reached: a weekly or monthly rule opens within a month
+
+
+def change_rule(session: Session, by: User | None, estate: Estate, kind: RoundKind, rule: Rule, *,
+                seen: str | None, today: date) -> ScheduleRule:
+    """Change how `kind` recurs in `estate` from the next window on: a new ScheduleRule row (rows in
+    force are never edited). A change saved earlier and not in force yet is replaced (its row, never
+    applied, is removed). Refused when the page was out of date or nothing would change."""
+    if not seen or seen != rules_fingerprint(session, estate, kind):
+        raise Conflict(_l("The schedule of %(estate)s was changed by someone else while this page was open. "
+                          "Nothing was saved: check it as it stands now.", estate=estate.name))
+    current = rule_for(session, estate.id, kind, today)
+    pending = [r for r in rule_rows(session, estate, kind) if r.effective_from > today]
+    if rule == current and not pending:
+        raise Rejected(_l("This is the rule in force already: nothing to change."))
+    for row in pending:
+        session.delete(row)
+    session.flush()
+    return set_rule(session, estate, kind, rule, next_window_start(current, rule, today), by=by)
+
+
+@dataclass(frozen=True)
+class PreviewWindow:
+    occurrence: Occurrence
+    places: list[Target]
+    new_rule: bool  # by the changed rule (else the one in force)
+
+
+@dataclass(frozen=True)
+class StewardPreview:
+    steward: User
+    windows: list[PreviewWindow]
+
+
+def preview(session: Session, estate: Estate, kind: RoundKind, rule: Rule, effective_from: date, today: date,
+            days: int = PREVIEW_DAYS) -> list[StewardPreview]:
+    """The windows of `kind` that open in the next `days` days, per steward of the estate (and anyone
+    covering one of them), with the places due in each: by the rule in force until `effective_from`,
+    by `rule` from then on. Reads only."""
+    from .overview import stewards_of
+
+    stewards = stewards_of(session, estate)
+    ids = {s.id for s in stewards}
+    last = today + timedelta(days=days - 1)
+    covering = session.scalars(sa.select(User).join(LeaveCover, LeaveCover.cover_id == User.id).where(
+        LeaveCover.covered_id.in_(ids), LeaveCover.first_day <= last, LeaveCover.last_day >= today,
+        User.active.is_(True)).distinct()).all() if ids else []
+    stewards += [u for u in covering if u.id not in ids]
+    result = []
+    for steward in stewards:
+        windows = []
+        day = today
+        while day <= last:
+            in_force = rule if day >= effective_from else rule_for(session, estate.id, kind, day)
+            occ = occurrence_on(in_force, day)
+            if occ.start == day or day == today:
+                places = [t for t in targets_for(session, steward, estate, day) if t.kind is kind]
+                if places:
+                    windows.append(PreviewWindow(occ, places, day >= effective_from))
+            day += timedelta(days=1)
+        result.append(StewardPreview(steward, windows))
+    return result
+
+
+def set_timezone(session: Session, by: User | None, estate: Estate, timezone_name: str, *, seen: str | None) -> None:
+    """The estate's time zone: its calendar (local dates of rounds from now on, when windows open)."""
+    from zoneinfo import available_timezones
+
+    name = (timezone_name or "").strip()
+    if seen != estate.timezone:
+        raise Conflict(_l("The time zone of %(estate)s was changed by someone else while this page was open. "
+                          "Nothing was saved.", estate=estate.name))
+    if name not in available_timezones():
+        message = _l("%(zone)s is not a time zone: write it as Region/City, such as Asia/Shanghai.", zone=name or "—")
+        raise Rejected(message, {"timezone": [message]})
+    estate.timezone = name
+    session.flush()

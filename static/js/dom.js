@@ -20,7 +20,7 @@ export function lang() {
 }
 
 export function label(labels) {
-  return labels?.[lang()] ?? labels?.zh_Hant ?? '';
+  return labels?.[lang()] || labels?.zh_Hant || '';  // an empty translation reads in Traditional Chinese
 }
 
 export function format(template, values) {

@@ -17,6 +17,7 @@ from app.repairs import tickets
 from app.rounds import intake
 from app.rounds.checklists import sync_checklists
 from app.rounds.plan import build_plan
+from app.staff import covers as staff_covers
 
 from tests import factories
 from tests.platform.backup_helpers import make_app, photo_hashes, seed_estate, sqlite_app
@@ -34,8 +35,12 @@ def estate_world(app):
     finding = factories.finding_with_photo(users[Role.STEWARD], estate, b)
     ticket = tickets.ticket_for_defect(db.session, finding)  # an engineering defect: every worker sees it
     db.session.flush()
+    cover = staff_covers.add_cover(db.session, None, staff_covers.CoverRequest(
+        factories.user(Role.STEWARD, username="u-cover", estates=[estate]).id, users[Role.STEWARD].id,
+        date.today(), date.today() + timedelta(days=7)))
     ids = {"ticket_id": ticket.id, "unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
-           "photo_uuid": finding.photos[0].uuid, "contact_id": contact.id, **decoration_world(w)}
+           "photo_uuid": finding.photos[0].uuid, "contact_id": contact.id, **decoration_world(w),
+           "estate_id": estate.id, "user_id": users[Role.STEWARD].id, "cover_id": cover.id}
     return estate, unit, users, ids
 
 

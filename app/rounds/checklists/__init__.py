@@ -1,8 +1,12 @@
-"""The manual's checklists, kept as data files in `data/` and loaded into versions.
+"""The manual's checklists, kept as data files in `data/` and loaded into versions; and which
+version a round walks.
 
 Each file is validated against `ChecklistFileSchema`. `sync_checklists` stores a
 new `ChecklistVersion` whenever a file's content differs from the latest stored
 version of its kind; older versions stay, and rounds keep the one they started with.
+The files are the manual's defaults: once the company publishes its own version of a
+checklist in the browser (editor.py), that one is the company's and the file is left
+alone. An estate may walk its own version (EstateChecklist) instead of the company's.
 """
 from __future__ import annotations
 
@@ -17,8 +21,10 @@ from sqlalchemy.orm import Session
 
 from ...models import (
     ChecklistItem,
+    ChecklistPublication,
     ChecklistVersion,
     DefectRoute,
+    EstateChecklist,
     ItemType,
     RoundKind,
     Urgency,
@@ -127,18 +133,63 @@ def read_all(data_dir: Path = DATA_DIR) -> dict[RoundKind, ChecklistFile]:
     return files
 
 
-def latest_version(session: Session, kind: RoundKind) -> ChecklistVersion | None:
-    return session.scalars(
-        sa.select(ChecklistVersion).where(ChecklistVersion.kind == kind).order_by(ChecklistVersion.version.desc())
-    ).first()
+def _newest(session: Session, kind: RoundKind, estate_id: int | None) -> ChecklistVersion | None:
+    query = (sa.select(ChecklistVersion).outerjoin(ChecklistPublication)
+             .where(ChecklistVersion.kind == kind, ChecklistPublication.estate_id.is_(None) if estate_id is None
+                    else ChecklistPublication.estate_id == estate_id)
+             .order_by(ChecklistVersion.version.desc()))
+    return session.scalars(query).first()
 
 
-def _version_from_file(file: ChecklistFile, number: int) -> ChecklistVersion:
-    d = file.data
+def company_version(session: Session, kind: RoundKind) -> ChecklistVersion | None:
+    """The company's checklist of a kind: its latest version (from the file, or published in the browser)."""
+    return _newest(session, kind, None)
+
+
+def estate_version(session: Session, kind: RoundKind, estate_id: int) -> ChecklistVersion | None:
+    """An estate's own latest version of a kind, if it ever published one."""
+    return _newest(session, kind, estate_id)
+
+
+def uses_own(session: Session, estate_id: int, kind: RoundKind) -> bool:
+    choice = session.get(EstateChecklist, (estate_id, kind))
+    return choice is not None and choice.own
+
+
+def latest_version(session: Session, kind: RoundKind, estate_id: int | None = None) -> ChecklistVersion | None:
+    """The version a round of `kind` started now walks: in an estate that walks its own, the estate's
+    latest; else the company's latest."""
+    if estate_id is not None and uses_own(session, estate_id, kind):
+        own = estate_version(session, kind, estate_id)
+        if own is not None:
+            return own
+    return company_version(session, kind)
+
+
+def version_numbered(session: Session, kind: RoundKind, number: int, estate_id: int) -> ChecklistVersion | None:
+    """The version a phone names by number for a round in `estate_id`: the company's or the estate's
+    own, any of them (a phone may have walked one published before its latest offline pack)."""
+    version = session.scalars(sa.select(ChecklistVersion).where(ChecklistVersion.kind == kind,
+                                                                ChecklistVersion.version == number)).first()
+    if version is None or version.estate_id not in (None, estate_id):
+        return None
+    return version
+
+
+def next_number(session: Session, kind: RoundKind) -> int:
+    """Version numbers run per kind over the company's and the estates' versions."""
+    return (session.scalar(sa.select(sa.func.max(ChecklistVersion.version)).where(ChecklistVersion.kind == kind))
+            or 0) + 1
+
+
+def version_from_document(document: dict, number: int, sha256: str) -> ChecklistVersion:
+    """A new version (not added to the session) from a checklist document as the data files write it,
+    loaded (ChecklistFileSchema or the editor's reading): kind, title, source, items."""
+    d = document
     version = ChecklistVersion(
         kind=d["kind"],
         version=number,
-        content_sha256=file.sha256,
+        content_sha256=sha256,
         title_zh_hant=d["title"]["zh_Hant"],
         title_zh_hans=d["title"]["zh_Hans"],
         title_en=d["title"]["en"],
@@ -171,15 +222,32 @@ def _version_from_file(file: ChecklistFile, number: int) -> ChecklistVersion:
 def sync_checklists(session: Session, data_dir: Path = DATA_DIR) -> list[ChecklistVersion]:
     """Store a new version of every checklist whose file changed. Returns the new versions.
 
-    Adds to the session; the caller commits.
+    A kind whose company version was published in the browser stays as the company made it: its
+    file is not loaded (`edited_in_browser` names those kinds). Adds to the session; the caller commits.
     """
     created = []
     for kind, file in read_all(data_dir).items():
-        current = latest_version(session, kind)
-        if current is not None and current.content_sha256 == file.sha256:
+        current = company_version(session, kind)
+        if current is not None and (not current.from_file or current.content_sha256 == file.sha256):
             continue
-        version = _version_from_file(file, (current.version + 1) if current else 1)
+        version = version_from_document(file.data, next_number(session, kind), file.sha256)
         session.add(version)
         created.append(version)
     session.flush()
     return created
+
+
+def edited_in_browser(session: Session, data_dir: Path = DATA_DIR) -> list[ChecklistVersion]:
+    """The company versions published in the browser whose data file says otherwise: sync-checklists
+    leaves them as they are."""
+    out = []
+    for kind, file in read_all(data_dir).items():
+        current = company_version(session, kind)
+        if current is not None and not current.from_file:
+            latest_file = session.scalars(
+                sa.select(ChecklistVersion).outerjoin(ChecklistPublication)
+                .where(ChecklistVersion.kind == kind, ChecklistPublication.version_id.is_(None))
+                .order_by(ChecklistVersion.version.desc())).first()
+            if latest_file is None or latest_file.content_sha256 != file.sha256:
+                out.append(current)
+    return out
