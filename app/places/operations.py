@@ -33,6 +33,7 @@ from ..models import (
     OwnerContact,
     PublicArea,
     PublicAreaKind,
+    Role,
     Unit,
     UnitState,
     User,
@@ -127,8 +128,6 @@ def kind_of(key: str) -> Kind:
 
 
 def _require_admin(user: User) -> None:
-    from ..models import Role
-
     if user.role is not Role.ADMIN:
         raise NotFound(_l("This page or record does not exist, or is not yours to see."))
 

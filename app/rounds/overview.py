@@ -11,12 +11,9 @@ from sqlalchemy.orm import Session
 from ..models import (
     Building,
     Estate,
-    Role,
     Unit,
     UnitState,
     User,
-    user_building,
-    user_estate,
 )
 from . import schedule
 
@@ -42,24 +39,6 @@ def building_summaries(session: Session, estate: Estate, viewer: User) -> list[B
     return [BuildingSummary(b, {s: counts.get(b.id, Counter())[s] for s in UnitState}) for b in buildings]
 
 
-def stewards_of(session: Session, estate: Estate) -> list[User]:
-    """Active stewards assigned to the estate or to one of its buildings."""
-    by_estate = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id == estate.id)
-    by_building = (
-        sa.select(user_building.c.user_id)
-        .join(Building, Building.id == user_building.c.building_id)
-        .where(Building.estate_id == estate.id)
-    )
-    return list(
-        session.scalars(
-            sa.select(User)
-            .where(User.role == Role.STEWARD, User.active.is_(True))
-            .where(sa.or_(User.id.in_(by_estate), User.id.in_(by_building)))
-            .order_by(User.username)
-        )
-    )
-
-
 @dataclass(frozen=True)
 class StewardBoard:
     steward: User
@@ -73,7 +52,7 @@ class StewardBoard:
 def stewards_seen_by(session: Session, estate: Estate, viewer: User) -> list[User]:
     """The estate's stewards a viewer follows: all of them for a viewer of the whole estate, else
     those who walk one of the viewer's buildings."""
-    stewards = stewards_of(session, estate)
+    stewards = schedule.stewards_of(session, estate)
     if estate.id in viewer.whole_estate_ids:
         return stewards
     mine = {b.id for b in viewer.building_scope(estate)}

@@ -537,7 +537,6 @@ def preview(session: Session, estate: Estate, kind: RoundKind, rule: Rule, effec
     """The windows of `kind` that open in the next `days` days, per steward of the estate (and anyone
     covering one of them), with the places due in each: by the rule in force until `effective_from`,
     by `rule` from then on. Reads only."""
-    from .overview import stewards_of
 
     stewards = stewards_of(session, estate)
     ids = {s.id for s in stewards}
@@ -575,3 +574,21 @@ def set_timezone(session: Session, by: User | None, estate: Estate, timezone_nam
         raise Rejected(message, {"timezone": [message]})
     estate.timezone = name
     session.flush()
+
+
+def stewards_of(session: Session, estate: Estate) -> list[User]:
+    """Active stewards assigned to the estate or to one of its buildings."""
+    by_estate = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id == estate.id)
+    by_building = (
+        sa.select(user_building.c.user_id)
+        .join(Building, Building.id == user_building.c.building_id)
+        .where(Building.estate_id == estate.id)
+    )
+    return list(
+        session.scalars(
+            sa.select(User)
+            .where(User.role == Role.STEWARD, User.active.is_(True))
+            .where(sa.or_(User.id.in_(by_estate), User.id.in_(by_building)))
+            .order_by(User.username)
+        )
+    )
