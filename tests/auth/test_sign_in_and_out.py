@@ -169,7 +169,7 @@ def test_repeated_failures_from_one_address_get_429_but_other_addresses_and_the_
     other = app.test_client()
     other.environ_base.update(REMOTE_ADDR="10.1.2.3", HTTP_ACCEPT_LANGUAGE="en")
     page = other.get("/login").get_data(as_text=True)
-    from .conftest import csrf_from
+    from tests.conftest import csrf_from
 
     response = other.post(
         "/login",

@@ -48,7 +48,7 @@ def test_records_of_a_place_in_a_building_get_that_building(empty_database_app):
     from app.repairs import tickets
     from app.rounds.checklists import sync_checklists
 
-    from . import factories
+    from tests import factories
 
     upgrade()
     sync_checklists(db.session)
