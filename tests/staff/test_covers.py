@@ -264,3 +264,28 @@ def test_lists_scoped_in_their_query_include_the_covered_buildings_on_the_days_o
     assert hua.covers_place(estate.id, b1) and not hua.covers_place(estate.id, b1, today + timedelta(days=2))
     covers.end_cover(db.session, None, cover.id, now=now)
     assert listed() == ["2棟"]
+
+
+def test_the_covers_phone_takes_the_covered_places_offline_on_the_days_of_the_cover(world):
+    from app.api.offline_pack import offline_pack
+
+    def places(when: datetime) -> set[tuple[str, int | None]]:
+        pack = offline_pack(db.session, world["hua"], when)
+        return {(t["kind"], t["building_id"]) for t in pack["targets"]}
+
+    inside, outside = places(at(date(2026, 12, 15))), places(at(LAST + timedelta(days=1)))
+    assert ("corridor", world["b1"].id) in inside and ("decoration", world["b1"].id) in inside
+    assert ("corridor", world["b1"].id) not in outside and ("corridor", world["b2"].id) in outside
+
+
+def test_covers_are_in_the_audit_log_of_the_covered_stewards_estate(app, world):
+    from app.models import AuditEntry
+
+    db.session.commit()
+    covers.end_cover(db.session, world["admin"], world["cover"].id, now=at(FIRST))
+    db.session.commit()
+    entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.entity == "leave_cover")
+                                 .order_by(AuditEntry.id)).all()
+    assert [(e.action, e.estate_id) for e in entries] == [("created", world["estate"].id),
+                                                           ("updated", world["estate"].id)]
+    assert entries[0].after["cover_id"] == world["hua"].id and "ended_at" in entries[1].after
