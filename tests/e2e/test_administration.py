@@ -222,3 +222,31 @@ def test_the_checklist_editor_fits_the_phone_and_previews(live_server, phones, e
     box = admin.locator("button[value=publish]").bounding_box()
     assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]
     admin.screenshot(path=str(ARTIFACTS / "admin-checklist-editing.png"))
+
+
+def test_the_administration_pages_pass_axe(live_server, browser, estate):
+    from .test_accessibility import BLOCKING, describe, run_axe
+
+    place, b1, _b2 = estate
+    ming = factories.user(Role.STEWARD, username="ming", display_name="陳小明", buildings=[b1])
+    ming_id = settled(ming.id)
+    context = browser.new_context(viewport=PHONE, locale="zh-TW", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, live_server, "boss")
+    found = []
+    for path in ("/admin/staff/", f"/admin/staff/{ming_id}", "/admin/staff/new", "/admin/staff/covers",
+                 f"/admin/schedules/{place.id}", f"/admin/schedules/{place.id}/corridor", "/admin/checklists/",
+                 "/admin/checklists/corridor", "/password"):
+        page.goto(f"{live_server}{path}")
+        found += [("boss", path, v) for v in run_axe(page) if v["impact"] in BLOCKING]
+    page.goto(f"{live_server}/admin/schedules/{place.id}/corridor")
+    page.click("button[value=preview]")
+    page.wait_for_load_state()
+    found += [("boss", "schedule preview", v) for v in run_axe(page) if v["impact"] in BLOCKING]
+    page.goto(f"{live_server}/admin/checklists/meter")
+    page.click("button[value=preview]")
+    page.wait_for_load_state()
+    found += [("boss", "checklist preview", v) for v in run_axe(page) if v["impact"] in BLOCKING]
+    context.close()
+    assert not found, describe(found)
