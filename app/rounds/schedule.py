@@ -542,18 +542,25 @@ def preview(session: Session, estate: Estate, kind: RoundKind, rule: Rule, effec
         LeaveCover.covered_id.in_(ids), LeaveCover.first_day <= last, LeaveCover.last_day >= today,
         User.active.is_(True)).distinct()).all() if ids else []
     stewards += [u for u in covering if u.id not in ids]
+    # The windows that open in the span (and the one running today), the same for every steward.
+    opening = []
+    for n in range(days):
+        day = today + timedelta(days=n)
+        occ = occurrence_on(rule if day >= effective_from else rule_for(session, estate.id, kind, day), day)
+        if occ.start == day or day == today:
+            opening.append((day, occ))
     result = []
+    found: dict[tuple, list[Target]] = {}  # the places of one assignment, read once
     for steward in stewards:
         windows = []
-        day = today
-        while day <= last:
-            in_force = rule if day >= effective_from else rule_for(session, estate.id, kind, day)
-            occ = occurrence_on(in_force, day)
-            if occ.start == day or day == today:
-                places = [t for t in targets_for(session, steward, estate, day) if t.kind is kind]
-                if places:
-                    windows.append(PreviewWindow(occ, places, day >= effective_from))
-            day += timedelta(days=1)
+        for day, occ in opening:
+            buildings, wide = steward.building_scope(estate, day), steward.covers_estate_wide(estate, day)
+            key = (tuple(b.id for b in buildings), wide)
+            if key not in found:
+                found[key] = [t for t in targets_in(session, estate, buildings, wide) if t.kind is kind]
+            places = found[key]
+            if places:
+                windows.append(PreviewWindow(occ, places, day >= effective_from))
         result.append(StewardPreview(steward, windows))
     return result
 
