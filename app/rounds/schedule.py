@@ -468,6 +468,12 @@ class Window:
         raise Rejected(next(iter(errors.values()))[0], errors)
 
 
+def _lock(session: Session, estate: Estate) -> None:
+    """The estate's row, read afresh and locked (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers)."""
+    session.scalars(sa.select(Estate).where(Estate.id == estate.id).with_for_update()
+                    .execution_options(populate_existing=True)).one()
+
+
 def rule_rows(session: Session, estate: Estate, kind: RoundKind) -> list[ScheduleRule]:
     return list(session.scalars(sa.select(ScheduleRule).where(ScheduleRule.estate_id == estate.id,
                                                               ScheduleRule.kind == kind)
@@ -502,6 +508,7 @@ def change_rule(session: Session, by: User | None, estate: Estate, kind: RoundKi
     """Change how `kind` recurs in `estate` from the next window on: a new ScheduleRule row (rows in
     force are never edited). A change saved earlier and not in force yet is replaced (its row, never
     applied, is removed). Refused when the page was out of date or nothing would change."""
+    _lock(session, estate)  # two changes at once queue up; the second finds the page out of date
     if not seen or seen != rules_fingerprint(session, estate, kind):
         raise Conflict(_l("The schedule of %(estate)s was changed by someone else while this page was open. "
                           "Nothing was saved: check it as it stands now.", estate=estate.name))
@@ -570,6 +577,7 @@ def set_timezone(session: Session, by: User | None, estate: Estate, timezone_nam
     from zoneinfo import available_timezones
 
     name = (timezone_name or "").strip()
+    _lock(session, estate)
     if seen != estate.timezone:
         raise Conflict(_l("The time zone of %(estate)s was changed by someone else while this page was open. "
                           "Nothing was saved.", estate=estate.name))
