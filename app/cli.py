@@ -7,6 +7,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -127,7 +128,8 @@ def create_user(username: str, display_name: str, role: str, estate_codes: tuple
                              password=password)
     except Refusal as exc:
         db.session.rollback()
-        details = "; ".join(str(m) for messages in exc.errors.values() for m in messages) or str(exc.message)
+        with force_locale("en"):  # the command line speaks English
+            details = "; ".join(str(m) for messages in exc.errors.values() for m in messages) or str(exc.message)
         raise click.ClickException(details) from None
     db.session.commit()
     where = ", ".join([*estate_codes, *building_codes])

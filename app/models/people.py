@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -180,6 +180,8 @@ class User(UserMixin, db.Model):
         """The estates this user works in on that day: their own, and those of whom they cover."""
         ids = self.own_assignment.estate_ids
         for cover in self.covering:
+            if not cover.near(when):
+                continue
             covered = cover.covered
             for estate in {*covered.estates, *(b.estate for b in covered.buildings)}:
                 if estate.id not in ids and cover.in_force_on(_day_in(estate.timezone, when), estate.timezone):
@@ -220,7 +222,7 @@ class User(UserMixin, db.Model):
         if self.own_assignment.covers_estate_wide(estate_id):
             return True
         return any(cover.in_force_on(_day_in(e.timezone, when), e.timezone)
-                   for cover in self.covering for e in cover.covered.estates if e.id == estate_id)
+                   for cover in self.covering if cover.near(when) for e in cover.covered.estates if e.id == estate_id)
 
     def covered_places(self, building_id: sa.ColumnElement, estate_id: sa.ColumnElement) -> sa.ColumnElement[bool]:
         """covers_place's rule (today) as a condition on a table's building and estate columns, so a
@@ -228,6 +230,8 @@ class User(UserMixin, db.Model):
         own = self.own_assignment.condition(building_id, estate_id)
         parts = []
         for cover in self.covering:
+            if not cover.near(None):
+                continue
             covered = cover.covered.own_assignment
             for estate in {*cover.covered.estates, *(b.estate for b in cover.covered.buildings)}:
                 if cover.in_force_on(_day_in(estate.timezone, None), estate.timezone):
@@ -278,6 +282,12 @@ class LeaveCover(db.Model):
 
     cover: Mapped[User] = relationship(foreign_keys=[cover_id])
     covered: Mapped[User] = relationship(foreign_keys=[covered_id])
+
+    def near(self, when: When) -> bool:
+        """Whether the cover may hold at `when` in some time zone (a day's slack each side): a
+        cheap test before the covered colleague's estates are loaded to ask in_force_on."""
+        day = _day_in("UTC", when)
+        return self.first_day - timedelta(days=1) <= day <= self.last_day + timedelta(days=1)
 
     def in_force_on(self, day: date, timezone_name: str) -> bool:
         """Whether the cover holds on an estate's local date (ended early: not from its end's day)."""

@@ -472,6 +472,12 @@ class Window:
         raise Rejected(next(iter(errors.values()))[0], errors)
 
 
+def _lock(session: Session, estate: Estate) -> None:
+    """The estate's row, read afresh and locked (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers)."""
+    session.scalars(sa.select(Estate).where(Estate.id == estate.id).with_for_update()
+                    .execution_options(populate_existing=True)).one()
+
+
 def rule_rows(session: Session, estate: Estate, kind: RoundKind) -> list[ScheduleRule]:
     return list(session.scalars(sa.select(ScheduleRule).where(ScheduleRule.estate_id == estate.id,
                                                               ScheduleRule.kind == kind)
@@ -506,6 +512,7 @@ def change_rule(session: Session, by: User | None, estate: Estate, kind: RoundKi
     """Change how `kind` recurs in `estate` from the next window on: a new ScheduleRule row (rows in
     force are never edited). A change saved earlier and not in force yet is replaced (its row, never
     applied, is removed). Refused when the page was out of date or nothing would change."""
+    _lock(session, estate)  # two changes at once queue up; the second finds the page out of date
     if not seen or seen != rules_fingerprint(session, estate, kind):
         raise Conflict(_l("The schedule of %(estate)s was changed by someone else while this page was open. "
                           "Nothing was saved: check it as it stands now.", estate=estate.name))
@@ -545,18 +552,25 @@ def preview(session: Session, estate: Estate, kind: RoundKind, rule: Rule, effec
         LeaveCover.covered_id.in_(ids), LeaveCover.first_day <= last, LeaveCover.last_day >= today,
         User.active.is_(True)).distinct()).all() if ids else []
     stewards += [u for u in covering if u.id not in ids]
+    # The windows that open in the span (and the one running today), the same for every steward.
+    opening = []
+    for n in range(days):
+        day = today + timedelta(days=n)
+        occ = occurrence_on(rule if day >= effective_from else rule_for(session, estate.id, kind, day), day)
+        if occ.start == day or day == today:
+            opening.append((day, occ))
     result = []
+    found: dict[tuple, list[Target]] = {}  # the places of one assignment, read once
     for steward in stewards:
         windows = []
-        day = today
-        while day <= last:
-            in_force = rule if day >= effective_from else rule_for(session, estate.id, kind, day)
-            occ = occurrence_on(in_force, day)
-            if occ.start == day or day == today:
-                places = [t for t in targets_for(session, steward, estate, day) if t.kind is kind]
-                if places:
-                    windows.append(PreviewWindow(occ, places, day >= effective_from))
-            day += timedelta(days=1)
+        for day, occ in opening:
+            buildings, wide = steward.building_scope(estate, day), steward.covers_estate_wide(estate, day)
+            key = (tuple(b.id for b in buildings), wide)
+            if key not in found:
+                found[key] = [t for t in targets_in(session, estate, buildings, wide) if t.kind is kind]
+            places = found[key]
+            if places:
+                windows.append(PreviewWindow(occ, places, day >= effective_from))
         result.append(StewardPreview(steward, windows))
     return result
 
@@ -566,6 +580,7 @@ def set_timezone(session: Session, by: User | None, estate: Estate, timezone_nam
     from zoneinfo import available_timezones
 
     name = (timezone_name or "").strip()
+    _lock(session, estate)
     if seen != estate.timezone:
         raise Conflict(_l("The time zone of %(estate)s was changed by someone else while this page was open. "
                           "Nothing was saved.", estate=estate.name))

@@ -4,6 +4,7 @@ supervisor of the whole estate (its own). A change is previewed (the next four w
 per steward) before it is saved, and applies from the next window (schedule.change_rule)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -68,6 +69,36 @@ def describe(rule) -> str:  # noqa: ANN001 - a Rule or a ScheduleRule row
         return _("Every month on day %(first)d", first=rule.anchor)
     return _("Every month, day %(first)d to day %(last)d", first=rule.anchor,
              last=schedule.Window.of(rule).last_day)
+
+
+@dataclass
+class Run:
+    """Preview windows in a row: one window, or daily windows of the same places, day after day."""
+
+    first: schedule.Occurrence
+    last: schedule.Occurrence
+    places: list
+    new_rule: bool
+    days: int = 1
+
+    @property
+    def daily(self) -> bool:
+        return (self.first.end - self.first.start).days == 1
+
+
+def runs(windows: list[schedule.PreviewWindow]) -> list[Run]:
+    """The preview's windows with every run of daily ones of the same places told once (a daily rule
+    would list 28 days per steward)."""
+    out: list[Run] = []
+    for w in windows:
+        occ = w.occurrence
+        prev = out[-1] if out else None
+        if prev is not None and prev.daily and (occ.end - occ.start).days == 1 and prev.new_rule == w.new_rule \
+                and prev.last.end == occ.start and [t.key for t in prev.places] == [t.key for t in w.places]:
+            prev.last, prev.days = occ, prev.days + 1
+        else:
+            out.append(Run(occ, occ, w.places, w.new_rule))
+    return out
 
 
 def _today(estate: Estate):  # noqa: ANN202
@@ -152,6 +183,7 @@ def rule(estate_id: int, kind: str):
     current = schedule.rule_for(db.session, place.id, round_kind, today)
     seen = schedule.rules_fingerprint(db.session, place, round_kind)
     context = dict(estate=place, kind=round_kind, current=current, today=today, describe=describe, weekdays=WEEKDAYS,
+                   runs=runs,
                    pending=schedule.pending_rule(db.session, place, round_kind, today), seen=seen, errors={},
                    message=None, previews=None, effective_from=None, previewed="", new_rule=None)
     if request.method == "GET":

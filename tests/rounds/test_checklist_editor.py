@@ -12,6 +12,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.extensions import db
 from app.models import ChecklistVersion, Role, RoundKind
@@ -32,7 +33,11 @@ from ..conftest import csrf_from
 
 @pytest.fixture(autouse=True)
 def english(client):
+    """These tests read the English messages (tests/test_i18n.py checks the other languages): of the
+    pages, and of the operations' refusals read here."""
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture

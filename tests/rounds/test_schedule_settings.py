@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.extensions import db
 from app.models import Period, Role, RoundKind, ScheduleRule
@@ -24,7 +25,11 @@ FRIDAY = date(2026, 12, 11)
 
 @pytest.fixture(autouse=True)
 def english(client):
+    """These tests read the English messages (tests/test_i18n.py checks the other languages): of the
+    pages, and of the operations' refusals read here."""
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with force_locale("en"):
+        yield
 
 
 @pytest.mark.parametrize(("window", "rule"), [

@@ -5,10 +5,12 @@ of assignment goes into its history; `flask create-user --building`."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.extensions import db
 from app.models import AssignmentPeriod, Role, User
@@ -24,7 +26,11 @@ TEMPORARY = re.compile(r'<p class="temporary-password" translate="no">([a-z0-9-]
 
 @pytest.fixture(autouse=True)
 def english(client):
+    """These tests read the English messages (tests/test_i18n.py checks the other languages): of the
+    pages, and of the operations' refusals read here."""
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture
@@ -273,3 +279,41 @@ def test_the_staff_list_searches_and_filters(client, auth, world):
     html = client.get("/admin/staff/?role=admin").get_data(as_text=True)
     assert ">Boss</a>" in html and ">陳小明</a>" not in html
     assert "Nobody matches." in client.get("/admin/staff/?q=%25").get_data(as_text=True)
+
+
+def test_two_administrators_deactivating_each_other_at_once_leave_one_active(app, world):
+    """Each sees the other active when the page is shown; the rows are locked, so the second request
+    finds itself the last active administrator and is refused."""
+    second = factories.user(Role.ADMIN, username="boss2")
+    db.session.commit()
+    pairs = [(world["admin"].id, second.id), (second.id, world["admin"].id)]
+    seen = {target: accounts.fingerprint(db.session.get(User, target)) for _actor, target in pairs}
+    db.session.commit()
+    barrier = threading.Barrier(len(pairs))
+    answers: dict[int, str] = {}
+
+    def act(actor_id: int, target_id: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                actor = db.session.get(User, actor_id)
+                accounts.deactivate(db.session, actor, target_id, seen=seen[target_id])
+                db.session.commit()
+                answers[target_id] = "deactivated"
+            except Conflict as exc:
+                db.session.rollback()
+                with force_locale("en"):
+                    answers[target_id] = str(exc.message)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=act, args=pair) for pair in pairs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(answers.values())[0] == "deactivated", answers
+    assert "the last active administrator" in sorted(answers.values())[1], answers
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
+        User.role == Role.ADMIN, User.active.is_(True))) == 1

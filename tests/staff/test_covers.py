@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.decoration import violations
 from app.extensions import db
@@ -35,6 +36,13 @@ from .. import factories
 from ..conftest import csrf_from
 
 FIRST, LAST = date(2026, 12, 10), date(2026, 12, 17)
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """These tests read the English messages of the refusals (tests/test_i18n.py checks the others)."""
+    with force_locale("en"):
+        yield
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -207,6 +215,7 @@ def test_a_steward_who_covers_cannot_be_deactivated_or_change_role_until_the_cov
 
 
 def test_the_covers_page_arranges_and_ends_covers(client, auth, world):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     db.session.commit()
     auth.login("boss")
     html = client.get("/admin/staff/covers").get_data(as_text=True)
@@ -232,3 +241,51 @@ def test_the_covers_page_arranges_and_ends_covers(client, auth, world):
     assert row.ended_at is not None
     again = client.post(f"/admin/staff/covers/{row.id}/end", data={"csrf_token": token})
     assert "already ended" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_lists_scoped_in_their_query_include_the_covered_buildings_on_the_days_of_the_cover(app):
+    from app.models import Building
+
+    estate = factories.estate()
+    b1, b2 = factories.building(estate, "1棟"), factories.building(estate, "2棟")
+    ming = factories.user(Role.STEWARD, username="ming", buildings=[b1])
+    hua = factories.user(Role.STEWARD, username="hua", buildings=[b2])
+    db.session.commit()
+    now = datetime.now(timezone.utc)
+    today = schedule.local_date(estate, now)
+
+    def listed() -> list[str]:
+        db.session.expire(hua, ["covering"])
+        return sorted(b.name for b in db.session.scalars(sa.select(Building).where(hua.covered_buildings())))
+
+    assert listed() == ["2棟"]
+    cover = covers.add_cover(db.session, None, CoverRequest(hua.id, ming.id, today, today + timedelta(days=1)), now=now)
+    assert listed() == ["1棟", "2棟"]
+    assert hua.covers_place(estate.id, b1) and not hua.covers_place(estate.id, b1, today + timedelta(days=2))
+    covers.end_cover(db.session, None, cover.id, now=now)
+    assert listed() == ["2棟"]
+
+
+def test_the_covers_phone_takes_the_covered_places_offline_on_the_days_of_the_cover(world):
+    from app.api.offline_pack import offline_pack
+
+    def places(when: datetime) -> set[tuple[str, int | None]]:
+        pack = offline_pack(db.session, world["hua"], when)
+        return {(t["kind"], t["building_id"]) for t in pack["targets"]}
+
+    inside, outside = places(at(date(2026, 12, 15))), places(at(LAST + timedelta(days=1)))
+    assert ("corridor", world["b1"].id) in inside and ("decoration", world["b1"].id) in inside
+    assert ("corridor", world["b1"].id) not in outside and ("corridor", world["b2"].id) in outside
+
+
+def test_covers_are_in_the_audit_log_of_the_covered_stewards_estate(app, world):
+    from app.models import AuditEntry
+
+    db.session.commit()
+    covers.end_cover(db.session, world["admin"], world["cover"].id, now=at(FIRST))
+    db.session.commit()
+    entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.entity == "leave_cover")
+                                 .order_by(AuditEntry.id)).all()
+    assert [(e.action, e.estate_id) for e in entries] == [("created", world["estate"].id),
+                                                           ("updated", world["estate"].id)]
+    assert entries[0].after["cover_id"] == world["hua"].id and "ended_at" in entries[1].after
