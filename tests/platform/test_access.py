@@ -20,7 +20,8 @@ HIDDEN_OBJECT = {("photos.photo", Role.GATE)}
 # (tests/test_security_matrix.py expects no 404 for an administrator "of another estate").
 COMPANY_WIDE = {"staff.user", "staff.reset_password", "staff.deactivate", "staff.reactivate", "staff.end_cover",
                 "schedules.estate", "schedules.rule", "schedules.set_timezone", "checklists.choice",
-                "places.edit", "places.retire", "places.reveal"}
+                "places.edit", "places.retire", "places.reveal", "places.places", "places.index",
+                "places.template", "places.import_workbook", "places.new"}
 
 # endpoint: (method, path, who may use it). Every route of the app must be listed here:
 # test_every_route_is_in_the_matrix fails when one is added without deciding who may use it.

@@ -154,11 +154,12 @@ def test_another_estates_staff_reach_no_object_by_path(app, client, two_estates,
         elif endpoint in IGNORES_FOREIGN_HINT:
             expected = 200
         elif endpoint in COMPANY_WIDE and user.role is Role.ADMIN:  # every estate is the administrator's
-            expected = 302 if method == "POST" else 200
+            expected = 302 if method == "POST" and endpoint != "places.reveal" else 200  # a reveal is a page
         else:
             expected = 404
         assert response.status_code == expected, (endpoint, response.status_code, page_text(response)[:300])
-        assert not leaked(secrets, response, path), endpoint
+        if not (endpoint in COMPANY_WIDE and user.role is Role.ADMIN):  # every estate is the administrator's
+            assert not leaked(secrets, response, path), endpoint
         checked += 1
     assert fingerprint() == before, "a refused request changed something"
     assert checked == len(OBJECT_ROUTES)
@@ -260,6 +261,8 @@ def test_another_estates_staff_see_none_of_its_objects_in_lists(app, client, two
             continue  # signs out: nothing to list
         response = send(b_client, method, path, None)
         assert response.status_code != 500, endpoint
+        if endpoint in COMPANY_WIDE and user.role is Role.ADMIN:
+            continue  # the administrator's pages list every estate
         assert user.role in allowed or response.status_code == 403, (endpoint, response.status_code)
         assert not leaked(secrets, response), endpoint
     for template in QUERY_PATHS:
