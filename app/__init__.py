@@ -31,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"],  # type: ignore[method-assign]
                                 x_proto=app.config["PROXY_FIX_X_PROTO"])
 
-    from . import access, api, database, errors, i18n, labels, pwa, security
+    from . import access, api, database, errors, i18n, labels, navigation, pwa, security
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .photos import storage
 
@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
+    navigation.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"  # phones change networks all day
     access.init_app(app)  # before CSRF: a signed-out phone hears "sign in", not "bad token"

@@ -1,0 +1,117 @@
+"""Issue 16, the office in real Chromium: the tabs on a 412 × 915 phone (at most five, the page's own
+always shown, the rest in a menu), and every interactive element of the desk's and the supervisor's
+main pages at least 44 × 44 px, on a phone and on a 1280 × 800 screen. Screenshots land in
+test-artifacts/."""
+from __future__ import annotations
+
+import pytest
+
+from .conftest import ARTIFACTS, sign_in
+
+pytestmark = pytest.mark.e2e
+PHONE = {"width": 412, "height": 915}
+DESKTOP = {"width": 1280, "height": 800}
+
+# Everything a finger or a pointer can use; a checkbox or radio button counts by its label.
+TAP_TARGETS = r"""() => [...document.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, summary')]
+    .map(el => (el.matches('input[type=checkbox], input[type=radio]') && el.closest('label')) || el)
+    .filter(el => el.offsetParent !== null || getComputedStyle(el).position === 'fixed')
+    .map(el => { const r = el.getBoundingClientRect();
+                 return [el.tagName + ' ' + (el.textContent || el.name || el.type || '').trim().slice(0, 30),
+                         Math.round(r.width), Math.round(r.height)]; })
+    .filter(([, w, h]) => w > 0 && h > 0 && (w < 44 || h < 44))"""
+
+DESK_PAGES = ["/desk/", "/tickets/", "/desk/findings", "/decoration/", "/tickets/overdue", "/reports/summary",
+              "/gate/requests", "/desk/units", "/tickets/export.csv"]
+SUPERVISOR_PAGES = ["/desk/supervisor", "/audit", "/admin/schedules/", "/tickets/clocks"]
+
+
+@pytest.fixture
+def demo_history(runner):
+    assert runner.invoke(args=["seed-demo", "--history"]).exit_code == 0
+
+
+@pytest.fixture
+def screen(browser):
+    contexts = []
+
+    def open_screen(viewport=PHONE):
+        mobile = viewport["width"] < 600
+        context = browser.new_context(viewport=viewport, device_scale_factor=1, locale="zh-TW",
+                                      has_touch=mobile, is_mobile=mobile)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_screen
+    for context in contexts:
+        context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"office-{name}.png"), full_page=True)
+
+
+def visible_bar(page) -> list[str]:
+    """The tab bar's entries a person sees on screen (the menu closed)."""
+    return page.evaluate("""() => [...document.querySelectorAll('.tabs a, .tabs summary')]
+        .filter(el => el.offsetParent !== null && !el.closest('.tabs-menu'))
+        .map(el => { const r = el.getBoundingClientRect();
+                     return [el.textContent.trim(), r.left >= 0 && r.right <= innerWidth + 0.5]; })""")
+
+
+@pytest.mark.parametrize(("username", "landing", "deep"), [
+    ("desk1", "/desk/", "/desk/units"), ("super1", "/desk/supervisor", "/audit")])
+def test_the_tabs_fit_a_phone_with_the_page_on_screen_always_shown(live_server, screen, demo_history, username,
+                                                                     landing, deep):
+    page = screen()
+    sign_in(page, live_server, username)
+    page.wait_for_url(f"{live_server}{landing}")
+    bar = visible_bar(page)
+    assert 2 <= len(bar) <= 5 and all(inside for _, inside in bar), bar
+    assert page.evaluate("document.querySelector('.tabs').scrollWidth <= innerWidth")
+    assert page.locator(".tabs-phone a.active").is_visible()
+    assert not page.locator(".tabs-menu").is_visible()
+
+    # The menu holds the rest: open it and go to a page that is not in the bar.
+    page.click(".tabs-more > summary")
+    menu = page.locator(".tabs-menu a")
+    assert menu.count() >= 4 and menu.first.is_visible()
+    page.click(f".tabs-menu a[href='{deep}']")
+    page.wait_for_url(f"{live_server}{deep}")
+    bar = visible_bar(page)
+    assert len(bar) <= 5 and all(inside for _, inside in bar), bar
+    active = page.locator(".tabs-phone a.active")
+    assert active.is_visible() and active.get_attribute("href") == deep
+    page.click(".tabs-more > summary")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"office-{username}-tabs-menu-open.png"))  # the screen, not the page
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize(("username", "pages"), [("desk1", DESK_PAGES), ("super1", DESK_PAGES + SUPERVISOR_PAGES)])
+def test_every_control_of_the_office_pages_is_thumb_sized(live_server, screen, demo_history, username, pages,
+                                                          viewport):
+    page = screen(viewport)
+    sign_in(page, live_server, username)
+    page.wait_for_load_state()
+    small = {}
+    for path in pages:
+        page.goto(f"{live_server}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], path
+        found = page.evaluate(TAP_TARGETS)
+        if found:
+            small[path] = found
+        if viewport is PHONE:
+            shot(page, f"{username}{path.replace('/', '-').rstrip('-')}")
+    # A ticket of the list, with its forms.
+    page.goto(f"{live_server}/tickets/?status=all")
+    page.click(".ticket-card a.ticket-number >> nth=0")
+    page.wait_for_url("**/tickets/*")
+    found = page.evaluate(TAP_TARGETS)
+    if found:
+        small["ticket"] = found
+    assert small == {}
