@@ -115,3 +115,56 @@ def test_every_control_of_the_office_pages_is_thumb_sized(live_server, screen, d
     if found:
         small["ticket"] = found
     assert small == {}
+
+
+def test_marking_reviewed_stays_in_place_and_can_be_undone(live_server, screen, demo_history):
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import Finding
+
+    db.session.execute(sa.update(Finding).values(reviewed_at=None, reviewed_by_id=None))
+    db.session.commit()
+    page = screen()
+    sign_in(page, live_server, "desk1")
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/desk/findings?unreviewed_only=1")
+    unreviewed = page.locator(".count-unreviewed strong")
+    before = unreviewed.inner_text()
+    card = page.locator("#" + page.locator('.review-list .card[data-reviewed="no"]').nth(20).get_attribute("id"))
+    card.locator(".mark-form button").scroll_into_view_if_needed()
+    y = page.evaluate("scrollY")
+    assert y > 1000
+    card.locator(".mark-form button").click()
+    page.wait_for_function("(el) => el.dataset.reviewed === 'yes'", arg=card.element_handle())
+    assert abs(page.evaluate("scrollY") - y) < 5  # no jump to the top
+    assert card.locator(".just-reviewed .badge").is_visible()
+    if before.isdigit():
+        assert int(unreviewed.inner_text()) == int(before) - 1
+    card.locator(".just-reviewed .undo").click()
+    page.wait_for_function("(el) => el.dataset.reviewed === 'no'", arg=card.element_handle())
+    assert card.locator(".mark-form button").is_visible()
+    assert abs(page.evaluate("scrollY") - y) < 5
+    if before.isdigit():
+        assert unreviewed.inner_text() == before
+
+    # Several at once: tick two, mark them, and undo from the bar at the bottom.
+    first, second = (page.locator("#" + page.locator('.review-list .card[data-reviewed="no"]').nth(i).get_attribute("id"))
+                     for i in (2, 3))
+    first.locator(".select-finding").click()
+    second.locator(".select-finding").click()
+    assert page.locator(".selected-count").inner_text() == "(2)"
+    y = page.evaluate("scrollY")
+    page.click("#bulk-selected button")
+    page.wait_for_function("(el) => el.dataset.reviewed === 'yes'", arg=second.element_handle())
+    assert first.get_attribute("data-reviewed") == "yes"
+    assert abs(page.evaluate("scrollY") - y) < 5
+    assert page.locator(".bulk-status .undo").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "office-findings-marked.png"))
+    page.click(".bulk-status .undo")
+    page.wait_for_function("(el) => el.dataset.reviewed === 'no'", arg=second.element_handle())
+    assert first.get_attribute("data-reviewed") == "no"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)
+                             .where(Finding.reviewed_at.is_not(None))) == 0
