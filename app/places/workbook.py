@@ -668,6 +668,19 @@ class _Stored:
 # Storing --------------------------------------------------------------------------------------
 
 
+# What the import page calls each kind, by count key and by change kind.
+KIND_LABELS = {
+    "estates": _l("Estates"), "estate": _l("Estates"),
+    "buildings": _l("Buildings"), "building": _l("Buildings"),
+    "stairwells": _l("Stairwells"), "stairwell": _l("Stairwells"),
+    "units": _l("Units"), "unit": _l("Units"),
+    "public areas": _l("Public areas"), "area": _l("Public areas"),
+    "assets": _l("Assets"), "asset": _l("Assets"),
+    "meters": _l("Meters"), "meter": _l("Meters"),
+    "contacts": _l("Owner contacts"), "contact": _l("Owner contacts"),
+}
+
+
 @dataclass
 class ImportReport:
     counts: dict[str, int]  # rows of the file, per sheet
