@@ -278,13 +278,30 @@ def _day(name: str) -> date | None:
 def export():
     """Tickets opened in a date range (at most a year), for Excel: UTF-8 with a BOM."""
     first, last = _day("from"), _day("to")
-    if first is None or last is None or last < first or (last - first).days >= EXPORT_MAX_DAYS:
-        flash(_("Choose a date range of at most %(days)d days to export.", days=EXPORT_MAX_DAYS), "error")
+    errors = _export_errors(first, last) if request.args else {}
+    if not request.args or errors:  # the form: empty at first, then with what was typed and what is wrong
         return render_template("tickets/export.html", first=request.args.get("from", ""),
-                               last=request.args.get("to", "")), 400 if request.args else 200
+                               last=request.args.get("to", ""), errors=errors,
+                               max_days=EXPORT_MAX_DAYS), 400 if errors else 200
     rows = ticket_csv.rows(db.session, current_user, first, last, estate_id=request.args.get("estate", type=int),
                            show_contacts=may_read_contacts(current_user))
     return csv_response(f"tickets-{first}-{last}.csv", ticket_csv.header(), rows)
+
+
+def _export_errors(first: date | None, last: date | None) -> dict[str, str]:
+    """What is wrong with the dates typed, per field (empty when the range can be exported)."""
+    errors = {}
+    for name, day in (("from", first), ("to", last)):
+        raw = request.args.get(name, "").strip()
+        if day is None:
+            errors[name] = (_("Not a date: use YYYY-MM-DD.") if raw else
+                            _("Choose the first day.") if name == "from" else _("Choose the last day."))
+    if not errors:
+        if last < first:
+            errors["to"] = _("The last day is before the first.")
+        elif (last - first).days >= EXPORT_MAX_DAYS:
+            errors["to"] = _("More than %(days)d days: choose a shorter range.", days=EXPORT_MAX_DAYS)
+    return errors
 
 
 @bp.route("/clocks", methods=["GET", "POST"])

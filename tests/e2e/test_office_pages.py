@@ -168,3 +168,33 @@ def test_marking_reviewed_stays_in_place_and_can_be_undone(live_server, screen, 
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)
                              .where(Finding.reviewed_at.is_not(None))) == 0
+
+
+def test_the_findings_csv_takes_the_dates_as_typed_and_a_refusal_keeps_them(live_server, screen, demo_history):
+    from datetime import date, timedelta
+
+    page = screen()
+    sign_in(page, live_server, "desk1")
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/desk/findings")
+    last = date.today()
+    first = last - timedelta(days=6)
+    page.fill("input[name=date_from]", first.isoformat())
+    page.fill("input[name=date_to]", last.isoformat())  # typed, not applied with "Show"
+    with page.expect_download() as download:
+        page.click(".csv-link")
+    assert download.value.suggested_filename == f"xuncha-findings-{first}-{last}.csv"
+
+    # Only a start date: refused, and both what was typed and the boxes stay as they were.
+    page.fill("input[name=date_to]", "")
+    page.click(".csv-link")
+    page.wait_for_url("**/desk/findings.csv?**")
+    assert page.locator(".flash-error").is_visible()
+    assert page.input_value("input[name=date_from]") == first.isoformat()
+    assert page.is_checked("input[name=defects_only]") and page.is_checked("input[name=unreviewed_only]")
+
+    # The ticket export: no error before anything is typed, and date fields a thumb can use.
+    page.goto(f"{live_server}/tickets/export.csv")
+    assert page.locator(".flash-error, .field-error").count() == 0
+    for box in (page.locator("#from").bounding_box(), page.locator("#to").bounding_box()):
+        assert box["height"] >= 44 and box["width"] >= 200
