@@ -67,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .photos.views import bp as photos_bp
     from .places.views import bp as places_bp
     from .repairs.engineering import bp as engineering_bp
+    from .repairs.team_pages import bp as teams_bp
     from .repairs.views import bp as tickets_bp
     from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp
@@ -79,7 +80,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for blueprint in (auth_bp, photos_bp, rounds_bp, dashboard_bp, review_bp, units_bp, workfile_bp,
                       engineering_bp, reports_bp, tickets_bp, decoration_bp, gate_bp, audit_bp, places_bp, staff_bp,
-                      schedules_bp, checklists_bp):
+                      schedules_bp, checklists_bp, teams_bp):
         app.register_blueprint(blueprint)
 
     from . import cli

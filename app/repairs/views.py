@@ -129,8 +129,10 @@ def detail(ticket_id: int):
 def _detail(ticket: RepairTicket, error: str | None = None, status: int = 200):
     is_office = current_user.role in OFFICE
     open_elsewhere = queries.merge_choices(db.session, current_user, ticket) if is_office else []
+    teams = tickets.teams_of(db.session, ticket.estate_id) if is_office else []
     return render_template(
         "tickets/detail.html", ticket=ticket, error=error, now=utcnow(), merge_choices=open_elsewhere,
+        teams=teams, usual_team=ticket.team or tickets.team_for_route(teams, ticket.route),
         is_desk=is_office, show_contacts=may_read_contacts(current_user),
         grades=GRADE, routes={r: ROUTE[r] for r in tickets.TICKET_ROUTES}, urgencies=URGENCY,
         channels=TICKET_CHANNEL,
@@ -159,8 +161,18 @@ def _form(name: str) -> str:
 @bp.route("/<int:ticket_id>/dispatch", methods=["POST"])
 @roles(*OFFICE)
 def dispatch(ticket_id: int):
-    return _act(ticket_id, lambda t: tickets.dispatch(t, current_user, to=_form("to"), note=_form("note")),
-                _("Dispatched."))
+    def work(ticket: RepairTicket) -> None:
+        teams = tickets.teams_of(db.session, ticket.estate_id)
+        if not teams:  # an estate without teams yet: who it went to, in words
+            tickets.dispatch(ticket, current_user, to=_form("to"), note=_form("note"))
+            return
+        raw = _form("team")
+        team = next((t for t in teams if raw.isdigit() and t.id == int(raw)), None)
+        if team is None:
+            raise tickets.TicketError(_("Choose the team the ticket goes to."))
+        tickets.dispatch(ticket, current_user, team=team, to=_form("who"), note=_form("note"))
+
+    return _act(ticket_id, work, _("Dispatched."))
 
 
 @bp.route("/<int:ticket_id>/start", methods=["POST"])

@@ -198,3 +198,50 @@ def test_the_findings_csv_takes_the_dates_as_typed_and_a_refusal_keeps_them(live
     assert page.locator(".flash-error, .field-error").count() == 0
     for box in (page.locator("#from").bounding_box(), page.locator("#to").bounding_box()):
         assert box["height"] >= 44 and box["width"] >= 200
+
+
+def pdf_pages(pdf: bytes) -> int:
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
+def test_a_ticket_prints_on_one_sheet_with_its_title_once(live_server, screen, demo_history, app):
+    """Issue 16, item 11: Chromium's own print (page.pdf with the page's @page size) of a ticket with
+    every field filled and many photos is one A5 sheet (and one A4 sheet); the title is not doubled
+    and 處理方 names the team once."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import Finding, Photo, RepairTicket, Role, User
+    from app.repairs import tickets
+
+    from .. import factories
+
+    ticket = db.session.scalars(
+        sa.select(RepairTicket).join(Finding, Finding.ticket_id == RepairTicket.id).join(Photo, Photo.finding_id == Finding.id)
+        .where(RepairTicket.team_id.is_not(None))
+        .group_by(RepairTicket.id).order_by(sa.func.count(Photo.id).desc(), RepairTicket.id)).first()
+    eng = db.session.scalars(sa.select(User).where(User.role == Role.ENGINEERING)).first()
+    for n in range(3):  # "after" photos too: more than one row would fit
+        tickets.store_after_photo(db.session, eng, ticket, factories.jpeg_bytes((1600, 1200), (40 * n, 120, 60)),
+                                  max_bytes=app.config["PHOTO_MAX_BYTES"], max_pixels=app.config["PHOTO_MAX_PIXELS"])
+    ticket.reporter_name, ticket.reporter_phone = "陳太", "13800000000"
+    ticket.expectation = "下班後(18:30 後)在家,請先電話聯絡;如需入戶請預約週末上午。" * 2
+    db.session.commit()
+
+    page = screen(DESKTOP)
+    sign_in(page, live_server, "desk1")
+    page.wait_for_load_state()
+    for size in ("a5", "a4"):
+        page.goto(f"{live_server}/tickets/{ticket.id}/print?size={size}")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        assert page.locator("h1").inner_text().count("工程維修單") == 1
+        handler = page.locator("td.handler").inner_text()
+        assert handler.count(ticket.team.name) == 1, handler
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        (ARTIFACTS / f"office-ticket-{size}.pdf").write_bytes(pdf)
+        assert pdf_pages(pdf) == 1, size
+        if size == "a5":  # one row of four; the fifth is in the app
+            assert page.locator(".photos figure").count() == 4 and page.locator(".photos-more").is_visible()
