@@ -37,12 +37,15 @@ const post = (type, roundUuid, url, body, extra = {}) => ({
   user, type, roundUuid, url, method: 'POST', body, bytes: JSON.stringify(body).length, ...extra });
 
 // A note and answer buttons; some answers need the note (`needsNote`).
-function answerForm(noteLabel, noteError, buttons, onAnswer) {
+// `noteLater`: the note shows only once an answer that needs it is picked (a short card until then).
+function answerForm(noteLabel, noteError, buttons, onAnswer, noteLater = false) {
   const id = `n-${newUuid()}`;
   const error = h('p', { class: 'field-error', hidden: true }, noteError);
-  const form = h('form', { class: 'dec-form' },
+  const note = h('div', { class: 'dec-note', hidden: noteLater },
     h('label', { class: 'sub-label', for: id }, noteLabel),
-    h('textarea', { id, name: 'note', rows: 2, maxlength: 1000 }),
+    h('textarea', { id, name: 'note', rows: 2, maxlength: 1000 }));
+  const form = h('form', { class: 'dec-form' },
+    note,
     error,
     buttons.map((b) => h('button', { type: 'submit', value: b.value, disabled: b.disabled,
       class: `button block ${b.cls ?? ''} answer-${b.value}` }, b.text)));
@@ -50,9 +53,10 @@ function answerForm(noteLabel, noteError, buttons, onAnswer) {
     event.preventDefault();
     const button = buttons.find((b) => b.value === event.submitter?.value);
     if (!button) return;
+    const noteBox = form.querySelector('.dec-note');
     const note = form.elements.note.value.trim();
     error.hidden = !button.needsNote || note !== '';
-    if (!error.hidden) { form.elements.note.focus(); return; }
+    if (!error.hidden) { noteBox.hidden = false; form.elements.note.focus(); return; }
     for (const b of form.querySelectorAll('button')) b.disabled = true;
     await onAnswer(button.value, note, button.text);
   });
@@ -69,7 +73,7 @@ function materialControls(card) {
       const body = { uuid, approved: value === '1', reason: note, recorded_at: now() };
       return enqueue(post('material', uuid, `/api/v1/material-requests/${id}/decision`, body),
         `${KEY}material:${id}`, { uuid, label, note });
-    }), h('div', { class: 'round-when dec-answer', hidden: true }));
+    }, true), h('div', { class: 'round-when dec-answer', hidden: true }));
 }
 
 function materialCard(r) {
@@ -103,7 +107,8 @@ async function poll() {
 // Re-checks (複查) at the deadline.
 function recheckControls(card) {
   const id = Number(card.dataset.violation);
-  card.append(answerForm(T.recheckNote, T.sayWhatIsWrong, [
+  // Folded: the card stays one short block until the steward is at the unit.
+  card.append(folded('recheck-open', T.recheckOnSite, () => answerForm(T.recheckNote, T.sayWhatIsWrong, [
     { value: 'rectified', text: T.rectified, cls: 'primary' },
     { value: 'not_rectified', text: T.notRectified, needsNote: true },
     { value: 'refused', text: T.refuses, needsNote: true },
@@ -111,7 +116,7 @@ function recheckControls(card) {
     const uuid = newUuid();
     const body = { uuid, violation_id: id, result, note, recorded_at: now() };
     return enqueue(post('recheck', uuid, '/api/v1/violation-rechecks', body), `${KEY}recheck:${id}`, { uuid, label, note });
-  }), h('div', { class: 'round-when dec-answer', hidden: true }));
+  })), h('div', { class: 'round-when dec-answer', hidden: true }));
 }
 
 async function showAnswers(kind, attr) {
@@ -122,7 +127,8 @@ async function showAnswers(kind, attr) {
       if (status.status === 'office') await deleteMeta(key); // no longer listed: done
       continue;
     }
-    card.querySelector('.dec-form').hidden = true;
+    const form = card.querySelector('.recheck-open') ?? card.querySelector('.dec-form');
+    if (form) form.hidden = true;
     card.dataset.status = status.status;
     const out = card.querySelector('.dec-answer');
     out.hidden = false;
@@ -249,6 +255,7 @@ async function renderTest(card, test, status) {
     test?.result && `${test.result.passed ? T.passed : T.failed}${test.result.note ? ` · ${test.result.note}` : ''}`];
   local.replaceChildren(...(test && status ? badge(uuid, status, done.filter(Boolean).join(' · ')) : []));
   local.hidden = !test;
+  if (test) card.closest('details.fold')?.setAttribute('open', ''); // what this phone holds is shown
   const sig = [running, neighbourDone, mayPass, earliest].join('|');
   if (card.dataset.sig === sig) return; // keep what is being typed
   card.dataset.sig = sig;
@@ -259,11 +266,11 @@ async function renderTest(card, test, status) {
     card.dataset.local ? h('p', { class: 'pass-from' }, earliest ? format(T.canPassFrom, { at: at(earliest, tz) }) : T.passAfterOffice) : null,
     neighbourDone ? null : folded('neighbour', T.neighbourCheck, () => neighbourForm(uuid)),
     neighbourDone ? null : h('p', { class: 'item-hint' }, T.checkNeighboursFirst),
-    answerForm(T.failNote, T.sayWhyFailed, [
+    folded('flood-answer', T.floodResult, () => answerForm(T.failNote, T.sayWhyFailed, [
       { value: '1', text: T.pass, cls: 'primary', disabled: !mayPass },
       { value: '0', text: T.fail, needsNote: true },
     ], (value, note) => step(uuid, 'result', 'result',
-      { uuid: newUuid(), passed: value === '1', note, photo_uuid: null, recorded_at: now() }))));
+      { uuid: newUuid(), passed: value === '1', note, photo_uuid: null, recorded_at: now() })))));
 }
 
 async function showFlood() {
