@@ -105,7 +105,7 @@ function markOffline(now) {
   notice('offline', ...(now ? [T.offline] : []));
   setState(state);
 }
-events.addEventListener('idle', () => { progressEl.hidden = true; markOffline(false); notice('retry'); notice('login'); });
+events.addEventListener('idle', () => { progressEl.hidden = true; markOffline(!navigator.onLine); notice('retry'); notice('login'); });
 events.addEventListener('offline', () => markOffline(true));
 events.addEventListener('retrying', ({ detail }) => notice('retry', format(T.retrying, { reason: detail.reason === 'network' ? T.network : detail.reason })));
 events.addEventListener('login-required', () => { state = 'login'; say(T.signInAgain); });
