@@ -23,7 +23,9 @@ bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 def today():
     # One UUID per card and occurrence, the same on every copy of the page: pressing "start" twice,
     # resending the form or starting from the offline copy all start one round.
+    estates = [*current_user.estates, *(b.estate for b in current_user.buildings)]
     return render_template("rounds/today.html", **today_page(db.session, current_user),
+                           estate_tz=estates[0].timezone if estates else "Asia/Shanghai",
                            new_uuid=lambda d: start_uuid(current_user, d), target_key=target_key,
                            decoration_strings=decoration_strings)
 

@@ -47,7 +47,7 @@ function notice(id, ...content) {
   if (!content.length) { el?.remove(); return; }
   const isNew = !el;
   if (!el) { el = h('p', { class: `notice notice-${id}`, 'data-notice': id }); notices.append(el); }
-  el.replaceChildren(...content);
+  el.replaceChildren(...content.filter((c) => c !== null && c !== undefined && c !== false)); // never "null"
   if (isNew && (ASKING.includes(id) || id.startsWith('attention-'))) showDetails(true);
 }
 

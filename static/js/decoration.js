@@ -16,15 +16,17 @@ const answerKey = (uuid) => `ans:${user}:${uuid}`; // the server's answer (its t
 const HOURS_48 = 48 * 3600 * 1000;
 const STATUS = { local: 'statusLocal', sending: 'statusSending', office: 'statusOffice', attention: 'statusAttention' };
 const now = () => new Date().toISOString();
-// In the estate's time zone when the page names it (as the server writes times), else the phone's.
-const at = (iso, timeZone) => new Date(iso).toLocaleString(document.documentElement.lang || undefined,
+// Always in the estate's time zone (as the server writes times), whatever the phone's is set to.
+const ESTATE_TZ = document.querySelector('[data-estate-tz]')?.dataset.estateTz || undefined;
+const at = (iso, timeZone = ESTATE_TZ) => new Date(iso).toLocaleString(document.documentElement.lang || undefined,
   { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZone });
 
 function badge(uuid, status, text) {
   return [h('span', { class: `badge badge-${status.status}` }, T[STATUS[status.status]]), text ? ` ${text}` : '',
     status.message ? h('div', { class: 'field-error' }, status.message) : null,
     status.status === 'attention'
-      ? h('button', { type: 'button', class: 'button retry', onclick: () => retryAttention(uuid) }, T.tryAgain) : null];
+      ? h('button', { type: 'button', class: 'button retry', onclick: () => retryAttention(uuid) }, T.tryAgain) : null]
+    .filter(Boolean); // replaceChildren(null) writes "null"
 }
 
 async function enqueue(entries, key, value, photos) {
@@ -240,7 +242,7 @@ async function renderTest(card, test, status) {
   // The phone's clock is only a hint: the server decides when 48 hours have passed.
   const from = earliest ? Date.parse(earliest) : Date.parse(test?.startedAt ?? now()) + HOURS_48;
   const mayPass = neighbourDone && Date.now() >= from;
-  const tz = card.closest('.flood-unit')?.dataset.tz || undefined;
+  const tz = card.closest('.flood-unit')?.dataset.tz || ESTATE_TZ;
   if (card.dataset.local && !card.querySelector('.flood-head')) {
     card.prepend(h('div', { class: 'flood-head' }, h('strong', {}, T[`area_${test.area}`]), ` · ${T.running}`),
       h('div', { class: 'round-when' }, format(T.startedHere, { at: at(test.startedAt, tz) })));

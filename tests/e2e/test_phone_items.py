@@ -215,3 +215,47 @@ def test_the_gate_and_engineering_photos_are_shrunk_on_the_phone(live_server, br
     assert db.session.scalars(sa.select(RepairTicket.status).where(RepairTicket.id == ticket)).one() \
         is TicketStatus.REPAIRED
     db.session.commit()
+
+
+def test_fixes_the_gate_card_yesterdays_request_the_before_photo_and_the_estates_time(live_server, browser,
+                                                                                        demo_history):
+    from datetime import timedelta
+
+    from app.models import MaterialRequest, MaterialStatus
+
+    # A phone set to another time zone: times read in the estate's (Asia/Shanghai), as the server's.
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-TW", timezone_id="America/Los_Angeles")
+    page = context.new_page()
+    sign_in(page, live_server)
+    page.wait_for_url(f"{live_server}/rounds/today")
+    card = page.locator(".material-card").first
+    server_said = card.locator(".round-when").last.inner_text()
+    page.evaluate("() => document.querySelector('.material-card').remove()")
+    page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")  # polls the gate's requests
+    card = page.locator(".material-card").first
+    card.wait_for()
+    assert card.locator(".round-when").last.inner_text() == server_said
+
+    # Answered: "In the office · Approve", no "null".
+    card.locator("button.answer-1").click()
+    card.locator(".dec-answer .badge-office").wait_for(timeout=20_000)
+    assert "null" not in card.locator(".dec-answer").inner_text()
+
+    # The check of a repair: the photo before it is headed so, not "defect".
+    open_folds(page)
+    headings = page.locator(".check-card .sub-label").all_inner_texts()
+    assert "維修前" in headings and "有問題" not in headings
+    context.close()
+
+    # The gate: a request from yesterday still waiting is not one of "today's requests".
+    db.session.commit()
+    request_ = db.session.scalars(sa.select(MaterialRequest)).first()
+    request_.status, request_.decision_uuid, request_.decided_at = MaterialStatus.PENDING, None, None
+    request_.raised_at = request_.raised_at - timedelta(days=1)
+    db.session.commit()
+    gate = new_page(browser)
+    sign_in(gate, live_server, "gate")
+    gate.wait_for_load_state("networkidle")
+    assert gate.locator(".gate-requests .card").count() == 0
+    assert gate.locator(".gate-earlier .card").count() == 1
+    gate.context.close()
