@@ -258,7 +258,7 @@ function itemCard(checkpoint, item) {
     : [['fine', T.fine], ['defect', T.defect], ['not_applicable', T.notApplicable]];
   const issues = answer.result ? problems(answer, item) : [];
   return h('li', { class: `item result-${answer.result ?? 'none'}`, 'data-item': item.code },
-    h('div', { class: 'item-label' }, label(item.label), item.required ? null : h('span', { class: 'optional' }, ' ·')),
+    h('div', { class: 'item-label' }, label(item.label), item.required ? null : h('span', { class: 'optional' }, ` ${T.optional}`)),
     item.hint && Object.keys(item.hint).length ? h('div', { class: 'item-hint' }, label(item.hint)) : null,
     item.type === 'reading' ? readingInput(checkpoint, item, answerFor(checkpoint, item)) : null,
     h('div', { class: 'results', role: 'group' },
@@ -274,7 +274,11 @@ function checkpointStatus(checkpoint) {
   const items = itemsByCode();
   const answers = checkpoint.items.map((code) => state.answers[key(checkpoint.key, code)]);
   const defects = answers.filter((a) => a?.result === 'defect').length;
-  const done = checkpoint.items.every((code, i) => !items[code].required || isAnswered(answers[i], items[code]));
+  // Done: every required item answered; a place with optional items only, once one is answered.
+  const required = checkpoint.items.some((code) => items[code].required);
+  const done = required
+    ? checkpoint.items.every((code, i) => !items[code].required || isAnswered(answers[i], items[code]))
+    : checkpoint.items.some((code, i) => isAnswered(answers[i], items[code]));
   return { done, defects };
 }
 
@@ -370,6 +374,10 @@ function summaryView(message) {
         h('li', { class: 'count-defect' }, h('strong', {}, count('defect')), ` ${T.defects}`),
         h('li', { class: 'count-fine' }, h('strong', {}, count('fine')), ` ${T.fineCount}`),
         h('li', { class: 'count-na' }, h('strong', {}, count('not_applicable')), ` ${T.notApplicableCount}`)),
+      h('p', { class: 'count-total' }, format(T.answersInAll, {
+        count: answers.length,
+        required: answers.filter((a) => items[a.item_code]?.required).length,
+        optional: answers.filter((a) => !items[a.item_code]?.required).length })),
       missing.length ? h('div', { class: 'missing' },
         h('h3', {}, `${T.unanswered} (${missing.length})`),
         h('ul', { class: 'list' }, missing.slice(0, 30).map(([c, code]) => h('li', {},

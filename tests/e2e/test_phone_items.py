@@ -259,3 +259,46 @@ def test_fixes_the_gate_card_yesterdays_request_the_before_photo_and_the_estates
     assert gate.locator(".gate-requests .card").count() == 0
     assert gate.locator(".gate-earlier .card").count() == 1
     gate.context.close()
+
+
+def test_counts_agree_and_the_saved_round_shows_the_ticket_each_defect_opened(live_server, browser, demo_estate,
+                                                                               camera_photo):
+    page = new_page(browser)
+    sign_in(page, live_server, "steward2")
+    page.wait_for_url(f"{live_server}/rounds/today")
+    page.locator(".kind-corridor form button").first.click()
+    page.wait_for_selector(".checkpoint")
+    # Nothing answered yet: no place shows as done (not even one with optional items only).
+    assert [t for t in page.locator(".checkpoint-picker option").all_inner_texts() if "✓" in t] == []
+    # Optional items say so in words, not with a bare "·".
+    optional = page.locator(".item-label .optional")
+    assert optional.count() and all(t.strip() == "（選答）" for t in optional.all_inner_texts())
+    total = page.locator(".checkpoint-picker option").count()
+    for index in range(total):
+        if index == 1:
+            light = page.locator('li[data-item="COR-LIGHT"]')
+            light.locator("button.result-defect").click()
+            light.locator(".chip").first.click()
+            # On-the-spot actions a steward really takes: not "ticket opened" (tickets open by themselves).
+            actions = light.locator(".chips").nth(1).all_inner_texts()
+            assert "已開工程維修單" not in " ".join(actions) and "已致電工程部到場" in " ".join(actions)
+            light.locator("input[type=file]").set_input_files(str(camera_photo))
+            light.locator(".thumb img").wait_for()
+        page.click(".all-fine")
+        page.click(".walk-nav .primary")
+    page.wait_for_selector(".summary")
+    progress = page.locator(".progress-text").inner_text()  # "必答項目已答 N / N"
+    answered = int(page.locator(".count-defect strong").inner_text()) + int(page.locator(".count-fine strong").inner_text()) \
+        + int(page.locator(".count-na strong").inner_text())
+    total_line = page.locator(".count-total").inner_text()
+    assert f"共 {answered} 項答案" in total_line and "必答" in progress
+    required = int(total_line.split("必答 ")[1].split("，")[0])
+    assert progress.endswith(f"{required} / {required}")  # the same required count on both
+    page.click("button.complete")
+    page.wait_for_selector(".delivery.status-office", timeout=20_000)
+    page.click(".done a")
+    page.wait_for_selector(".checkpoint-summary")
+    ticket = page.locator(".finding.result-defect .finding-ticket")
+    assert ticket.count() == 1 and "WX-" in ticket.inner_text() and "已開工程維修單" in ticket.inner_text()
+    assert page.locator(".count-total").inner_text() == total_line
+    page.context.close()
