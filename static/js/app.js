@@ -21,7 +21,7 @@ function showDetails(open) {
 }
 toggle.addEventListener('click', () => showDetails(details.hidden));
 document.addEventListener('click', (event) => { if (event.isTrusted && !bar.contains(event.target)) showDetails(false); });
-const ASKING = ['login', 'logout', 'update'];
+const ASKING = ['login', 'logout', 'update', 'storage-full'];
 let state = 'sent';
 let offline = false;
 let said = '';
@@ -232,6 +232,15 @@ for (const form of document.querySelectorAll('form[action="/logout"]')) {
     window.scrollTo(0, 0);
   });
 }
+
+// The phone's storage full (or refused) wherever it happens: say what happened and what to do.
+window.addEventListener('unhandledrejection', (event) => {
+  const error = event.reason;
+  if (error?.name === 'QuotaExceededError' || /quota/i.test(String(error?.message ?? ''))) {
+    notice('storage-full', T.storageFull);
+    event.preventDefault();
+  }
+});
 
 setUpWorker();
 showStorage();

@@ -302,3 +302,28 @@ def test_counts_agree_and_the_saved_round_shows_the_ticket_each_defect_opened(li
     assert ticket.count() == 1 and "WX-" in ticket.inner_text() and "已開工程維修單" in ticket.inner_text()
     assert page.locator(".count-total").inner_text() == total_line
     page.context.close()
+
+
+def test_full_phone_storage_is_told_and_what_was_kept_stays(live_server, browser, demo_estate):
+    page = new_page(browser)
+    sign_in(page, live_server)
+    page.wait_for_url(f"{live_server}/rounds/today")
+    page.locator(".kind-decoration form button").first.click()
+    page.wait_for_selector(".checkpoint")
+    first = page.locator("li.item").nth(0)
+    first.locator("button.result-fine").click()
+    first.locator("button.result-fine[aria-pressed='true']").wait_for()
+    # The phone runs out of space (the browser refuses every write from now on).
+    page.evaluate("""() => {
+        const refuse = () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+        IDBObjectStore.prototype.put = refuse;
+        IDBObjectStore.prototype.add = refuse;
+    }""")
+    page.locator("li.item").nth(1).locator("button.result-fine").click()
+    alert = page.locator("#storage-alert")
+    alert.wait_for()
+    assert "儲存空間已滿" in alert.inner_text()
+    page.reload()  # space again: what was answered before the storage filled up is still there
+    page.wait_for_selector(".checkpoint")
+    assert page.locator("li.item").nth(0).locator("button.result-fine").get_attribute("aria-pressed") == "true"
+    page.context.close()
