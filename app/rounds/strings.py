@@ -116,6 +116,7 @@ def app_strings() -> dict[str, str]:
         "statusAside": _("Set aside"),
         "details": _("Details"),
         "viewRound": _("View"),
+        "answeredCount": _("%(count)s answered"),
         "storageFull": _("The phone's storage is full: this answer could not be kept. Free some space, then try "
                          "again; nothing recorded before is lost."),
         "noSignal": _("No signal"),

@@ -5,6 +5,7 @@ import { api, newUuid } from './api.js';
 import { format, h } from './dom.js';
 import { compressPhoto } from './photo.js';
 import { deleteMeta, enqueueWithMeta, getMeta, metaFrom } from './store.js';
+import { moveToPhone } from './phone-list.js';
 import { currentUser, events, retryAttention, roundStatus } from './sync.js';
 
 const T = { ...JSON.parse(document.getElementById('app-strings').textContent),
@@ -131,6 +132,7 @@ async function showAnswers(kind, attr) {
     }
     const form = card.querySelector('.recheck-open') ?? card.querySelector('.dec-form');
     if (form) form.hidden = true;
+    moveToPhone(card, T.onThisPhone); // answered here: "on this phone"
     card.dataset.status = status.status;
     const out = card.querySelector('.dec-answer');
     out.hidden = false;

@@ -2,9 +2,10 @@
 // still on this phone is listed with where it stands. Repaired public tickets are checked here,
 // with or without signal: the answer goes into the outbox like a round.
 import { newUuid } from './api.js';
-import { h, label } from './dom.js';
+import { format, h, label } from './dom.js';
 import { db, deleteMeta, enqueue, enqueueWithMeta, getMeta, metaFrom, putRound, roundsOfUser } from './store.js';
 import { currentUser, events, roundStatus } from './sync.js';
+import { countGroups, moveToPhone, phoneSection } from './phone-list.js';
 
 const T = JSON.parse(document.getElementById('app-strings').textContent);
 const user = currentUser();
@@ -83,29 +84,17 @@ async function showLocalRounds() {
       h('div', { class: 'round-title' }, h('span', { class: 'round-kind' }, label(round.plan.title)), ' ',
         h('span', { class: 'round-place' }, round.plan.place)),
       h('div', { class: 'round-when' }, h('span', { class: `badge badge-${shown}` }, T[STATUS[shown]]),
-        round.delivered ? '' : ` ${answered}`, status.message ? h('div', { class: 'field-error' }, status.message) : null),
+        round.delivered ? '' : ` ${format(T.answeredCount, { count: answered })}`, status.message ? h('div', { class: 'field-error' }, status.message) : null),
       round.delivered
         ? h('a', { class: 'button block card-action', href: `/rounds/${round.uuid}` }, T.viewRound)
         : h('a', { class: `button ${round.completed ? '' : 'primary '}block card-action`, href: `/rounds/walk?round=${round.uuid}` },
           status.status === 'attention' ? T.openIt : round.completed ? T.viewRound : T.resume)));
   }
   for (const card of document.querySelectorAll('.round-card[data-round], .round-card[data-start]')) card.hidden = walked.has(card);
-  for (const list of document.querySelectorAll('[data-group][data-rounds]')) {
-    const count = list.querySelectorAll('.round-card:not([hidden])').length;
-    const badge = document.querySelector(`[data-count="${list.dataset.group}"]`);
-    if (badge) { badge.textContent = count; badge.parentElement.hidden = count === 0; }
-    list.closest('section').hidden = count === 0;
+  if (cards.length || document.getElementById('on-this-phone')) {
+    phoneSection(T.onThisPhone).querySelector('.phone-rounds').replaceChildren(...cards);
   }
-  let section = document.getElementById('on-this-phone');
-  if (!cards.length) { section?.remove(); return; }
-  if (!section) {
-    section = h('section', { id: 'on-this-phone' }, h('h2', { class: 'section-title' }, T.onThisPhone, ' ',
-      h('span', { class: 'count' })), h('ul', { class: 'cards' }));
-    // Below the material requests from the gate, which come first.
-    (document.getElementById('materials') ?? document.querySelector('main h1')).after(section);
-  }
-  section.querySelector('.count').textContent = cards.length;
-  section.querySelector('ul').replaceChildren(...cards);
+  countGroups();
 }
 
 // Checks on site. An answer is kept per ticket and repair (a ticket repaired again is a new check).
@@ -147,7 +136,9 @@ async function showChecks() {
       continue;
     }
     card.querySelector('.check-form').hidden = true;
+    card.querySelector('.check-open')?.removeAttribute('open');
     card.className = `card check-card status-${status.status}`;
+    moveToPhone(card, T.onThisPhone); // answered here: "on this phone", with where it stands
     const out = card.querySelector('.check-answer');
     out.hidden = false;
     out.replaceChildren(h('span', { class: `badge badge-${status.status}` }, T[STATUS[status.status]]),

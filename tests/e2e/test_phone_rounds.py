@@ -77,6 +77,8 @@ def test_a_round_done_offline_is_not_started_again_and_syncs_once(live_server, b
     page.wait_for_selector(f"#on-this-phone [data-local-round='{uuid}']")
     assert page.locator(f".round-card[data-start='{uuid}']").is_hidden()  # not under "due" with "start"
     assert page.locator(f"#on-this-phone [data-local-round='{uuid}'] .badge-local").count() == 1
+    assert page.locator(".today-groups [data-count='on-this-phone']").inner_text() == "1"  # counted on top
+    page.screenshot(path="test-artifacts/today-offline-walked.png")
     answered = page.evaluate("""async (uuid) => {
         const db = await new Promise((ok, fail) => { const r = indexedDB.open('xuncha'); r.onsuccess = () => ok(r.result); r.onerror = fail; });
         const round = await new Promise((ok) => { const r = db.transaction('rounds').objectStore('rounds').get(uuid); r.onsuccess = () => ok(r.result); });
