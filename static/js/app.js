@@ -48,7 +48,8 @@ function notice(id, ...content) {
   const isNew = !el;
   if (!el) { el = h('p', { class: `notice notice-${id}`, 'data-notice': id }); notices.append(el); }
   el.replaceChildren(...content.filter((c) => c !== null && c !== undefined && c !== false)); // never "null"
-  if (isNew && (ASKING.includes(id) || id.startsWith('attention-'))) showDetails(true);
+  if (isNew && ASKING.includes(id)) showDetails(true);
+  return isNew;
 }
 
 // Where the steward fixes what an entry needs: its round's page, or its card on the today page.
@@ -81,9 +82,11 @@ async function showOutbox() {
     const entry = attention.find((e) => e.roundUuid === roundUuid);
     const here = new URL(placeOf(entry), location.href);
     const onIt = here.pathname === location.pathname && here.search === location.search;
-    notice(`attention-${roundUuid}`, format(T.attention, { message: entry.error }), ' ',
+    const isNew = notice(`attention-${roundUuid}`, format(T.attention, { message: entry.error }), ' ',
       onIt ? null : h('a', { class: 'button primary', href: here.pathname + here.search + here.hash }, T.openIt),
       entry.conflict ? null : h('button', { type: 'button', class: 'button', onclick: () => retryAttention(roundUuid) }, T.tryAgain));
+    // Told on the page it is about already: no need to open the details over it.
+    if (isNew && !onIt) showDetails(true);
   }
   for (const el of notices.querySelectorAll('[data-notice^="attention-"]')) {
     if (!rounds.has(el.dataset.notice.slice('attention-'.length))) el.remove();

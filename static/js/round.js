@@ -551,7 +551,7 @@ async function showDeliveryStatus() {
   box.dataset.shown = `${status}|${message}`;
   box.className = `delivery status-${status}`;
   box.replaceChildren(...[h('span', { class: `badge badge-${status}` }, T[STATUS_TEXT[status]]),
-    message && h('p', { class: status === 'aside' ? 'item-hint' : 'field-error' }, message),
+    message && !conflict && h('p', { class: status === 'aside' ? 'item-hint' : 'field-error' }, message),
     status === 'attention' && !conflict && h('button', { type: 'button', class: 'button', onclick: () => retryAttention(state.uuid) }, T.tryAgain),
     status === 'office' && h('a', { class: 'button primary block', href: `/rounds/${state.uuid}` }, T.viewSummary),
   ].filter(Boolean));

@@ -136,6 +136,7 @@ def test_a_conflict_shows_both_versions_and_sends_the_differences_as_corrections
     page.wait_for_selector(".delivery.status-attention .conflict-row", timeout=20_000)
     assert page.locator("#sync-bar[data-attention='0']").count() == 0
     assert page.locator(".conflict-row").count() == 1
+    page.screenshot(path="test-artifacts/round-conflict.png", full_page=True)
     assert page.locator(".conflict-row .version-phone").inner_text().count("有問題") == 1
     page.goto(f"{live_server}/rounds/today")  # the message links to what it asks to fix
     link = page.locator("[data-notice^=attention] a")
