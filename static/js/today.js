@@ -81,8 +81,8 @@ async function showLocalRounds() {
     const answered = Object.values(round.answers).filter((a) => a.result).length;
     const shown = round.delivered ? 'office' : status.status;
     cards.push(h('li', { class: `card round-card local-round status-${shown}`, 'data-local-round': round.uuid },
-      h('div', { class: 'round-title' }, h('span', { class: 'round-kind' }, label(round.plan.title)), ' ',
-        h('span', { class: 'round-place' }, round.plan.place)),
+      h('div', { class: 'round-title' }, h('div', { class: 'round-kind' }, label(round.plan.title)), ' ',
+        h('div', { class: 'round-place' }, round.plan.place)),
       h('div', { class: 'round-when' }, h('span', { class: `badge badge-${shown}` }, T[STATUS[shown]]),
         round.delivered ? '' : ` ${format(T.answeredCount, { count: answered })}`, status.message ? h('div', { class: 'field-error' }, status.message) : null),
       round.delivered
