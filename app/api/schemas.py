@@ -175,8 +175,24 @@ class CheckpointSchema(Schema):
     meter = fields.Nested(MeterSchema, allow_none=True)
 
 
+class StoredFindingSchema(Schema):
+    """A completed round's finding as it stands now (its latest correction)."""
+
+    uuid = fields.String()
+    checkpoint = fields.String(allow_none=True, metadata={"description": "null: a place no longer on the plan"})
+    item_code = fields.String()
+    result = fields.String()
+    reason_code = fields.String(allow_none=True)
+    reason_text = fields.String()
+    action_code = fields.String(allow_none=True)
+    note = fields.String()
+    reading_value = fields.String(allow_none=True)
+
+
 class PlanSchema(Schema):
     round = fields.Nested(RoundSchema)
+    findings = fields.List(fields.Nested(StoredFindingSchema),
+                           metadata={"description": "a completed round's findings as they stand; empty before"})
     title = fields.Nested(LabelSchema)
     place = fields.String()
     items = fields.List(fields.Nested(ItemSchema))
@@ -220,6 +236,8 @@ class CompletionSchema(InSchema):
 class AmendmentInSchema(InSchema):
     """Fields left out keep the answer as it stands."""
 
+    uuid = fields.String(load_default=None, validate=UUID,
+                         metadata={"description": "made on the phone (a correction sent from a phone's copy)"})
     result = fields.Enum(FindingResult, by_value=True, required=True)
     why = fields.String(required=True, validate=validate.Length(min=1, max=500))
     reason_code = fields.String(allow_none=True)
