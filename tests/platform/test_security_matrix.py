@@ -65,6 +65,8 @@ BODIES = {
     "gate.decide": lambda ids: {"data": {"uuid": new_uuid(), "approved": "1"}},
     "rounds.amend": lambda ids: {"data": {"result": "fine", "why": "複查後已修好", "round_uuid": ids["round_uuid"]}},
     "tickets.merge": lambda ids: {"data": {"into": str(ids["ticket_id"])}},
+    "teams.new": lambda ids: {"data": {"name": "電梯公司", "kind": "outside_party", "phone": "400-882-0031"}},
+    "teams.update": lambda ids: {"data": {"name": "工程部", "kind": "engineering", "phone": "0755-1234", "active": "1"}},
 }
 
 
