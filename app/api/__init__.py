@@ -5,6 +5,7 @@ from flask import Flask
 from marshmallow import fields
 
 from ..extensions import api
+from ..guard import UUID_PATTERN, UUIDConverter
 
 
 def _decimal_bounds_as_numbers(self, field, ret, **kwargs) -> dict:  # noqa: ANN001, ANN003
@@ -24,6 +25,9 @@ def init_app(app: Flask) -> None:
     api.DEFAULT_ERROR_RESPONSE_NAME = None
     api.init_app(app)
     api.ma_plugin.converter.add_attribute_function(_decimal_bounds_as_numbers)
+    # Path identifiers as the guard reads them (app/guard.py): UUIDs, and record IDs within the database's integer.
+    api.register_converter(UUIDConverter, lambda _c: {"type": "string", "format": "uuid",
+                                                      "pattern": f"^{UUID_PATTERN.pattern}$"})
 
     from .decoration import blp as decoration_blp
     from .photos import blp as photos_blp

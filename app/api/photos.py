@@ -22,7 +22,7 @@ from .schemas import (
 blp = Blueprint("api_photos", __name__, url_prefix="/api/v1", description="Photos of findings and decoration records")
 
 
-@blp.route("/photos/<string:uuid>")
+@blp.route("/photos/<uuid:uuid>")
 @roles(Role.STEWARD)
 class PhotoUpload(MethodView):
     @blp.arguments(PhotoUploadSchema, location="form")

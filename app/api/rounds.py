@@ -52,7 +52,7 @@ class Rounds(MethodView):
         return rnd
 
 
-@blp.route("/rounds/<string:uuid>")
+@blp.route("/rounds/<uuid:uuid>")
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 class RoundPlan(MethodView):
     @blp.response(200, PlanSchema)
@@ -62,7 +62,7 @@ class RoundPlan(MethodView):
         return plan_document(intake.round_for(db.session, current_user, uuid))
 
 
-@blp.route("/rounds/<string:uuid>/completion")
+@blp.route("/rounds/<uuid:uuid>/completion")
 @roles(Role.STEWARD)
 class RoundCompletion(MethodView):
     @blp.arguments(CompletionSchema)
@@ -79,7 +79,7 @@ class RoundCompletion(MethodView):
         return rnd
 
 
-@blp.route("/findings/<string:uuid>/amendments")
+@blp.route("/findings/<uuid:uuid>/amendments")
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 class FindingAmendments(MethodView):
     @blp.arguments(AmendmentInSchema)

@@ -18,6 +18,7 @@ from marshmallow import (
 from sqlalchemy.orm import object_session
 
 from ..database import MAX_ID
+from ..guard import UUID_PATTERN
 from ..decoration.flood_tests import earliest_pass
 from ..models import (
     Finding,
@@ -34,7 +35,7 @@ from ..models import (
 from ..rounds.intake import Completion, FindingInput
 from ..steps import content_sha256
 
-UUID = validate.Regexp(r"^[0-9a-fA-F-]{36}$", error="Not a UUID.")
+UUID = validate.Regexp(f"^{UUID_PATTERN.pattern}$", error="Not a UUID.")
 # Record IDs are the database's 32-bit integers: a larger one is refused here, not by PostgreSQL.
 ID = validate.Range(min=1, max=MAX_ID)
 

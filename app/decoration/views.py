@@ -37,7 +37,8 @@ from ..models import (
 from ..models.base import utcnow
 from ..repairs.forms import choices
 from ..rounds import schedule
-from ..web import refused
+from ..guard import record_id
+from ..web import parse_day, refused
 from . import base, flood_tests, lists, permits, violations
 from .forms import RegistrationForm
 
@@ -132,7 +133,7 @@ def new():
     form = RegistrationForm()
     form.unit.choices = choices([(0, "—"), *((u.id, _unit_label(u, many)) for u in free)])
     if request.method == "GET":
-        chosen = db.session.get(Unit, request.args.get("unit_id", type=int) or 0)
+        chosen = db.session.get(Unit, request.args.get("unit_id", type=record_id) or 0)
         if chosen is not None and not base.in_scope(current_user, chosen):
             chosen = None
         if chosen is not None:
@@ -262,10 +263,7 @@ def violation(violation_id: int):
 
 
 def _deadline() -> date | None:
-    try:
-        return date.fromisoformat(_form("deadline"))
-    except ValueError:
-        return None
+    return parse_day(_form("deadline"))
 
 
 @bp.route("/violations/<int:violation_id>/notice", methods=["POST"])
@@ -311,7 +309,7 @@ def notice(violation_id: int):
 def rules():
     """The estate's decoration working hours and rest-day rule: new registrations start from them."""
     estates = whole_estates_of(db.session, current_user)
-    estate = next((e for e in estates if e.id == request.values.get("estate", type=int)), estates[0] if estates else None)
+    estate = next((e for e in estates if e.id == request.values.get("estate", type=record_id)), estates[0] if estates else None)
     if estate is None:
         abort(404)
     error = None

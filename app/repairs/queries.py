@@ -19,6 +19,7 @@ from ..models import (
     Urgency,
     User,
 )
+from ..guard import record_id
 from ..refusals import Refusal
 from . import tickets
 
@@ -54,7 +55,10 @@ class TicketFilter:
         except ValueError:
             raise FilterError(_l("Choose one of the listed values.")) from None
         raw_before = (args.get("before") or "").strip()
-        before = int(raw_before) if raw_before.isascii() and raw_before.isdigit() and len(raw_before) < 19 else None
+        try:
+            before = record_id(raw_before) if raw_before else None
+        except ValueError:
+            before = None  # a damaged page link: the first page
         return cls(status, route, urgency, (args.get("q") or "").strip().upper(), before)
 
 

@@ -11,6 +11,7 @@ from ..access import roles
 from ..extensions import db
 from ..models import FindingResult, Role, RoundKind
 from . import intake
+from ..guard import record_id
 from .plan import build_plan, summarise
 from .strings import app_strings, decoration_strings, walk_strings
 from .today import today_page
@@ -30,9 +31,10 @@ def _optional_int(name: str) -> int | None:
     value = request.form.get(name, "")
     if value == "":
         return None
-    if not value.isdigit():
+    try:
+        return record_id(value)
+    except ValueError:
         abort(400)
-    return int(value)
 
 
 @bp.route("/start", methods=["POST"])
@@ -58,7 +60,7 @@ def walk():
     return render_template("rounds/walk.html", strings=walk_strings())
 
 
-@bp.route("/<string:round_uuid>")
+@bp.route("/<uuid:round_uuid>")
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 def summary(round_uuid: str):
     rnd = intake.round_for(db.session, current_user, round_uuid)
@@ -68,7 +70,7 @@ def summary(round_uuid: str):
                            counts=summary.counts, may_amend=may_amend)
 
 
-@bp.route("/findings/<string:finding_uuid>/amend", methods=["POST"])
+@bp.route("/findings/<uuid:finding_uuid>/amend", methods=["POST"])
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 def amend(finding_uuid: str):
     try:

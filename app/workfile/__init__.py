@@ -17,7 +17,9 @@ from .. import refusals
 from ..api import schemas
 from ..api.schemas import CompletionSchema, RoundStartSchema
 from ..api.tickets import VerificationInSchema
+from ..database import MAX_ID
 from ..decoration import base, flood_tests, materials, violations
+from ..guard import UUID_PATTERN, is_uuid
 from ..models import (
     FloodTest,
     MaterialRequest,
@@ -51,16 +53,23 @@ def import_unsynced(session: Session, desk_user: User, document: dict, *, max_by
     """Apply each entry of an exported outbox as its steward would have sent it; commits per entry."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ImportRefused(_l("This is not a Xuncha unsynced-work file."))
-    steward = session.get(User, document.get("user_id")) if isinstance(document.get("user_id"), int) else None
+    user_id, entries, photo_list = document.get("user_id"), document.get("entries", []), document.get("photos", [])
+    if not isinstance(entries, list) or not isinstance(photo_list, list):
+        raise ImportRefused(_l("This is not a Xuncha unsynced-work file."))
+    valid_id = isinstance(user_id, int) and not isinstance(user_id, bool) and 1 <= user_id <= MAX_ID
+    steward = session.get(User, user_id) if valid_id else None
     if steward is None or steward.role is not Role.STEWARD or not (
         steward.visible_estate_ids & desk_user.visible_estate_ids
     ):
         raise ImportRefused(_l("This file belongs to a steward outside your estates."))
-    photos = {p.get("uuid"): p for p in document.get("photos", []) if isinstance(p, dict)}
+    photos = {p.get("uuid"): p for p in photo_list if isinstance(p, dict) and is_uuid(p.get("uuid"))}
     report = ImportReport(steward)
-    for entry in document.get("entries", []):
+    for entry in entries:
         label = "?"
         try:
+            if not isinstance(entry, dict) or not all(is_uuid(entry.get(k)) for k in ("roundUuid", "photoUuid")
+                                                      if entry.get(k) is not None):
+                raise ValueError("damaged entry")
             label = f"{entry['type']} {entry.get('photoUuid') or entry.get('roundUuid')}"
             _apply(session, steward, entry, photos, max_bytes=max_bytes, max_pixels=max_pixels)
             _check_desk_covers(session, desk_user, entry)
@@ -128,10 +137,10 @@ def _apply(session: Session, steward: User, entry: dict, photos: dict, *, max_by
 # and the API path it is sent to; the id in the path is the record's.
 DECORATION_PATHS = {
     "flood-start": re.compile(r"/api/v1/flood-tests"),
-    "flood-neighbour": re.compile(r"/api/v1/flood-tests/([0-9a-fA-F-]{36})/neighbour-check"),
-    "flood-result": re.compile(r"/api/v1/flood-tests/([0-9a-fA-F-]{36})/result"),
+    "flood-neighbour": re.compile(rf"/api/v1/flood-tests/({UUID_PATTERN.pattern})/neighbour-check"),
+    "flood-result": re.compile(rf"/api/v1/flood-tests/({UUID_PATTERN.pattern})/result"),
     "recheck": re.compile(r"/api/v1/violation-rechecks"),
-    "material": re.compile(r"/api/v1/material-requests/(\d{1,12})/decision"),
+    "material": re.compile(r"/api/v1/material-requests/([1-9]\d{0,8})/decision"),  # a record ID (< 2³¹)
 }
 DECORATION_ENTRIES = set(DECORATION_PATHS)
 

@@ -1,8 +1,6 @@
 """The desk imports a phone's unsynced-work file (the phone's last resort when it cannot sync)."""
 from __future__ import annotations
 
-import json
-
 from flask import (
     Blueprint,
     current_app,
@@ -14,6 +12,7 @@ from flask_login import current_user
 from ..access import (
     roles,
 )
+from .. import guard
 from ..extensions import db
 from ..models import Role
 from ..workfile import ImportRefused, import_unsynced
@@ -38,8 +37,8 @@ def import_work():
     if request.method == "POST":
         upload = request.files.get("file")
         try:
-            document = json.load(upload.stream) if upload else None
-        except (ValueError, UnicodeDecodeError):
+            document = guard.loads(upload.read()) if upload else None
+        except guard.MalformedJSON:  # not JSON, or beyond the guard's bounds (depth, numbers, text)
             document = None
         try:
             report = import_unsynced(db.session, current_user, document,
