@@ -37,7 +37,10 @@ def _http_error(exc: HTTPException):
     if "messages" in data:  # webargs: 422 the body did not match its schema, 400 it was no JSON at all
         message = _("Some fields are missing or wrong.") if exc.code == 422 else None
         return error_response(exc.code or 400, message, _flatten(data["messages"]))
-    return error_response(exc.code or 500)
+    body, status = error_response(exc.code or 500)
+    # The exception's own headers: a 405 names the methods the URL takes (Allow), as HTTP requires.
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
 
 
 def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:

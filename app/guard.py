@@ -18,6 +18,7 @@ with its message elsewhere. Nothing reaches a view, so nothing is stored.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -107,9 +108,10 @@ def _bounded_int(text: str) -> int:
 
 
 def _bounded_float(text: str) -> float:
-    if len(text) > MAX_NUMBER_CHARS:
+    value = float(text) if len(text) <= MAX_NUMBER_CHARS else math.inf
+    if not math.isfinite(value):  # 1e999 is read as infinity
         raise MalformedJSON("number", {"json": [f"A number may have at most {MAX_NUMBER_CHARS} digits."]})
-    return float(text)
+    return value
 
 
 def _no_constant(text: str) -> None:
@@ -216,6 +218,10 @@ def _json_body():  # noqa: ANN202
 def _fields():  # noqa: ANN202
     """Query string, form fields and file names: nothing that cannot be stored."""
     errors: dict[str, list[str]] = {}
+    for name, value in (request.view_args or {}).items():  # a path segment the string converter let through
+        problem = isinstance(value, str) and text_problem(value)
+        if problem:
+            errors.setdefault(f"path.{name}", []).append(problem)
     sources = [("query", request.args)]
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         if None in request.form or None in request.files:
