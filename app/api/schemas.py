@@ -221,6 +221,8 @@ class CompletionSchema(InSchema):
 class AmendmentInSchema(InSchema):
     """Fields left out keep the answer as it stands."""
 
+    uuid = fields.String(required=True, validate=UUID, metadata={
+        "description": "made by the client: the same correction sent again is stored once"})
     result = fields.Enum(FindingResult, by_value=True, required=True)
     why = fields.String(required=True, validate=validate.Length(min=1, max=500))
     reason_code = fields.String(allow_none=True)
