@@ -28,10 +28,11 @@ class CurrentSession(MethodView):
     @blp.response(200, SessionSchema)
     @documented_errors(blp, 401)
     def get(self):
-        """The signed-in user and a CSRF token for the requests that follow (cached pages hold stale ones)."""
+        """The signed-in user and a CSRF token for the requests that follow (cached pages hold stale ones).
+        Answered with Cache-Control: no-store: no cache on the way or on the phone keeps the token."""
         return {"user_id": current_user.id, "username": current_user.username,
                 "display_name": current_user.display_name, "role": current_user.role.value,
-                "csrf_token": generate_csrf()}
+                "csrf_token": generate_csrf()}, 200, {"Cache-Control": "no-store"}
 
 
 @blp.route("/offline-pack")

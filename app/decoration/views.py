@@ -96,9 +96,11 @@ def index():
 
 
 @bp.route("/escalations")
-@roles(*OFFICE)
+@roles(Role.SUPERVISOR)
 def escalations():
-    """What waits for the supervisor: escalated violations and material requests, and stopped units."""
+    """What waits for the supervisor: escalated violations and material requests, and stopped units. The
+    supervisor's alone (the manual: an owner who refuses is reported up, 上報); the desk works from the
+    violation pages and the gate's requests."""
     found = violations.escalations(db.session, current_user, now=utcnow())  # both lists already scoped by unit
     return render_template("decoration/escalations.html", violations=found.violations, materials=found.materials,
                            stopped=permits.stopped_units(db.session, current_user))
