@@ -56,7 +56,7 @@ class Rounds(MethodView):
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 class RoundPlan(MethodView):
     @blp.response(200, PlanSchema)
-    @documented_errors(blp, *READ_ERRORS, 404)
+    @documented_errors(blp, *READ_ERRORS, 400, 404)  # 400: the path's uuid is no UUID
     def get(self, uuid):
         """The round with everything needed to walk it offline: checklist, checkpoints, meter history."""
         return plan_document(intake.round_for(db.session, current_user, uuid))
