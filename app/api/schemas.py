@@ -293,6 +293,10 @@ class SessionSchema(Schema):
     display_name = fields.String()
     role = fields.String()
     csrf_token = fields.String()
+    export_key_id = fields.String(allow_none=True, metadata={"description": "a steward's: names the key below"})
+    export_key = fields.String(allow_none=True, metadata={
+        "description": "a steward's, made at sign-in and kept only on this phone: the HMAC-SHA256 key (hex) it "
+                       "signs its unsynced-work file with"})
 
 
 class PackTargetSchema(Schema):

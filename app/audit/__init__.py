@@ -60,7 +60,8 @@ from ..models import (
 )
 
 CREATED, UPDATED, DELETED, COMPLETED, REVEALED = "created", "updated", "deleted", "completed", "revealed"
-ACTIONS = (CREATED, UPDATED, DELETED, COMPLETED, REVEALED)
+IMPORTED = "imported"  # a steward's unsynced-work file, by the desk (app/workfile)
+ACTIONS = (CREATED, UPDATED, DELETED, COMPLETED, REVEALED, IMPORTED)
 SUMMARY_MAX = 500
 _TABLE = AuditEntry.__table__
 
@@ -435,15 +436,17 @@ def _bulk_estate(ctx: _Context, cls: type, row_id: int) -> int | None:
 
 
 def record(session: Session, action: str, obj: Any, summary: str = "", *, before: dict | None = None,
-           after: dict | None = None) -> None:
-    """Log something that changes nothing but must be known, e.g. an ID number revealed.
+           after: dict | None = None, estate_id: int | None = None) -> None:
+    """Log something that changes nothing but must be known, e.g. an ID number revealed. `estate_id`
+    names the estate when the object's own cannot tell it (a user of several estates).
 
     Written at once, in the session's transaction (commit it)."""
     spec = AUDITED.get(type(obj), Spec())
     ctx = _Context(session)
     values = _snapshot(obj, spec)
     ctx.add(action=action, entity=type(obj).__tablename__, entity_id=values.get("id"),
-            entity_key=_key_of(obj, spec, values), estate_id=ctx.estate_of(obj, spec, values), summary=summary,
+            entity_key=_key_of(obj, spec, values),
+            estate_id=estate_id if estate_id is not None else ctx.estate_of(obj, spec, values), summary=summary,
             before=before, after=after)
     ctx.write()
 

@@ -17,6 +17,7 @@ from flask_login import current_user, login_user, logout_user
 from ..access import ALL_ROLES, PUBLIC, allowed_roles, public, roles, wants_json
 from ..errors import error_response
 from .. import guard
+from ..security import new_export_key_id
 from ..extensions import db, limiter, login_manager
 from ..i18n import LANGUAGES
 from ..models import Language, Role, User
@@ -86,6 +87,8 @@ def login():
             return render_template("auth/login.html", form=form), 200
         _fresh_session()  # a new session (and CSRF token) for the signed-in user
         login_user(user)
+        if user.role is Role.STEWARD:  # the key this phone signs its unsynced-work file with
+            session["export_key_id"] = new_export_key_id()
         session.permanent = True
         if user.must_change_password:
             return redirect(url_for("auth.change_password"))

@@ -242,7 +242,10 @@ def test_shared_phone_logout_is_guarded_and_work_stays_with_its_owner(live_serve
     guard.wait_for()
     with phone.expect_download() as download:
         guard.locator("button").nth(1).click()  # export my unsynced work
-    exported = json.loads(Path(download.value.path()).read_text())
+    signed = json.loads(Path(download.value.path()).read_text())
+    # Signed with the key this phone got at sign-in (the desk's import verifies it).
+    assert signed["format"] == "xuncha-unsynced-work/2" and len(signed["signature"]) == 64 and signed["key_id"]
+    exported = json.loads(signed["payload"])
     assert exported["format"] == "xuncha-unsynced-work/1"
     assert [e["type"] for e in exported["entries"]] == ["start", "complete", "photo"]
     assert len(exported["photos"]) == 1 and exported["photos"][0]["jpeg_base64"]
