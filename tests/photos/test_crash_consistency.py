@@ -314,3 +314,26 @@ class _send_in_background:  # noqa: N801 - used like a function
         self.thread.join(WAIT_S)
         assert not self.thread.is_alive()
         assert self.error is not None or self.response.status_code >= 500, "the request was cut off"
+
+
+def test_files_saved_in_a_transaction_that_rolls_back_go_with_it(app, world):
+    """Without a crash no sweep is needed: a refused or failed transaction deletes the files it saved."""
+    from app.photos import uploads
+
+    storage = get_storage()
+
+    def after_photo():  # noqa: ANN202
+        return uploads.store_form_photo(db.session, world["desk"], None, factories.jpeg_bytes(),
+                                        timezone_name="Asia/Shanghai", max_bytes=app.config["PHOTO_MAX_BYTES"],
+                                        max_pixels=app.config["PHOTO_MAX_PIXELS"])
+
+    failed = after_photo()
+    keys = (failed.display_key, failed.thumb_key)
+    assert all(storage.exists(k) for k in keys)
+    db.session.rollback()
+    assert not any(storage.exists(k) for k in keys)
+    kept = after_photo()
+    db.session.commit()
+    db.session.rollback()  # a later transaction's rollback leaves the committed files alone
+    assert storage.exists(kept.display_key) and storage.exists(kept.thumb_key)
+    assert sweep_orphans(db.session, storage, grace=timedelta(0)).removed == []
