@@ -4,6 +4,9 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The suite runs on every core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS))
 FLASK := $(BIN)/flask --app app
 
 .PHONY: run test test-dates install install-test translations extract-messages check-python clean
@@ -42,8 +45,8 @@ run: install
 # here with one line saying what to install, before any test runs.
 test: install-test
 	@chromium="$$($(BIN)/python tests/e2e/find_chromium.py)" || exit 1; \
-	echo "XUNCHA_CHROMIUM=$$chromium $(BIN)/python -m pytest $(PYTEST_ARGS)"; \
-	XUNCHA_CHROMIUM="$$chromium" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	echo "XUNCHA_CHROMIUM=$$chromium $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)"; \
+	XUNCHA_CHROMIUM="$$chromium" $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The suite without the browser tests (Chromium keeps its own clock) with the clock moved to each
 # date (10:00 in Asia/Shanghai, the demo estate's zone; or a time with its offset): weekdays
@@ -58,7 +61,7 @@ test-dates: install-test
 	  case $$run in *@*) zone=$${run%@*}; day=$${run#*@};; *) zone=; day=$$run;; esac; \
 	  echo "== XUNCHA_TEST_DATE=$$day$${zone:+ TZ=$$zone}"; \
 	  ( if [ -n "$$zone" ]; then export TZ="$$zone"; fi; \
-	    XUNCHA_TEST_DATE=$$day $(BIN)/python -m pytest -m 'not e2e' -q $(PYTEST_ARGS) ) \
+	    XUNCHA_TEST_DATE=$$day $(BIN)/python -m pytest $(XDIST) -m 'not e2e' -q $(PYTEST_ARGS) ) \
 	    || failed="$$failed $$run"; \
 	done; \
 	test -z "$$failed" || { echo "test-dates failed on:$$failed"; exit 1; }

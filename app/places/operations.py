@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..refusals import Conflict, NotFound, Rejected
-from .workbook import PHONE, valid_id_number
+from .workbook.rules import PHONE, valid_id_number
 
 PAGE_SIZE = 100
 

@@ -57,6 +57,7 @@ def import_workbook():
                 else:
                     db.session.commit()
     return render_template("places/import.html", report=report, problems=problems, total=total,
+                           kind_labels=workbook.KIND_LABELS,
                            max_mb=workbook.MAX_FILE_BYTES // (1024 * 1024)), status
 
 

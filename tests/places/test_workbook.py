@@ -207,7 +207,7 @@ def test_a_huge_text_table_is_refused_before_it_is_read(app):
 
 
 def test_too_many_rows_are_refused_with_where(app, monkeypatch):
-    monkeypatch.setattr(workbook, "MAX_ROWS", 10)
+    monkeypatch.setattr(workbook.reading, "MAX_ROWS", 10)  # the bound is read where the rows are counted
     rows = {**GOOD, "表計": [["HILL", None, None, "水", f"W-{n}"] for n in range(20)]}
     # 9 rows before the meters: the 11th row of the file is the meters' third line.
     assert problems_of(xlsx(rows)) == [("表計", 3, None)]
