@@ -126,6 +126,7 @@ class Lock:
     def __init__(self, app) -> None:  # noqa: ANN001
         self.url = app.config["SQLALCHEMY_DATABASE_URI"]
         self.sqlite = self.url.startswith("sqlite")
+        self.engine = None if self.sqlite else sa.create_engine(self.url, poolclass=sa.pool.NullPool)
         self.conn = None
 
     def hold(self, table: str) -> None:
@@ -134,7 +135,7 @@ class Lock:
             self.conn = sqlite3.connect(self.url.removeprefix("sqlite:///"), isolation_level=None)
             self.conn.execute("BEGIN IMMEDIATE")
         else:  # plain reads go on; a SELECT … FOR UPDATE or an INSERT into `table` waits
-            self.conn = sa.create_engine(self.url).connect()
+            self.conn = self.engine.connect()
             self.conn.exec_driver_sql(f'LOCK TABLE "{table}" IN EXCLUSIVE MODE')
 
     def someone_waits(self) -> bool:
@@ -149,7 +150,7 @@ class Lock:
                 return False
             finally:
                 os.close(fd)
-        with sa.create_engine(self.url).connect() as other:
+        with self.engine.connect() as other:
             return bool(other.exec_driver_sql(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                 "AND datname = current_database()").scalar())
@@ -159,6 +160,11 @@ class Lock:
             self.conn.rollback() if not self.sqlite else self.conn.execute("ROLLBACK")
             self.conn.close()
             self.conn = None
+
+    def close(self) -> None:
+        self.release()
+        if self.engine is not None:
+            self.engine.dispose()
 
 
 @pytest.fixture
@@ -176,7 +182,7 @@ def server(app, world, tmp_path):
     g = Gunicorn(app, tmp_path)
     lock = Lock(app)
     yield g, lock
-    lock.release()
+    lock.close()
     g.stop()
 
 
