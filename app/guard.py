@@ -249,9 +249,14 @@ def _same_origin():  # noqa: ANN202
     origin = request.headers.get("Origin")
     if origin is None:
         return None  # not sent by every client (curl, older phones): the CSRF token still decides
-    ours = request.host_url.rstrip("/")
-    trusted = {ours, *current_app.config.get("TRUSTED_ORIGINS", ())}
-    if origin.rstrip("/") in trusted:
+    # The host and port the browser was on, against the Host this request was sent to (nginx passes it on);
+    # not the scheme, which the app sees as http behind a TLS proxy unless PROXY_FIX_X_PROTO is set.
+    try:
+        host = urlsplit(origin.strip()).netloc
+    except ValueError:
+        host = ""
+    if (host and host.lower() == request.host.lower()) or origin.rstrip("/") in current_app.config.get(
+            "TRUSTED_ORIGINS", ()):
         return None
     return _refuse(403, _("This request came from another site and was refused."), {"origin": ["Not this site."]})
 

@@ -72,12 +72,13 @@ def test_the_session_carrying_the_csrf_token_is_never_cached(client, auth, app):
 
 
 def test_a_state_change_from_another_origin_is_refused_beside_the_token(client, auth, app):
-    """The token decides when no Origin is sent (curl, older phones); our own origin passes; another
+    """The token decides when no Origin is sent (curl, older phones); our own host passes (https behind
+    nginx too, whatever scheme the app sees); another
     site's, or the opaque "null" of a sandboxed page, is refused before the view runs."""
     factories.user(Role.STEWARD, username="amy", estates=[factories.estate()])
     auth.login("amy")
     token = client.get("/api/v1/session").get_json()["csrf_token"]
-    for origin, status in (("http://localhost", 422), (None, 422), ("https://evil.example", 403), ("null", 403),
+    for origin, status in (("http://localhost", 422), ("https://localhost", 422), (None, 422), ("https://evil.example", 403), ("null", 403),
                            ("http://localhost.evil.example", 403), ("http://localhost:8080", 403)):
         headers = {"X-CSRFToken": token, **({"Origin": origin} if origin else {})}
         response = client.post("/api/v1/rounds", json={}, headers=headers)
