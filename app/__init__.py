@@ -22,9 +22,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.from_mapping(load_config(instance_path, config))
     # Before any route is added: `<int:…>` names a record, whose ID fits the database's integer.
+    # `<uuid:…>` is a UUID (else 400) and JSON bodies are parsed within bounds (app/guard.py).
+    from . import guard
     from .database import RecordIdConverter
 
     app.url_map.converters["int"] = RecordIdConverter
+    guard.init_app(app)
     if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:  # behind nginx (docs/deploy.md)
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -52,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.before_request(allow_large_imports)  # before CSRF reads the form
     csrf.init_app(app)
+    guard.install_hook(app)  # malformed input refused before CSRF reads the form and before any view
     api.init_app(app)
     pwa.init_app(app)
     storage.init_app(app)

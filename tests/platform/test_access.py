@@ -119,7 +119,8 @@ MATRIX = {
     "gate.settle": ("POST", "/gate/requests/{material_id}/settle", OFFICE),
     "gate.decide": ("POST", "/gate/requests/{material_id}/decide", {Role.STEWARD}),
     "decoration.index": ("GET", "/decoration/", OFFICE | {Role.STEWARD}),
-    "decoration.escalations": ("GET", "/decoration/escalations", OFFICE),
+    # The supervisor's duty (上報, the manual's split): the desk contacts owners, the supervisor takes what is escalated.
+    "decoration.escalations": ("GET", "/decoration/escalations", {Role.SUPERVISOR}),
     "decoration.rules": ("GET", "/decoration/rules", {Role.SUPERVISOR}),
     "decoration.unit": ("GET", "/decoration/unit/{unit_id}", OFFICE | {Role.STEWARD}),
     "decoration.new": ("GET", "/decoration/new?unit_id={unit_id}", OFFICE),
