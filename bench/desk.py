@@ -57,6 +57,7 @@ import random
 import re
 import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -70,6 +71,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from _common import reference_workload_ms  # noqa: E402  (bench/ is sys.path[0] when run as a script)
 
 GENERATOR_VERSION = 3
 CACHE_DIR = Path.home() / ".cache" / "xuncha-bench" / "desk"
@@ -1115,6 +1118,7 @@ def main() -> None:
             print(f"  {r.case.kind:<8} {r.case.name:<52} {ratio:5.2f}x   p95 {tail:5.2f}x   cpu {cpu_ratio:5.2f}x"
                   f"{'  > target' if ratio > TARGET_GROWTH else ''}")
         missing = sorted({r.case.url.split("?")[0] for r in large_results if r.missing})
+        timed = [r for r in large_results + small_results if r.timed]
         errors = [f"[{r.site}] {r.case.name}: {r.error}" for r in large_results + small_results if r.error]
         figures = {
             "list_p95_ms": worst("list"),
@@ -1122,6 +1126,11 @@ def main() -> None:
             "overdue_p95_ms": worst("overdue"),
             "summary_p95_ms": worst("summary"),
             "growth_ratio": round(max(ratios), 2) if ratios else None,
+            # CPU of this process per response, median over every timed case: steadier than wall times
+            # when other processes share the machine, so two trees can be compared run against run.
+            "cpu_p50_ms_median": round(statistics.median(r.cpu50 for r in timed), 2) if timed else None,
+            "others_cpu_share": None if others is None else round(others, 2),
+            "reference_workload_ms": round(reference_workload_ms(), 1),
         }
         if others is not None:
             print(f"\nother processes used {100 * others:.0f}% of the machine's CPU while timing "
@@ -1131,7 +1140,8 @@ def main() -> None:
             print(f"largest growth of the p95: {max(tail_ratios):.2f}x; of the CPU per response (p50): "
                   f"{max(cpu_ratios):.2f}x")
         print(f"targets: p95 <= {TARGET_P95_MS:.0f} ms per case, growth <= {TARGET_GROWTH:.0f}x")
-        for name, value in figures.items():
+        for name in ("list_p95_ms", "deep_page_p95_ms", "overdue_p95_ms", "summary_p95_ms", "growth_ratio"):
+            value = figures[name]
             target = TARGET_GROWTH if name == "growth_ratio" else TARGET_P95_MS
             print(f"  {name:<18} {'-' if value is None else value:>8}  "
                   f"{'not measured (a case is missing or failed)' if value is None else 'ok' if value <= target else 'MISSED'}")
