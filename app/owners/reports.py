@@ -167,7 +167,7 @@ def progress(session: Session, report: OwnerReport) -> Progress:
                  TicketStatus.REPAIRED: "done", TicketStatus.CLOSED: "closed",
                  TicketStatus.CANCELLED: "cancelled"}[t.status]
         done = t.status in (TicketStatus.REPAIRED, TicketStatus.CLOSED)
-        return Progress(stage, t.due_at if t.is_open else None, done, not t.is_unit_repair,
+        return Progress(stage, t.due_at if t.is_open and not done else None, done, not t.is_unit_repair,
                         done and rated is None, rated)
     c = report.complaint
     stage = {ComplaintStatus.OPEN: "received", ComplaintStatus.INVESTIGATED: "working",
