@@ -82,7 +82,7 @@ def draw_repairs(session: Session, estate: Estate, now: datetime | None = None,
         after_c = ticket.unit_id is not None and _graded_c_before(session, ticket)
         if not after_c and rng.random() * 100 >= plan.repair_share:
             continue
-        visit = ReturnVisit(estate_id=estate.id, ticket=ticket, round_no=1, reason="after_c" if after_c else "drawn",
+        visit = ReturnVisit(estate_id=estate.id, ticket=ticket, ticket_id=ticket.id, round_no=1, reason="after_c" if after_c else "drawn",
                             planned_at=now, due_at=now + timedelta(days=plan.complaint_days))
         session.add(visit)
         planned.append(visit)
