@@ -41,7 +41,7 @@ ID = validate.Range(min=1, max=MAX_ID)
 # The error answers an operation can give, all in app/errors.py's one shape {"code", "message", "errors"}:
 # 400 unreadable body or missing CSRF token, 401 not signed in, 403 another role's, 404 not found or not
 # yours, 409 the UUID was stored with other content (or the record moved on), 413 too large, 422 fields
-# wrong (documented by @blp.arguments). The fuzzing test (tests/test_api_fuzz.py) holds the app to them.
+# wrong (documented by @blp.arguments). The fuzzing test (tests/api/test_openapi_fuzz.py) holds the app to them.
 READ_ERRORS = (401, 403)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413)
 

@@ -17,7 +17,7 @@ number counter, checklists (versioned data from files), places other than estate
 and AuditEntry itself. Secrets are never copied: a password hash shows only that it changed,
 an owner's ID number is kept masked.
 
-Nothing edits or deletes an entry: no route writes here (tests/test_audit.py walks the URL map),
+Nothing edits or deletes an entry: no route writes here (tests/audit/test_audit.py walks the URL map),
 and on SQLite triggers refuse UPDATE and DELETE on the table.
 """
 from __future__ import annotations
