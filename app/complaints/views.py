@@ -11,6 +11,7 @@ from flask_login import current_user
 from .. import refusals
 from ..access import OFFICE, estates_of, may_read_contacts, roles, whole_estates_of
 from ..extensions import db
+from ..labels import TICKET_CHANNEL
 from ..models import (
     Building,
     Complaint,
@@ -26,6 +27,7 @@ from ..repairs import queries as ticket_queries
 from ..repairs.forms import choices
 from ..repairs.tickets import TicketError
 from . import operations, queries
+from . import summary as summary_ops
 from . import visits as visits_ops
 from .forms import ComplaintForm
 from .labels import CATEGORY, CHANNEL, EVENT, STATUS
@@ -278,3 +280,25 @@ def visit_plan():
     plan = operations.visit_plan(db.session, estate.id)
     return render_template("complaints/plan.html", estates=estates, estate=estate, plan=plan, error=error,
                            form=request.form if error else None), 422 if error else 200
+
+
+SUMMARY_DAYS = (7, 30, 90, 365)
+
+
+@bp.route("/summary")
+@roles(*OFFICE)
+def summary():
+    """Complaints by category and place, return-visit coverage and grades, owner reports by channel."""
+    estates = whole_estates_of(db.session, current_user)
+    estate = next((e for e in estates if e.id == request.args.get("estate", type=int)), estates[0] if estates else None)
+    if estate is None:
+        abort(404)
+    days = request.args.get("days", 30, type=int)
+    if days not in SUMMARY_DAYS:
+        days = 30
+    now = utcnow()
+    figures = summary_ops.summarise(db.session, estate, now - timedelta(days=days), now, now)
+    return render_template("complaints/summary.html", estates=estates, estate=estate, days=days,
+                           all_days=SUMMARY_DAYS, s=figures,
+                           ticket_channels={c.value: label for c, label in TICKET_CHANNEL.items()},
+                           complaint_channels={c.value: label for c, label in CHANNEL.items()})

@@ -122,3 +122,16 @@ def test_a_c_on_a_drawn_repair_reopens_the_closed_ticket_by_repairs_own_step(cli
     auth.logout()
     auth.login("boss")
     assert "又漏了" in client.get("/tickets/overdue").get_data(as_text=True)
+
+
+def test_the_summary_counts_categories_visits_and_owner_reports(client, auth, world):
+    closed_complaint(world)
+    closed_unit_repair(world, grade="B")
+    db.session.commit()
+    auth.login("desk")
+    page = client.get("/complaints/summary?days=30").get_data(as_text=True)
+    assert 'data-category="noise"' in page
+    # One complaint closed and its visit not made yet; one unit repair closed, visited B.
+    visits_table = page.split('summary-visits')[1].split("</table>")[0]
+    assert "<td>1</td><td>0</td><td>0%</td>" in visits_table and "<td>1</td><td>1</td><td>100%</td>" in visits_table
+    assert "業主掃碼報事" in page

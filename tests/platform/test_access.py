@@ -149,6 +149,7 @@ MATRIX = {
     "complaints.draw_visits": ("POST", "/complaints/visits/draw", OFFICE),
     "complaints.record_visit": ("POST", "/complaints/visits/{visit_id}", OFFICE),
     "complaints.visit_plan": ("GET", "/complaints/visits/plan", {Role.SUPERVISOR}),
+    "complaints.summary": ("GET", "/complaints/summary", OFFICE),
     "owners.sheet": ("GET", "/owners/sheet", OFFICE),
     "owners.make_codes": ("POST", "/owners/codes", OFFICE),
     "owners.retire_code": ("POST", "/owners/codes/{code_id}/retire", OFFICE),
