@@ -22,9 +22,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.from_mapping(load_config(instance_path, config))
     # Before any route is added: `<int:…>` names a record, whose ID fits the database's integer.
+    # `<uuid:…>` is a UUID (else 400) and JSON bodies are parsed within bounds (app/guard.py).
+    from . import guard
     from .database import RecordIdConverter
 
     app.url_map.converters["int"] = RecordIdConverter
+    guard.init_app(app)
     if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:  # behind nginx (docs/deploy.md)
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -52,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.before_request(allow_large_imports)  # before CSRF reads the form
     csrf.init_app(app)
+    guard.install_hook(app)  # malformed input refused before CSRF reads the form and before any view
     api.init_app(app)
     pwa.init_app(app)
     storage.init_app(app)
@@ -60,10 +64,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # One blueprint per room; each package's views.py (or named view module) defines it.
     from .audit.views import bp as audit_bp
+    from .complaints.views import bp as complaints_bp
     from .auth.views import bp as auth_bp
     from .dashboard.views import bp as dashboard_bp
     from .decoration.gate import bp as gate_bp
     from .decoration.views import bp as decoration_bp
+    from .owners.views import bp as owner_bp
+    from .owners.views import desk as owners_bp
     from .photos.views import bp as photos_bp
     from .places.views import bp as places_bp
     from .repairs.engineering import bp as engineering_bp
@@ -80,7 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for blueprint in (auth_bp, photos_bp, rounds_bp, dashboard_bp, review_bp, units_bp, workfile_bp,
                       engineering_bp, reports_bp, tickets_bp, decoration_bp, gate_bp, audit_bp, places_bp, staff_bp,
-                      schedules_bp, checklists_bp, teams_bp):
+                      schedules_bp, checklists_bp, teams_bp, complaints_bp, owner_bp, owners_bp):
         app.register_blueprint(blueprint)
 
     from . import cli

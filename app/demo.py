@@ -692,7 +692,7 @@ class _History:
                 self.reviews)
 
     def correct_reading(self, finding_uuid: str, right: Decimal) -> Iterator[datetime]:
-        amendment = intake.amend_finding(self.s, self.users["desk1"], finding_uuid, result=FindingResult.FINE,
+        amendment = intake.amend_finding(self.s, self.users["desk1"], finding_uuid, uuid=str(uuidlib.uuid4()), result=FindingResult.FINE,
                                          why="抄錄時漏了一位數,按表計照片更正", reading_value=right)
         amendment.amended_at = self.now
         return

@@ -20,6 +20,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 ACTION_LABELS = {
     "created": _l("Created"), "updated": _l("Changed"), "deleted": _l("Deleted"),
     "completed": _l("Completed"), "revealed": _l("ID number shown"),
+    "imported": _l("Unsynced work imported"),
 }
 ENTITY_LABELS = {
     "round": _l("Round"), "finding": _l("Finding"), "finding_amendment": _l("Finding correction"),

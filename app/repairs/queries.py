@@ -20,6 +20,7 @@ from ..models import (
     Urgency,
     User,
 )
+from ..guard import record_id
 from ..refusals import Refusal
 from . import tickets
 
@@ -57,7 +58,10 @@ class TicketFilter:
         except ValueError:
             raise FilterError(_l("Choose one of the listed values.")) from None
         raw_before = (args.get("before") or "").strip()
-        before = int(raw_before) if raw_before.isascii() and raw_before.isdigit() and len(raw_before) < 19 else None
+        try:
+            before = record_id(raw_before) if raw_before else None
+        except ValueError:
+            before = None  # a damaged page link: the first page
         source, follow_up = args.get("source") or "", args.get("follow_up") or ""
         if source not in SOURCES or follow_up not in FOLLOW_UPS:
             raise FilterError(_l("Choose one of the listed values."))

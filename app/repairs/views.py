@@ -37,7 +37,8 @@ from ..models import (
     Urgency,
 )
 from ..models.base import utcnow
-from ..web import MAX_RANGE_DAYS, csv_response
+from ..guard import record_id
+from ..web import MAX_RANGE_DAYS, csv_response, parse_day
 from . import export as ticket_csv
 from . import queries, tickets
 from .forms import IntakeForm, choices
@@ -278,11 +279,7 @@ def print_ticket(ticket_id: int):
 
 
 def _day(name: str) -> date | None:
-    raw = request.args.get(name, "")
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
+    return parse_day(request.args.get(name))
 
 
 @bp.route("/export.csv")
@@ -295,7 +292,7 @@ def export():
         return render_template("tickets/export.html", first=request.args.get("from", ""),
                                last=request.args.get("to", ""), errors=errors,
                                max_days=EXPORT_MAX_DAYS), 400 if errors else 200
-    rows = ticket_csv.rows(db.session, current_user, first, last, estate_id=request.args.get("estate", type=int),
+    rows = ticket_csv.rows(db.session, current_user, first, last, estate_id=request.args.get("estate", type=record_id),
                            show_contacts=may_read_contacts(current_user))
     return csv_response(f"tickets-{first}-{last}.csv", ticket_csv.header(), rows)
 
@@ -321,7 +318,7 @@ def _export_errors(first: date | None, last: date | None) -> dict[str, str]:
 def clocks():
     """The estate's target times per urgency (defaults from the manual), changed by the supervisor."""
     estates = whole_estates_of(db.session, current_user)
-    estate = next((e for e in estates if e.id == request.values.get("estate", type=int)), estates[0] if estates else None)
+    estate = next((e for e in estates if e.id == request.values.get("estate", type=record_id)), estates[0] if estates else None)
     if estate is None:
         abort(404)
     error = None

@@ -136,7 +136,7 @@ def parse_period(kind: str | None, start: str | None, today: date) -> Period:
     if not start:
         return Period.containing(kind, today)
     try:
-        day = date.fromisoformat(start)
+        day = date.fromisoformat(start) if start.isascii() else date.fromisoformat("-")
     except ValueError as exc:
         raise PeriodError(f"not a date: {start!r}") from exc
     if not 2000 <= day.year <= 2100:

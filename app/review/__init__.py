@@ -47,6 +47,7 @@ from ..models import (
 from ..refusals import NotVisible, Rejected
 from ..repairs import tickets
 from ..rounds.overview import stewards_seen_by
+from ..guard import record_id
 from ..web import MAX_RANGE_DAYS, QueryArgs
 
 PAGE_SIZE = 50
@@ -151,8 +152,10 @@ def parse_cursor(raw: str | None) -> int | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    if raw.isascii() and raw.isdigit() and len(raw) < 19:
-        return int(raw)
+    try:
+        return record_id(raw)
+    except ValueError:
+        pass
     raise FilterError([_l("This page link is not valid: start again from the first page.")])
 
 

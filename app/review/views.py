@@ -173,7 +173,7 @@ def _refused(exc: review.ReviewError):  # noqa: ANN202
     return refused(exc, _back(), code=303)
 
 
-@bp.route("/findings/<string:finding_uuid>/review", methods=["POST"])
+@bp.route("/findings/<uuid:finding_uuid>/review", methods=["POST"])
 @roles(Role.DESK, Role.SUPERVISOR)
 def review_finding(finding_uuid: str):
     at = utcnow()
@@ -240,7 +240,7 @@ def _refused_or_json(exc: review.ReviewError):  # noqa: ANN202
     return _refused(exc)
 
 
-@bp.route("/findings/<string:finding_uuid>/comments", methods=["POST"])
+@bp.route("/findings/<uuid:finding_uuid>/comments", methods=["POST"])
 @roles(Role.DESK, Role.SUPERVISOR)
 def comment_finding(finding_uuid: str):
     try:
@@ -252,7 +252,7 @@ def comment_finding(finding_uuid: str):
     return _done(_("Comment added."), finding_uuid)
 
 
-@bp.route("/findings/<string:finding_uuid>/route", methods=["POST"])
+@bp.route("/findings/<uuid:finding_uuid>/route", methods=["POST"])
 @roles(Role.DESK, Role.SUPERVISOR)
 def finding_route(finding_uuid: str):
     try:
