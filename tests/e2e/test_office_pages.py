@@ -24,7 +24,7 @@ TAP_TARGETS = r"""() => [...document.querySelectorAll(
 
 DESK_PAGES = ["/desk/", "/tickets/", "/desk/findings", "/decoration/", "/tickets/overdue", "/reports/summary",
               "/gate/requests", "/desk/units", "/tickets/export.csv"]
-SUPERVISOR_PAGES = ["/desk/supervisor", "/audit", "/admin/schedules/", "/tickets/clocks"]
+SUPERVISOR_PAGES = ["/desk/supervisor", "/audit", "/admin/schedules/", "/tickets/clocks", "/admin/teams/"]
 
 
 @pytest.fixture
