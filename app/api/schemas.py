@@ -238,6 +238,12 @@ class AmendmentInSchema(InSchema):
 
     uuid = fields.String(load_default=None, validate=UUID,
                          metadata={"description": "made on the phone (a correction sent from a phone's copy)"})
+
+    @post_load
+    def _phone_uuid_accepted(self, data, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        # Accepted, not yet kept: issue 17 makes a correction idempotent by this UUID.
+        data.pop("uuid", None)
+        return data
     result = fields.Enum(FindingResult, by_value=True, required=True)
     why = fields.String(required=True, validate=validate.Length(min=1, max=500))
     reason_code = fields.String(allow_none=True)
