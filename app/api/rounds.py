@@ -62,17 +62,17 @@ class Rounds(MethodView):
         return rnd
 
 
-@blp.route("/rounds/<string:uuid>")
+@blp.route("/rounds/<uuid:uuid>")
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 class RoundPlan(MethodView):
     @blp.response(200, PlanSchema)
-    @documented_errors(blp, *READ_ERRORS, 404)
+    @documented_errors(blp, *READ_ERRORS, 400, 404)  # 400: the path's uuid is no UUID
     def get(self, uuid):
         """The round with everything needed to walk it offline: checklist, checkpoints, meter history."""
         return plan_document(intake.round_for(db.session, current_user, uuid))
 
 
-@blp.route("/rounds/<string:uuid>/completion")
+@blp.route("/rounds/<uuid:uuid>/completion")
 @roles(Role.STEWARD)
 class RoundCompletion(MethodView):
     @blp.arguments(CompletionSchema)
@@ -89,7 +89,7 @@ class RoundCompletion(MethodView):
         return rnd
 
 
-@blp.route("/findings/<string:uuid>/amendments")
+@blp.route("/findings/<uuid:uuid>/amendments")
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 class FindingAmendments(MethodView):
     @blp.arguments(AmendmentInSchema)

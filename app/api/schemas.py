@@ -16,8 +16,10 @@ from marshmallow import (
     validates_schema,
 )
 from sqlalchemy.orm import object_session
+from werkzeug.datastructures import FileStorage
 
 from ..database import MAX_ID
+from ..guard import UUID_PATTERN
 from ..decoration.flood_tests import earliest_pass
 from ..models import (
     Finding,
@@ -34,14 +36,14 @@ from ..models import (
 from ..rounds.intake import Completion, FindingInput
 from ..steps import content_sha256
 
-UUID = validate.Regexp(r"^[0-9a-fA-F-]{36}$", error="Not a UUID.")
+UUID = validate.Regexp(f"^{UUID_PATTERN.pattern}$", error="Not a UUID.")
 # Record IDs are the database's 32-bit integers: a larger one is refused here, not by PostgreSQL.
 ID = validate.Range(min=1, max=MAX_ID)
 
 # The error answers an operation can give, all in app/errors.py's one shape {"code", "message", "errors"}:
 # 400 unreadable body or missing CSRF token, 401 not signed in, 403 another role's, 404 not found or not
 # yours, 409 the UUID was stored with other content (or the record moved on), 413 too large, 422 fields
-# wrong (documented by @blp.arguments). The fuzzing test (tests/test_api_fuzz.py) holds the app to them.
+# wrong (documented by @blp.arguments). The fuzzing test (tests/api/test_openapi_fuzz.py) holds the app to them.
 READ_ERRORS = (401, 403)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413)
 
@@ -236,14 +238,8 @@ class CompletionSchema(InSchema):
 class AmendmentInSchema(InSchema):
     """Fields left out keep the answer as it stands."""
 
-    uuid = fields.String(load_default=None, validate=UUID,
-                         metadata={"description": "made on the phone (a correction sent from a phone's copy)"})
-
-    @post_load
-    def _phone_uuid_accepted(self, data, **kwargs):  # noqa: ANN001, ANN003, ANN202
-        # Accepted, not yet kept: issue 17 makes a correction idempotent by this UUID.
-        data.pop("uuid", None)
-        return data
+    uuid = fields.String(required=True, validate=UUID, metadata={
+        "description": "made by the client: the same correction sent again is stored once"})
     result = fields.Enum(FindingResult, by_value=True, required=True)
     why = fields.String(required=True, validate=validate.Length(min=1, max=500))
     reason_code = fields.String(allow_none=True)
@@ -262,13 +258,28 @@ class AmendmentSchema(Schema):
     amended_at = fields.AwareDateTime()
 
 
-class PhotoUploadSchema(InSchema):
-    """Exactly one of `finding_uuid` (a finding's photo) and `record_uuid` (a decoration record's)."""
+class FileField(fields.Raw):
+    """A part of a multipart body that is a file (a form field of the same name is not)."""
 
-    finding_uuid = fields.String(load_default=None, validate=UUID, metadata={"description": "the finding shown"})
-    record_uuid = fields.String(load_default=None, validate=UUID, metadata={
+    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if not isinstance(value, FileStorage):
+            raise ValidationError("Send a file.")
+        return value
+
+
+class PhotoUploadSchema(InSchema):
+    """The whole multipart body of a photo upload: the file, its SHA-256, and exactly one of
+    `finding_uuid` (a finding's photo) and `record_uuid` (a decoration record's)."""
+
+    file = FileField(required=True, metadata={"type": "string", "format": "binary", "description": "the JPEG"})
+
+    finding_uuid = fields.String(validate=UUID, metadata={"description": "the finding shown"})
+    record_uuid = fields.String(validate=UUID, metadata={
         "description": "or a decoration record: the flood test's UUID (its start or its result photo)"})
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a SHA-256 in hex."))
+
+    # Documented as oneOf the two (app/api/__init__.py): exactly one is sent.
+    ONE_OF = [{"required": ["finding_uuid"]}, {"required": ["record_uuid"]}]
 
     @validates_schema
     def _exactly_one_owner(self, data, **kwargs) -> None:  # noqa: ANN001, ANN003
@@ -276,9 +287,9 @@ class PhotoUploadSchema(InSchema):
             message = "Send exactly one of finding_uuid and record_uuid."
             raise ValidationError({"finding_uuid": [message], "record_uuid": [message]})
 
-
-class PhotoFileSchema(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    @post_load
+    def _owner_or_none(self, data: dict, **_: object) -> dict:
+        return {"finding_uuid": None, "record_uuid": None, **data}
 
 
 class PhotoSchema(Schema):
@@ -298,6 +309,10 @@ class SessionSchema(Schema):
     display_name = fields.String()
     role = fields.String()
     csrf_token = fields.String()
+    export_key_id = fields.String(allow_none=True, metadata={"description": "a steward's: names the key below"})
+    export_key = fields.String(allow_none=True, metadata={
+        "description": "a steward's, made at sign-in and kept only on this phone: the HMAC-SHA256 key (hex) it "
+                       "signs its unsynced-work file with"})
 
 
 class PackTargetSchema(Schema):

@@ -11,6 +11,7 @@ from ..access import roles
 from ..extensions import db
 from ..models import FindingResult, Role, RoundKind, RoundStatus
 from . import intake
+from ..guard import is_uuid, record_id
 from .plan import build_plan, summarise
 from .strings import app_strings, decoration_strings, walk_strings
 from .today import start_uuid, target_key, today_page
@@ -34,9 +35,10 @@ def _optional_int(name: str) -> int | None:
     value = request.form.get(name, "")
     if value == "":
         return None
-    if not value.isdigit():
+    try:
+        return record_id(value)
+    except ValueError:
         abort(400)
-    return int(value)
 
 
 @bp.route("/start", methods=["POST"])
@@ -64,27 +66,30 @@ def walk():
     return render_template("rounds/walk.html", strings=walk_strings())
 
 
-@bp.route("/<string:round_uuid>")
+@bp.route("/<uuid:round_uuid>")
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 def summary(round_uuid: str):
     rnd = intake.round_for(db.session, current_user, round_uuid)
     summary = summarise(build_plan(db.session, rnd), _("Other places"))
     may_amend = current_user.role in (Role.DESK, Role.SUPERVISOR) or rnd.steward_id == current_user.id
     return render_template("rounds/summary.html", round=rnd, notable=summary.notable, all_fine=summary.all_fine,
-                           counts=summary.counts, may_amend=may_amend)
+                           counts=summary.counts, may_amend=may_amend, new_uuid=lambda: str(uuidlib.uuid4()))
 
 
-@bp.route("/findings/<string:finding_uuid>/amend", methods=["POST"])
+@bp.route("/findings/<uuid:finding_uuid>/amend", methods=["POST"])
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 def amend(finding_uuid: str):
     try:
         result = FindingResult(request.form.get("result", ""))
     except ValueError:
         abort(400)
+    amendment_uuid = request.form.get("uuid", "")
+    if not is_uuid(amendment_uuid):
+        abort(400)
     back = request.form.get("round_uuid", "")
     try:
         given = {k: request.form[k] for k in ("reason_text", "note") if request.form.get(k, "").strip()}
-        amendment = intake.amend_finding(db.session, current_user, finding_uuid, result=result,
+        amendment = intake.amend_finding(db.session, current_user, finding_uuid, uuid=amendment_uuid, result=result,
                                          why=request.form.get("why", ""), **given)
     except refusals.Rejected as exc:
         db.session.rollback()

@@ -187,10 +187,22 @@ async function showStorage() {
 
 // What the phone needs for the coming days, refreshed on each online start.
 async function refreshPack() {
+  // The key this phone signs an exported file with, given to it at sign-in; kept only here.
+  const current = navigator.onLine ? await api('/api/v1/session') : { ok: false };
+  if (current.ok && current.data.user_id === user && current.data.export_key) {
+    await putMeta(`export-key:${user}`, { id: current.data.export_key_id, key: current.data.export_key });
+  }
   const result = navigator.onLine ? await api('/api/v1/offline-pack') : { ok: false };
   if (result.ok && result.data.user_id === user) await putMeta(`pack:${user}`, result.data);
   ready.pack = Boolean(await getMeta(`pack:${user}`));
   showReady();
+}
+
+async function hmacHex(keyHex, text) {
+  const bytes = new Uint8Array(keyHex.match(/../g).map((b) => parseInt(b, 16)));
+  const key = await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(text)));
+  return Array.from(signature, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 // Signing out with unsent work: stop, offer to sync or to export it to a file for the desk.
@@ -206,8 +218,13 @@ async function exportWork() {
       photos.push({ uuid: photo.uuid, finding_uuid: photo.findingUuid ?? null, record_uuid: photo.recordUuid ?? null, sha256: photo.sha256, jpeg_base64: btoa(binary) });
     }
   }
-  const file = new Blob([JSON.stringify({ format: 'xuncha-unsynced-work/1', exported_at: new Date().toISOString(), user_id: user,
-    entries: entries.map(({ id, ...e }) => e), photos, rounds: await roundsOfUser(user) })], { type: 'application/json' });
+  // The work as text, signed with this phone's key (HMAC-SHA256): the desk's import refuses a file
+  // altered after this, or written by anyone else.
+  const payload = JSON.stringify({ format: 'xuncha-unsynced-work/1', exported_at: new Date().toISOString(), user_id: user,
+    entries: entries.map(({ id, ...e }) => e), photos, rounds: await roundsOfUser(user) });
+  const key = await getMeta(`export-key:${user}`);
+  const file = new Blob([JSON.stringify({ format: 'xuncha-unsynced-work/2', user_id: user, key_id: key?.id ?? null,
+    signature: key ? await hmacHex(key.key, payload) : null, payload })], { type: 'application/json' });
   const link = h('a', { href: URL.createObjectURL(file), download: `xuncha-unsynced-${user}-${Date.now()}.json` });
   document.body.append(link);
   link.click();

@@ -1,5 +1,5 @@
 // Sends the outbox, oldest first. An entry leaves the phone only after a 2xx JSON answer that
-// echoes its UUID; anything else keeps it. 409/413/422 mark it "needs attention" with the
+// echoes its UUID; anything else keeps it. A 4xx (but 408/429) marks it "needs attention" with the
 // server's message (a 409 is a conflict: the round page shows both versions); 401/403/CSRF stop
 // sending until the user signs in again. An entry the steward set aside (with a reason) is never
 // sent and stays in the outbox, so the export file still carries it.
@@ -64,9 +64,12 @@ async function send(entry) {
   if (response.status === 401 || response.status === 403 || (response.status === 400 && data?.errors?.csrf)) {
     return { auth: true };
   }
-  if ([400, 404, 409, 413, 422].includes(response.status) && data) {
-    const details = Object.entries(data.errors ?? {}).filter(([k]) => k !== 'unanswered_items').flatMap(([, v]) => v);
-    return { attention: [data.message, ...details].filter(Boolean).join(' '), conflict: response.status === 409 };
+  // Any other 4xx is the request itself (malformed, refused, too large, a conflict): sending it again cannot
+  // help, so it waits for the steward's attention. Only a timeout (408) or too many requests (429) is retried.
+  if (response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status)) {
+    const details = Object.entries(data?.errors ?? {}).filter(([k]) => k !== 'unanswered_items').flatMap(([, v]) => v);
+    return { attention: [data?.message ?? `HTTP ${response.status}`, ...details].filter(Boolean).join(' '),
+             conflict: response.status === 409 };
   }
   return { retry: true, reason: response.ok ? 'not-json' : `HTTP ${response.status}` }; // portal, 5xx…
 }
