@@ -64,10 +64,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # One blueprint per room; each package's views.py (or named view module) defines it.
     from .audit.views import bp as audit_bp
+    from .complaints.views import bp as complaints_bp
     from .auth.views import bp as auth_bp
     from .dashboard.views import bp as dashboard_bp
     from .decoration.gate import bp as gate_bp
     from .decoration.views import bp as decoration_bp
+    from .owners.views import bp as owner_bp
+    from .owners.views import desk as owners_bp
     from .photos.views import bp as photos_bp
     from .places.views import bp as places_bp
     from .repairs.engineering import bp as engineering_bp
@@ -84,7 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for blueprint in (auth_bp, photos_bp, rounds_bp, dashboard_bp, review_bp, units_bp, workfile_bp,
                       engineering_bp, reports_bp, tickets_bp, decoration_bp, gate_bp, audit_bp, places_bp, staff_bp,
-                      schedules_bp, checklists_bp, teams_bp):
+                      schedules_bp, checklists_bp, teams_bp, complaints_bp, owner_bp, owners_bp):
         app.register_blueprint(blueprint)
 
     from . import cli

@@ -113,7 +113,7 @@ TICKET_CHANNEL = {
     TicketChannel.ROUND: _l("Found on a round"),
     TicketChannel.PHONE: _l("Phone call"),
     TicketChannel.WALK_IN: _l("Walk-in"),
-    TicketChannel.APP: _l("App"),
+    TicketChannel.APP: _l("Owner report"),
 }
 
 TICKET_EVENT = {

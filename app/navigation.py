@@ -47,6 +47,7 @@ MATERIALS = TabSpec("gate.requests", _l("Materials"))
 UNITS = TabSpec("units.units", _l("Units"), ("units.unit", "units.unit_history"))
 SCHEDULES = TabSpec("schedules.index", _l("Schedules"), ("schedules.",))
 TEAMS = TabSpec("teams.index", _l("Teams"), ("teams.",))
+COMPLAINTS = TabSpec("complaints.index", _l("Complaints"), ("complaints.", "owners."))
 
 TABS = {
     "admin": (
@@ -59,9 +60,9 @@ TABS = {
         UNITS,
     ),
     "steward": (TabSpec("rounds.today", _l("Today")), DECORATION, UNITS),
-    "desk": (DESK, TICKETS, FINDINGS, DECORATION, LATE, SUMMARIES, MATERIALS, IMPORT_WORK, UNITS),
+    "desk": (DESK, TICKETS, FINDINGS, COMPLAINTS, DECORATION, LATE, SUMMARIES, MATERIALS, IMPORT_WORK, UNITS),
     "supervisor": (
-        TabSpec("dashboard.supervisor", _l("Overdue")), DESK, TICKETS, FINDINGS, LATE, SUMMARIES, DECORATION,
+        TabSpec("dashboard.supervisor", _l("Overdue")), DESK, TICKETS, FINDINGS, COMPLAINTS, LATE, SUMMARIES, DECORATION,
         MATERIALS, IMPORT_WORK, TabSpec("audit.index", _l("Audit log"), ("audit.",)), SCHEDULES, TEAMS, UNITS,
     ),
     "engineering": (

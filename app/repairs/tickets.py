@@ -266,20 +266,23 @@ def verify(ticket: RepairTicket, by: User, *, passed: bool, note: str = "", now:
 GRADES = {"A", "B", "C"}  # 滿意 / 較滿意 / 不滿意
 
 
-def return_visit(ticket: RepairTicket, by: User, *, grade: str, comment: str = "",
-                 now: datetime | None = None) -> None:
-    """The return visit (回訪) of a unit repair: A or B closes it; C reopens it and alerts the supervisor."""
+def return_visit(ticket: RepairTicket, by: User | None, *, grade: str, comment: str = "",
+                 now: datetime | None = None, later: bool = False) -> None:
+    """The return visit (回訪) of a unit repair: A or B closes it; C reopens it and alerts the supervisor.
+
+    `later`: a visit planned after the ticket closed (the return-visit plan draws closed unit repairs):
+    A or B leave it closed, C reopens it the same way. `by` None: the owner's own rating."""
     now = now or datetime.now(timezone.utc)
     if not ticket.is_unit_repair:
         raise TicketError(_l("A public repair is checked on site, not by a return visit."))
-    if ticket.status is not TicketStatus.REPAIRED:
+    if ticket.status is not TicketStatus.REPAIRED and not (later and ticket.status is TicketStatus.CLOSED):
         raise TicketError(_l("Only a repaired ticket gets a return visit."))
     if grade not in GRADES:
         raise TicketError(_l("The grade is A, B or C."))
     before = ticket.status
     ticket.status = TicketStatus.DISPATCHED if grade == "C" else TicketStatus.CLOSED
-    ticket.closed_at = None if grade == "C" else now
-    _log(ticket, "return_visit", by, before, comment, grade=grade, escalated=grade == "C")
+    ticket.closed_at = None if grade == "C" else (ticket.closed_at if before is TicketStatus.CLOSED else now)
+    _log(ticket, "return_visit", by, before, comment, grade=grade, escalated=grade == "C", later=later)
 
 
 def cancel(ticket: RepairTicket, by: User, *, reason: str) -> None:
@@ -393,6 +396,53 @@ def register_report(session: Session, by: User, estate: Estate, report: Report,
     )
     session.add(ticket)
     _log(ticket, "opened", by, None, channel=report.channel.value)
+    return ticket
+
+
+def open_ticket_for(session: Session, estate_id: int, item_code: str, *, entrance_id: int | None = None,
+                    public_area_id: int | None = None, unit_id: int | None = None) -> RepairTicket | None:
+    """The open ticket of a place and checklist item (any floor of a stairwell), oldest first: what an
+    owner's report of the same thing is added to instead of opening another."""
+    query = sa.select(RepairTicket).where(
+        RepairTicket.estate_id == estate_id, RepairTicket.item_code == item_code,
+        RepairTicket.status.not_in([TicketStatus.CLOSED, TicketStatus.CANCELLED]))
+    if unit_id is not None:
+        query = query.where(RepairTicket.unit_id == unit_id)
+    elif entrance_id is not None:
+        query = query.where(RepairTicket.entrance_id == entrance_id)
+    elif public_area_id is not None:
+        query = query.where(RepairTicket.public_area_id == public_area_id)
+    else:
+        return None
+    return session.scalars(query.order_by(RepairTicket.id).limit(1)).first()
+
+
+def seen_again_by_report(ticket: RepairTicket, note: str = "", **data) -> None:
+    """An owner reported what is already on an open ticket: counted as seen again, not duplicated."""
+    ticket.recurrences += 1
+    _log(ticket, "seen_again", None, ticket.status, note, channel=TicketChannel.APP.value, **data)
+
+
+def register_owner_report(session: Session, estate: Estate, *, description: str, item_code: str | None,
+                          building: Building | None, entrance_id: int | None = None, floor: int | None = None,
+                          unit: Unit | None = None, public_area: PublicArea | None = None, phone: str = "",
+                          route: DefectRoute = DefectRoute.ENGINEERING, now: datetime | None = None) -> RepairTicket:
+    """An owner's own report by QR code (TicketChannel.APP): a ticket with no author, in the desk's intake."""
+    now = now or datetime.now(timezone.utc)
+    if not description.strip():
+        raise TicketError(_l("Describe what needs repairing."))
+    clock = clock_for(session, estate.id, Urgency.NORMAL)
+    ticket = RepairTicket(
+        number=next_number(session, estate, now), estate=estate, estate_id=estate.id,
+        building_id=building.id if building else None, entrance_id=entrance_id, floor=floor,
+        unit_id=unit.id if unit else None, public_area_id=public_area.id if public_area else None,
+        item_code=item_code, channel=TicketChannel.APP, route=route, urgency=Urgency.NORMAL,
+        status=TicketStatus.NEW, is_unit_repair=unit is not None, description=description.strip()[:1000],
+        reporter_phone=phone.strip()[:32], created_at=now, due_at=now + timedelta(minutes=clock.done_minutes),
+        created_by_id=None,
+    )
+    session.add(ticket)
+    _log(ticket, "opened", None, None, channel=TicketChannel.APP.value)
     return ticket
 
 

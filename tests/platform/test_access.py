@@ -141,6 +141,28 @@ MATRIX = {
     "api_decoration.ViolationRechecks": ("POST", "/api/v1/violation-rechecks", {Role.STEWARD}),
     "api_decoration.MaterialRequests": ("GET", "/api/v1/material-requests", {Role.STEWARD}),
     "api_decoration.MaterialDecision": ("POST", "/api/v1/material-requests/{material_id}/decision", {Role.STEWARD}),
+    # Complaints and return visits (app/complaints), owners' reports by QR code (app/owners).
+    "complaints.index": ("GET", "/complaints/", OFFICE),
+    "complaints.late": ("GET", "/complaints/late", OFFICE),
+    "complaints.new": ("GET", "/complaints/new", OFFICE),
+    "complaints.detail": ("GET", "/complaints/{complaint_id}", OFFICE | {Role.STEWARD}),
+    "complaints.reply": ("POST", "/complaints/{complaint_id}/reply", OFFICE),
+    "complaints.close": ("POST", "/complaints/{complaint_id}/close", OFFICE),
+    "complaints.investigate": ("GET", "/complaints/{complaint_id}/investigate", {Role.STEWARD}),
+    "complaints.targets": ("GET", "/complaints/targets", {Role.SUPERVISOR}),
+    "complaints.visits": ("GET", "/complaints/visits", OFFICE),
+    "complaints.draw_visits": ("POST", "/complaints/visits/draw", OFFICE),
+    "complaints.record_visit": ("POST", "/complaints/visits/{visit_id}", OFFICE),
+    "complaints.visit_plan": ("GET", "/complaints/visits/plan", {Role.SUPERVISOR}),
+    "complaints.summary": ("GET", "/complaints/summary", OFFICE),
+    "owners.sheet": ("GET", "/owners/sheet", OFFICE),
+    "owners.make_codes": ("POST", "/owners/codes", OFFICE),
+    "owners.retire_code": ("POST", "/owners/codes/{code_id}/retire", OFFICE),
+    "owners.intake": ("GET", "/owners/reports", OFFICE),
+    "owner.report": ("GET", "/o/{code_token}", PUBLIC),
+    "owner.status": ("GET", "/o/s/{status_token}", PUBLIC),
+    "owner.rate": ("POST", "/o/s/{status_token}/rating", PUBLIC),
+    "owner.photo": ("GET", "/o/s/{status_token}/photos/{owner_photo_uuid}/thumb", PUBLIC),
 }
 
 
