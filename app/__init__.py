@@ -22,16 +22,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.from_mapping(load_config(instance_path, config))
     # Before any route is added: `<int:…>` names a record, whose ID fits the database's integer.
+    # `<uuid:…>` is a UUID (else 400) and JSON bodies are parsed within bounds (app/guard.py).
+    from . import guard
     from .database import RecordIdConverter
 
     app.url_map.converters["int"] = RecordIdConverter
+    guard.init_app(app)
     if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:  # behind nginx (docs/deploy.md)
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"],  # type: ignore[method-assign]
                                 x_proto=app.config["PROXY_FIX_X_PROTO"])
 
-    from . import access, api, database, errors, i18n, labels, pwa, security
+    from . import access, api, database, errors, i18n, labels, navigation, pwa, security
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .photos import storage
 
@@ -41,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
+    navigation.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"  # phones change networks all day
     access.init_app(app)  # before CSRF: a signed-out phone hears "sign in", not "bad token"
@@ -51,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.before_request(allow_large_imports)  # before CSRF reads the form
     csrf.init_app(app)
+    guard.install_hook(app)  # malformed input refused before CSRF reads the form and before any view
     api.init_app(app)
     pwa.init_app(app)
     storage.init_app(app)
@@ -69,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .photos.views import bp as photos_bp
     from .places.views import bp as places_bp
     from .repairs.engineering import bp as engineering_bp
+    from .repairs.team_pages import bp as teams_bp
     from .repairs.views import bp as tickets_bp
     from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp
@@ -81,7 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for blueprint in (auth_bp, photos_bp, rounds_bp, dashboard_bp, review_bp, units_bp, workfile_bp,
                       engineering_bp, reports_bp, tickets_bp, decoration_bp, gate_bp, audit_bp, places_bp, staff_bp,
-                      schedules_bp, checklists_bp, complaints_bp, owner_bp, owners_bp):
+                      schedules_bp, checklists_bp, teams_bp, complaints_bp, owner_bp, owners_bp):
         app.register_blueprint(blueprint)
 
     from . import cli

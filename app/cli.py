@@ -233,7 +233,30 @@ def transfer_command(target_url: str, bucket: str | None, s3_endpoint_url: str |
     click.echo(describe_transfer(result))
 
 
+@click.command("sweep-photos")
+@click.option("--grace-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="Keep files younger than this: an upload may still be on its way to its row.")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@with_appcontext
+def sweep_photos(grace_hours: float, dry_run: bool) -> None:
+    """Remove stored photo files that no row names (left by a crashed worker), after a grace period."""
+    import logging
+    from datetime import timedelta
+
+    from .photos.storage import get_storage
+    from .photos.sweep import sweep_orphans
+
+    report = sweep_orphans(db.session, get_storage(), grace=timedelta(hours=grace_hours), dry_run=dry_run)
+    for key in report.removed:
+        click.echo(f"{'would remove' if dry_run else 'removed'} {key}")
+    summary = (f"{len(report.removed)} file(s) without a row {'to remove' if dry_run else 'removed'}; "
+               f"{len(report.young)} without a row kept (younger than {grace_hours:g} h); {report.named} named by a row")
+    logging.getLogger("xuncha.sweep").warning("sweep-photos: %s%s", summary,
+                                              f": {', '.join(report.removed)}" if report.removed else "")
+    click.echo(summary)
+
+
 def init_app(app: Flask) -> None:
     for command in (seed_demo, setup, sync_checklists_command, create_user, import_estate, backup_command,
-                    restore_command, transfer_command):
+                    restore_command, transfer_command, sweep_photos):
         app.cli.add_command(command)

@@ -161,5 +161,6 @@ class RecordIdConverter(IntegerConverter):
     a larger number matches no route (404) instead of failing PostgreSQL's query (500)."""
 
     def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002, ANN001, ANN002, ANN003
+        kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)

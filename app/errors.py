@@ -1,7 +1,7 @@
 """Errors negotiated by request: JSON `{"code", "message", "errors"}` under /api/, HTML pages elsewhere."""
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -37,7 +37,10 @@ def _http_error(exc: HTTPException):
     if "messages" in data:  # webargs: 422 the body did not match its schema, 400 it was no JSON at all
         message = _("Some fields are missing or wrong.") if exc.code == 422 else None
         return error_response(exc.code or 400, message, _flatten(data["messages"]))
-    return error_response(exc.code or 500)
+    body, status = error_response(exc.code or 500)
+    # The exception's own headers: a 405 names the methods the URL takes (Allow), as HTTP requires.
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
 
 
 def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:
@@ -78,25 +81,7 @@ def _server_error(exc: Exception):
     return error_response(500)
 
 
-def _reject_nameless_form_fields():  # noqa: ANN202
-    """before_request, ahead of the CSRF check: a form part whose name cannot be read (werkzeug keys it
-    None) would crash Flask-WTF's search of the form for the token. Refuse the request instead."""
-    if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        return None
-    if None in request.form or None in request.files:
-        return error_response(400, errors={"form": [_("A form field has no readable name.")]})
-    return None
-
-
-def _install_before_csrf(app: Flask, hook) -> None:  # noqa: ANN001
-    """Run `hook` just before Flask-WTF's CSRF check (after the role check, which comes first)."""
-    hooks = app.before_request_funcs.setdefault(None, [])
-    names = [getattr(f, "__name__", "") for f in hooks]
-    hooks.insert(names.index("csrf_protect") if "csrf_protect" in names else 0, hook)
-
-
 def init_app(app: Flask) -> None:
-    _install_before_csrf(app, _reject_nameless_form_fields)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(Refusal, _refusal)
     app.register_error_handler(HTTPException, _http_error)

@@ -11,10 +11,26 @@ from urllib.parse import quote
 from flask import Response, flash, redirect, stream_with_context
 
 from .extensions import db
+from .guard import record_id
 from .refusals import Refusal
 
 # One bound for every date range a page filters or exports: a year, and a day for a leap year.
 MAX_RANGE_DAYS = 366
+# The days a page or form may name: wide enough for any estate's records, narrow enough that a range
+# around them never leaves the calendar (year 1 or 9999 would overflow date arithmetic: 500).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2199, 12, 31)
+
+
+def parse_day(raw: str | None) -> date | None:
+    """A day written YYYY-MM-DD between FIRST_DAY and LAST_DAY; else None."""
+    raw = (raw or "").strip()
+    if len(raw) != 10 or not raw.isascii():
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None
 
 
 # A refused form
@@ -44,23 +60,21 @@ class QueryArgs:
         raw = self.text(name)
         if not raw:
             return None
-        if raw.isascii() and raw.isdigit() and len(raw) < 10:
-            return int(raw)
-        self.errors.append(message)
-        return None
+        try:
+            return record_id(raw)
+        except ValueError:
+            self.errors.append(message)
+            return None
 
     def day(self, name: str, message) -> date | None:  # noqa: ANN001
         """A date written YYYY-MM-DD; else `message`."""
         raw = self.text(name)
         if not raw:
             return None
-        try:
-            if len(raw) != 10:
-                raise ValueError(raw)
-            return date.fromisoformat(raw)
-        except ValueError:
+        day = parse_day(raw)
+        if day is None:
             self.errors.append(message)
-            return None
+        return day
 
 
 # CSV downloads: UTF-8 with a BOM, streamed row by row

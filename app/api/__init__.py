@@ -5,6 +5,7 @@ from flask import Flask
 from marshmallow import fields
 
 from ..extensions import api
+from ..guard import UUID_PATTERN, UUIDConverter
 
 
 def _decimal_bounds_as_numbers(self, field, ret, **kwargs) -> dict:  # noqa: ANN001, ANN003
@@ -12,6 +13,13 @@ def _decimal_bounds_as_numbers(self, field, ret, **kwargs) -> dict:  # noqa: ANN
     if not isinstance(field, fields.Decimal):
         return {}
     return {key: float(ret[key]) for key in ("minimum", "maximum") if isinstance(ret.get(key), Decimal)}
+
+
+def _uuid_format(self, field, ret, **kwargs) -> dict:  # noqa: ANN001, ANN003
+    """A text field checked as a UUID is documented as one (format: uuid), as path ids are."""
+    from .schemas import UUID
+
+    return {"format": "uuid"} if any(v is UUID for v in getattr(field, "validators", ())) else {}
 
 
 def init_app(app: Flask) -> None:
@@ -24,6 +32,10 @@ def init_app(app: Flask) -> None:
     api.DEFAULT_ERROR_RESPONSE_NAME = None
     api.init_app(app)
     api.ma_plugin.converter.add_attribute_function(_decimal_bounds_as_numbers)
+    api.ma_plugin.converter.add_attribute_function(_uuid_format)
+    # Path identifiers as the guard reads them (app/guard.py): UUIDs, and record IDs within the database's integer.
+    api.register_converter(UUIDConverter, lambda _c: {"type": "string", "format": "uuid",
+                                                      "pattern": f"^{UUID_PATTERN.pattern}$"})
 
     from .decoration import blp as decoration_blp
     from .photos import blp as photos_blp
@@ -36,3 +48,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(session_blp)
     api.register_blueprint(tickets_blp)
     api.register_blueprint(decoration_blp)
+    # A rule between fields that marshmallow cannot tell apispec: the upload names exactly one owner.
+    from .schemas import PhotoUploadSchema
+
+    api.spec.components.schemas["PhotoUpload"]["oneOf"] = PhotoUploadSchema.ONE_OF

@@ -48,7 +48,7 @@ class FloodTests(MethodView):
         return test
 
 
-@blp.route("/flood-tests/<string:test_uuid>/neighbour-check")
+@blp.route("/flood-tests/<uuid:test_uuid>/neighbour-check")
 @roles(Role.STEWARD)
 class FloodTestNeighbourCheck(MethodView):
     @blp.arguments(NeighbourCheckSchema)
@@ -62,7 +62,7 @@ class FloodTestNeighbourCheck(MethodView):
         return test
 
 
-@blp.route("/flood-tests/<string:test_uuid>/result")
+@blp.route("/flood-tests/<uuid:test_uuid>/result")
 @roles(Role.STEWARD)
 class FloodTestResult(MethodView):
     @blp.arguments(FloodResultSchema)

@@ -16,8 +16,10 @@ from marshmallow import (
     validates_schema,
 )
 from sqlalchemy.orm import object_session
+from werkzeug.datastructures import FileStorage
 
 from ..database import MAX_ID
+from ..guard import UUID_PATTERN
 from ..decoration.flood_tests import earliest_pass
 from ..models import (
     Finding,
@@ -34,7 +36,7 @@ from ..models import (
 from ..rounds.intake import Completion, FindingInput
 from ..steps import content_sha256
 
-UUID = validate.Regexp(r"^[0-9a-fA-F-]{36}$", error="Not a UUID.")
+UUID = validate.Regexp(f"^{UUID_PATTERN.pattern}$", error="Not a UUID.")
 # Record IDs are the database's 32-bit integers: a larger one is refused here, not by PostgreSQL.
 ID = validate.Range(min=1, max=MAX_ID)
 
@@ -175,8 +177,24 @@ class CheckpointSchema(Schema):
     meter = fields.Nested(MeterSchema, allow_none=True)
 
 
+class StoredFindingSchema(Schema):
+    """A completed round's finding as it stands now (its latest correction)."""
+
+    uuid = fields.String()
+    checkpoint = fields.String(allow_none=True, metadata={"description": "null: a place no longer on the plan"})
+    item_code = fields.String()
+    result = fields.String()
+    reason_code = fields.String(allow_none=True)
+    reason_text = fields.String()
+    action_code = fields.String(allow_none=True)
+    note = fields.String()
+    reading_value = fields.String(allow_none=True)
+
+
 class PlanSchema(Schema):
     round = fields.Nested(RoundSchema)
+    findings = fields.List(fields.Nested(StoredFindingSchema),
+                           metadata={"description": "a completed round's findings as they stand; empty before"})
     title = fields.Nested(LabelSchema)
     place = fields.String()
     items = fields.List(fields.Nested(ItemSchema))
@@ -220,6 +238,8 @@ class CompletionSchema(InSchema):
 class AmendmentInSchema(InSchema):
     """Fields left out keep the answer as it stands."""
 
+    uuid = fields.String(required=True, validate=UUID, metadata={
+        "description": "made by the client: the same correction sent again is stored once"})
     result = fields.Enum(FindingResult, by_value=True, required=True)
     why = fields.String(required=True, validate=validate.Length(min=1, max=500))
     reason_code = fields.String(allow_none=True)
@@ -238,13 +258,28 @@ class AmendmentSchema(Schema):
     amended_at = fields.AwareDateTime()
 
 
-class PhotoUploadSchema(InSchema):
-    """Exactly one of `finding_uuid` (a finding's photo) and `record_uuid` (a decoration record's)."""
+class FileField(fields.Raw):
+    """A part of a multipart body that is a file (a form field of the same name is not)."""
 
-    finding_uuid = fields.String(load_default=None, validate=UUID, metadata={"description": "the finding shown"})
-    record_uuid = fields.String(load_default=None, validate=UUID, metadata={
+    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if not isinstance(value, FileStorage):
+            raise ValidationError("Send a file.")
+        return value
+
+
+class PhotoUploadSchema(InSchema):
+    """The whole multipart body of a photo upload: the file, its SHA-256, and exactly one of
+    `finding_uuid` (a finding's photo) and `record_uuid` (a decoration record's)."""
+
+    file = FileField(required=True, metadata={"type": "string", "format": "binary", "description": "the JPEG"})
+
+    finding_uuid = fields.String(validate=UUID, metadata={"description": "the finding shown"})
+    record_uuid = fields.String(validate=UUID, metadata={
         "description": "or a decoration record: the flood test's UUID (its start or its result photo)"})
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a SHA-256 in hex."))
+
+    # Documented as oneOf the two (app/api/__init__.py): exactly one is sent.
+    ONE_OF = [{"required": ["finding_uuid"]}, {"required": ["record_uuid"]}]
 
     @validates_schema
     def _exactly_one_owner(self, data, **kwargs) -> None:  # noqa: ANN001, ANN003
@@ -252,9 +287,9 @@ class PhotoUploadSchema(InSchema):
             message = "Send exactly one of finding_uuid and record_uuid."
             raise ValidationError({"finding_uuid": [message], "record_uuid": [message]})
 
-
-class PhotoFileSchema(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    @post_load
+    def _owner_or_none(self, data: dict, **_: object) -> dict:
+        return {"finding_uuid": None, "record_uuid": None, **data}
 
 
 class PhotoSchema(Schema):
@@ -274,6 +309,10 @@ class SessionSchema(Schema):
     display_name = fields.String()
     role = fields.String()
     csrf_token = fields.String()
+    export_key_id = fields.String(allow_none=True, metadata={"description": "a steward's: names the key below"})
+    export_key = fields.String(allow_none=True, metadata={
+        "description": "a steward's, made at sign-in and kept only on this phone: the HMAC-SHA256 key (hex) it "
+                       "signs its unsynced-work file with"})
 
 
 class PackTargetSchema(Schema):

@@ -51,6 +51,7 @@ from ..models import (
     Round,
     RoundStatus,
     ScheduleRule,
+    Team,
     TicketClock,
     TicketVerification,
     Unit,
@@ -60,7 +61,8 @@ from ..models import (
 )
 
 CREATED, UPDATED, DELETED, COMPLETED, REVEALED = "created", "updated", "deleted", "completed", "revealed"
-ACTIONS = (CREATED, UPDATED, DELETED, COMPLETED, REVEALED)
+IMPORTED = "imported"  # a steward's unsynced-work file, by the desk (app/workfile)
+ACTIONS = (CREATED, UPDATED, DELETED, COMPLETED, REVEALED, IMPORTED)
 SUMMARY_MAX = 500
 _TABLE = AuditEntry.__table__
 
@@ -73,6 +75,10 @@ _ESTATE_SQL = {
     "building": sa.text("SELECT estate_id FROM building WHERE id = :id"),
     "finding": sa.text("SELECT r.estate_id FROM finding f JOIN round r ON r.id = f.round_id WHERE f.id = :id"),
     "unit": sa.text("SELECT b.estate_id FROM unit u JOIN building b ON b.id = u.building_id WHERE u.id = :id"),
+    # A photo named by its finding's or its record's UUID, before or after that arrived.
+    "finding_uuid": sa.text("SELECT r.estate_id FROM finding f JOIN round r ON r.id = f.round_id WHERE f.uuid = :id"),
+    "flood_test_uuid": sa.text("SELECT p.estate_id FROM flood_test t JOIN decoration_permit p ON p.id = t.permit_id "
+                               "WHERE t.uuid = :id"),
     # A user's estate when they work in one only (directly or through buildings), else none.
     "user": sa.text(
         "SELECT MIN(x.estate_id) FROM (SELECT estate_id FROM user_estate WHERE user_id = :id UNION "
@@ -118,10 +124,14 @@ AUDITED: dict[type, Spec] = {
     Finding: Spec(estate_via=(("round_id", "round"),), key="uuid"),
     FindingAmendment: Spec(estate_via=(("finding_id", "finding"),), key="uuid"),
     FindingComment: Spec(estate_via=(("finding_id", "finding"),)),
-    Photo: Spec(estate_via=(("finding_id", "finding"), ("ticket_id", "repair_ticket")), key="uuid"),
+    # A photo not linked yet (it came before its finding) has the estate of its finding or record, else
+    # the estate of whoever sent it when they work in one.
+    Photo: Spec(estate_via=(("finding_id", "finding"), ("ticket_id", "repair_ticket"), ("finding_uuid", "finding_uuid"),
+                            ("record_uuid", "flood_test_uuid"), ("uploaded_by_id", "user")), key="uuid"),
     RepairTicket: Spec(key="number"),
     TicketVerification: Spec(estate_via=(("ticket_id", "repair_ticket"),), key="uuid"),
     TicketClock: Spec(),
+    Team: Spec(key="name"),
     DecorationPermit: Spec(key="number"),
     Violation: Spec(key="notice_number"),
     ViolationRecheck: Spec(estate_via=(("violation_id", "violation"),), key="uuid"),
@@ -435,15 +445,17 @@ def _bulk_estate(ctx: _Context, cls: type, row_id: int) -> int | None:
 
 
 def record(session: Session, action: str, obj: Any, summary: str = "", *, before: dict | None = None,
-           after: dict | None = None) -> None:
-    """Log something that changes nothing but must be known, e.g. an ID number revealed.
+           after: dict | None = None, estate_id: int | None = None) -> None:
+    """Log something that changes nothing but must be known, e.g. an ID number revealed. `estate_id`
+    names the estate when the object's own cannot tell it (a user of several estates).
 
     Written at once, in the session's transaction (commit it)."""
     spec = AUDITED.get(type(obj), Spec())
     ctx = _Context(session)
     values = _snapshot(obj, spec)
     ctx.add(action=action, entity=type(obj).__tablename__, entity_id=values.get("id"),
-            entity_key=_key_of(obj, spec, values), estate_id=ctx.estate_of(obj, spec, values), summary=summary,
+            entity_key=_key_of(obj, spec, values),
+            estate_id=estate_id if estate_id is not None else ctx.estate_of(obj, spec, values), summary=summary,
             before=before, after=after)
     ctx.write()
 

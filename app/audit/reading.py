@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, Building, Estate, User, user_building, user_estate
 from ..refusals import NotVisible, Refusal
+from ..guard import record_id
 from ..web import QueryArgs
 from . import ACTIONS, ENTITIES
 
@@ -74,8 +75,10 @@ class AuditFilter:
 def parse_cursor(raw: str | None) -> int | None:
     if not raw:
         return None
-    if raw.isascii() and raw.isdigit() and len(raw) < 12:
-        return int(raw)
+    try:
+        return record_id(raw)
+    except ValueError:
+        pass
     raise FilterError([_l("This page link is damaged; start from the first page.")])
 
 

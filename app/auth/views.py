@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -18,6 +16,8 @@ from flask_login import current_user, login_user, logout_user
 
 from ..access import ALL_ROLES, PUBLIC, allowed_roles, public, roles, wants_json
 from ..errors import error_response
+from .. import guard
+from ..security import new_export_key_id
 from ..extensions import db, limiter, login_manager
 from ..i18n import LANGUAGES
 from ..models import Language, Role, User
@@ -52,13 +52,8 @@ def landing_url(user: User) -> str:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths: never an open redirect."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    """Only same-site paths: never an open redirect, never a header broken by a newline."""
+    return guard.safe_redirect_target(target)
 
 
 def _fresh_session() -> None:
@@ -92,6 +87,8 @@ def login():
             return render_template("auth/login.html", form=form), 200
         _fresh_session()  # a new session (and CSRF token) for the signed-in user
         login_user(user)
+        if user.role is Role.STEWARD:  # the key this phone signs its unsynced-work file with
+            session["export_key_id"] = new_export_key_id()
         session.permanent = True
         if user.must_change_password:
             return redirect(url_for("auth.change_password"))

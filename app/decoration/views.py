@@ -37,7 +37,8 @@ from ..models import (
 from ..models.base import utcnow
 from ..repairs.forms import choices
 from ..rounds import schedule
-from ..web import refused
+from ..guard import record_id
+from ..web import parse_day, refused
 from . import base, flood_tests, lists, permits, violations
 from .forms import RegistrationForm
 
@@ -95,9 +96,11 @@ def index():
 
 
 @bp.route("/escalations")
-@roles(*OFFICE)
+@roles(Role.SUPERVISOR)
 def escalations():
-    """What waits for the supervisor: escalated violations and material requests, and stopped units."""
+    """What waits for the supervisor: escalated violations and material requests, and stopped units. The
+    supervisor's alone (the manual: an owner who refuses is reported up, 上報); the desk works from the
+    violation pages and the gate's requests."""
     found = violations.escalations(db.session, current_user, now=utcnow())  # both lists already scoped by unit
     return render_template("decoration/escalations.html", violations=found.violations, materials=found.materials,
                            stopped=permits.stopped_units(db.session, current_user))
@@ -132,7 +135,7 @@ def new():
     form = RegistrationForm()
     form.unit.choices = choices([(0, "—"), *((u.id, _unit_label(u, many)) for u in free)])
     if request.method == "GET":
-        chosen = db.session.get(Unit, request.args.get("unit_id", type=int) or 0)
+        chosen = db.session.get(Unit, request.args.get("unit_id", type=record_id) or 0)
         if chosen is not None and not base.in_scope(current_user, chosen):
             chosen = None
         if chosen is not None:
@@ -262,10 +265,7 @@ def violation(violation_id: int):
 
 
 def _deadline() -> date | None:
-    try:
-        return date.fromisoformat(_form("deadline"))
-    except ValueError:
-        return None
+    return parse_day(_form("deadline"))
 
 
 @bp.route("/violations/<int:violation_id>/notice", methods=["POST"])
@@ -311,7 +311,7 @@ def notice(violation_id: int):
 def rules():
     """The estate's decoration working hours and rest-day rule: new registrations start from them."""
     estates = whole_estates_of(db.session, current_user)
-    estate = next((e for e in estates if e.id == request.values.get("estate", type=int)), estates[0] if estates else None)
+    estate = next((e for e in estates if e.id == request.values.get("estate", type=record_id)), estates[0] if estates else None)
     if estate is None:
         abort(404)
     error = None

@@ -80,7 +80,10 @@ from .rounds import (
 )
 from .schedule import Period, ScheduleRule
 from .tickets import (
+    ROUTE_OF_TEAM,
     RepairTicket,
+    Team,
+    TeamKind,
     TicketChannel,
     TicketClock,
     TicketCounter,
@@ -96,7 +99,7 @@ __all__ = [
     "FLOOD_TEST_HOURS", "OPEN_VIOLATION", "DecorationCounter", "DecorationEvent", "DecorationPermit", "FloodTest", "FloodTestStatus",
     "MaterialRequest", "MaterialStatus", "PermitStatus", "RecheckResult", "Violation", "ViolationRecheck",
     "ViolationStatus", "VisitOutcome", "WetArea",
-    "RepairTicket", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus", "TicketVerification",
+    "ROUTE_OF_TEAM", "RepairTicket", "Team", "TeamKind", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus", "TicketVerification",
     "Finding", "FindingAmendment", "FindingComment", "FindingResult", "Photo", "PhotoStatus",
     "Assignment", "AssignmentPeriod", "LeaveCover",
     "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistPublication", "ChecklistVersion", "ContactRelation",

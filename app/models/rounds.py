@@ -198,6 +198,9 @@ class FindingAmendment(Answer, db.Model):
     amended_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     amended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     why: Mapped[str] = mapped_column(sa.String(500))
+    # What was sent under `uuid` (made by the client): the same again is the same correction, other
+    # content a conflict. Corrections stored before there was one have none.
+    content_sha256: Mapped[str | None] = mapped_column(sa.String(64))
 
     finding: Mapped[Finding] = relationship(back_populates="amendments")
     amended_by: Mapped[User] = relationship()

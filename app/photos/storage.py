@@ -22,6 +22,8 @@ import re
 import secrets
 import tempfile
 import threading
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -57,6 +59,8 @@ class PhotoStorage(Protocol):
     def open(self, key: str) -> BinaryIO: ...
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
+    def stored(self) -> Iterator[tuple[str, datetime]]: ...
+    def delete_leftover(self, name: str) -> None: ...
 
 
 class LocalPhotoStorage:
@@ -98,6 +102,22 @@ class LocalPhotoStorage:
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
+
+    def stored(self) -> Iterator[tuple[str, datetime]]:
+        """Every stored key with when it was written (the sweep's list), and the leftovers of a write that
+        was cut off (".tmp-…": a process killed mid-save), named by their file name."""
+        for path in self.root.glob("*/*/*"):
+            try:
+                written = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+            except FileNotFoundError:
+                continue  # deleted meanwhile
+            yield path.name.removesuffix(SUFFIX), written
+
+    def delete_leftover(self, name: str) -> None:
+        """Remove a cut-off write's temp file (a name `stored()` gave that is no key)."""
+        if name.startswith(".tmp-") and "/" not in name:
+            for path in self.root.glob(f"*/*/{name}{SUFFIX}"):
+                path.unlink(missing_ok=True)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -192,6 +212,20 @@ class S3PhotoStorage:
             raise StorageError(f"could not look up photo object {name}: {exc}") from exc
         return True
 
+    def stored(self) -> Iterator[tuple[str, datetime]]:
+        """Every stored key with when it was written (the sweep's list)."""
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for obj in page.get("Contents", []):
+                    name = obj["Key"][len(self.prefix):].removesuffix(SUFFIX)
+                    if KEY_PATTERN.fullmatch(name):
+                        yield name, obj["LastModified"]
+        except _boto_errors() as exc:
+            raise StorageError(f"could not list photo objects: {exc}") from exc
+
+    def delete_leftover(self, name: str) -> None:
+        """S3 has no cut-off writes (a PUT appears whole or not at all)."""
+
 
 def _boto_errors() -> tuple[type[BaseException], ...]:
     from botocore.exceptions import BotoCoreError, ClientError
@@ -232,6 +266,9 @@ def storage_from_config(config) -> PhotoStorage:  # noqa: ANN001 - a mapping (ap
 
 def init_app(app) -> None:
     app.extensions["photo_storage"] = storage_from_config(app.config)
+    from .sweep import install
+
+    install()  # a rolled-back transaction deletes the files it saved
 
 
 def get_storage() -> PhotoStorage:

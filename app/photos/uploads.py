@@ -22,6 +22,7 @@ from ..models import Finding, Photo, PhotoStatus, Role, User
 from ..refusals import Conflict, NotFound, Rejected, TooLarge
 from .pipeline import PhotoRejected, process_photo
 from .storage import get_storage, new_key
+from .sweep import forget_unless_committed
 
 _signals = Namespace()
 
@@ -121,6 +122,7 @@ def record_photo(session: Session, user: User, upload: PhotoUpload, processed, s
     now = now or datetime.now(timezone.utc)
     storage = get_storage()
     display_key, thumb_key = new_key(), new_key()
+    forget_unless_committed(session, display_key, thumb_key)  # a rollback takes them away
     storage.save(display_key, processed.display)
     storage.save(thumb_key, processed.thumbnail)
 
@@ -191,6 +193,7 @@ def store_form_photo(session: Session, user: User | None, record_uuid: str | Non
                   width=processed.width, height=processed.height, byte_size=len(data), display_key=new_key(),
                   thumb_key=new_key(), captured_at=processed.captured_at,
                   received_at=now or datetime.now(timezone.utc))
+    forget_unless_committed(session, photo.display_key, photo.thumb_key)  # a failed repair leaves no files
     storage.save(photo.display_key, processed.display)
     storage.save(photo.thumb_key, processed.thumbnail)
     session.add(photo)

@@ -12,7 +12,7 @@ from .storage import get_storage
 bp = Blueprint("photos", __name__)
 
 
-@bp.route("/photos/<string:photo_uuid>/<any(display, thumb):variant>")
+@bp.route("/photos/<uuid:photo_uuid>/<any(display, thumb):variant>")
 @roles(*ALL_ROLES)
 def photo(photo_uuid: str, variant: str):
     """A photo for someone allowed to see its round: never from static/, never guessable."""

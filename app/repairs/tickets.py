@@ -27,6 +27,8 @@ from ..models import (
     TicketClock,
     TicketCounter,
     TicketEvent,
+    Team,
+    TeamKind,
     TicketStatus,
     Unit,
     Urgency,
@@ -174,12 +176,40 @@ def _move(ticket: RepairTicket, action: str, by: User, note: str = "", **data) -
     _log(ticket, action, by, before, note, **data)
 
 
-def dispatch(ticket: RepairTicket, by: User, *, to: str, note: str = "", now: datetime | None = None) -> None:
-    if not to.strip():
+def dispatch(ticket: RepairTicket, by: User, *, to: str = "", team: Team | None = None, note: str = "",
+             now: datetime | None = None) -> None:
+    """Send the ticket to one of the estate's teams (and, optionally, a person of it: `to`); the
+    ticket goes that team's way (the elevator company's ticket leaves engineering's queue). Without a
+    team, `to` names who it went to in words (tickets of an estate without teams, older data)."""
+    who = " ".join(to.split())
+    if team is not None:
+        if team.estate_id != ticket.estate_id or not team.active:
+            raise TicketError(_l("Choose one of this estate's teams."))
+        label = who if who.startswith(team.name) else f"{team.name} {who}".strip()
+    elif not who:
         raise TicketError(_l("Say which team or person the ticket goes to."))
-    _move(ticket, "dispatch", by, note, to=to.strip())
-    ticket.dispatched_to = to.strip()[:120]
+    else:
+        label = who
+    _move(ticket, "dispatch", by, note, to=label, **({"team_id": team.id} if team is not None else {}))
+    ticket.dispatched_to = label[:120]
     ticket.dispatched_at = now or datetime.now(timezone.utc)
+    if team is not None:
+        ticket.team = team
+        change_route(ticket, by, team.route, note)
+
+
+def teams_of(session: Session, estate_id: int, *, active_only: bool = True) -> list[Team]:
+    """An estate's teams, engineering first, then cleaning, greening and the outside parties."""
+    order = sa.case(*((Team.kind == kind, n) for n, kind in enumerate(TeamKind)), else_=len(TeamKind))
+    query = sa.select(Team).where(Team.estate_id == estate_id)
+    if active_only:
+        query = query.where(Team.active.is_(True))
+    return list(session.scalars(query.order_by(order, Team.name)))
+
+
+def team_for_route(teams: list[Team], route: DefectRoute) -> Team | None:
+    """The team a ticket of `route` goes to unless the desk chooses another: "保潔" is the cleaning team."""
+    return next((t for t in teams if t.route is route and t.kind is not TeamKind.GREENING), None)
 
 
 def start(ticket: RepairTicket, by: User, now: datetime | None = None) -> None:

@@ -107,7 +107,7 @@ def summary():
                      error=_("Summaries cover whole estates, and you are not assigned to one."))
     if not raw:
         estate = estates[0]
-    elif not raw.isdigit():
+    elif not (raw.isascii() and raw.isdigit() and len(raw) < 10):
         return _page(400, estates=estates, form=form, error=_("Choose an estate from the list."))
     else:
         estate = next((e for e in estates if e.id == int(raw)), None)

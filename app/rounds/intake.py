@@ -37,7 +37,7 @@ from ..models import (
 )
 from ..photos.uploads import photo_visible
 from ..refusals import Conflict, NotFound, Rejected
-from ..steps import phone_time
+from ..steps import content_sha256, phone_time, same_step
 from . import schedule
 from .checklists import latest_version, version_numbered
 from .plan import build_plan, meter_flags
@@ -404,13 +404,30 @@ def _name_photo(session: Session, photo_uuid: str, finding: Finding) -> None:
 KEEP: Any = object()  # an amendment field left out keeps the answer as it stands
 
 
+def _amendment_again(session: Session, user: User, uuid: str, fingerprint: str) -> FindingAmendment | None:
+    stored = session.scalars(sa.select(FindingAmendment).where(FindingAmendment.uuid == uuid)).first()
+    return same_step(stored, user, fingerprint, sent_by="amended_by_id",
+                     conflict=_l("This correction was already stored with other content."),
+                     not_found=_l("This finding does not exist or is not yours."))
+
+
 def amend_finding(
-    session: Session, user: User, finding_uuid: str, *, result: FindingResult, why: str,
+    session: Session, user: User, finding_uuid: str, *, uuid: str, result: FindingResult, why: str,
     reason_code: str | None = KEEP, reason_text: str = KEEP, action_code: str | None = KEEP, note: str = KEEP,
     reading_value: Decimal | None = KEEP,
 ) -> FindingAmendment:
     """Correct a completed round's finding; the original stays as it was recorded, and what the
-    correction does not mention stays as it stands (a note fixed does not wipe the reading)."""
+    correction does not mention stays as it stands (a note fixed does not wipe the reading).
+    Idempotent by `uuid`, made by the client: the same correction sent again is stored once and
+    answered alike; other content under a stored UUID is a conflict, and nothing changes."""
+    sent = {"finding_uuid": finding_uuid, "result": result.value, "why": why}
+    sent.update({k: (str(v) if isinstance(v, Decimal) else v) for k, v in (
+        ("reason_code", reason_code), ("reason_text", reason_text), ("action_code", action_code), ("note", note),
+        ("reading_value", reading_value)) if v is not KEEP})
+    fingerprint = content_sha256(sent)
+    again = _amendment_again(session, user, uuid, fingerprint)
+    if again is not None:
+        return again
     finding = session.scalars(sa.select(Finding).where(Finding.uuid == finding_uuid)).first()
     if finding is None or not may_see_round(user, finding.round) or user.role not in (
         Role.STEWARD, Role.DESK, Role.SUPERVISOR
@@ -427,13 +444,20 @@ def amend_finding(
     if result is FindingResult.DEFECT and not reason_text.strip() and reason_code not in {r["code"] for r in item.reasons}:
         raise Rejected(_l("Pick a reason or describe the defect."), {"reason": [_l("Pick a reason or describe the defect.")]})
     amendment = FindingAmendment(
-        finding=finding, amended_by_id=user.id, result=result, why=why.strip(),
+        uuid=uuid, content_sha256=fingerprint, finding=finding, amended_by_id=user.id, result=result, why=why.strip(),
         reason_code=reason_code if result is FindingResult.DEFECT else None,
         reason_text=reason_text.strip() if result is FindingResult.DEFECT else "",
         action_code=action_code, note=note.strip(), reading_value=reading_value,
     )
     session.add(amendment)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same UUID stored at the same moment by a twin request
+            session.flush()
+    except IntegrityError:
+        again = _amendment_again(session, user, uuid, fingerprint)
+        if again is None:
+            raise Conflict(_l("This correction was stored at the same moment by another request.")) from None
+        return again
     return amendment
 
 

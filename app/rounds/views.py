@@ -9,11 +9,12 @@ from flask_login import current_user
 from .. import refusals
 from ..access import roles
 from ..extensions import db
-from ..models import FindingResult, Role, RoundKind
+from ..models import FindingResult, Role, RoundKind, RoundStatus
 from . import intake
+from ..guard import is_uuid, record_id
 from .plan import build_plan, summarise
 from .strings import app_strings, decoration_strings, walk_strings
-from .today import today_page
+from .today import start_uuid, target_key, today_page
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
@@ -21,18 +22,23 @@ bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 @bp.route("/today")
 @roles(Role.STEWARD)
 def today():
-    # A fresh UUID per card: pressing "start" twice (or resending the form) starts one round.
+    # One UUID per card and occurrence, the same on every copy of the page: pressing "start" twice,
+    # resending the form or starting from the offline copy all start one round.
+    estates = [*current_user.estates, *(b.estate for b in current_user.buildings)]
     return render_template("rounds/today.html", **today_page(db.session, current_user),
-                           new_uuid=lambda: str(uuidlib.uuid4()), decoration_strings=decoration_strings)
+                           estate_tz=estates[0].timezone if estates else "Asia/Shanghai",
+                           new_uuid=lambda d: start_uuid(current_user, d), target_key=target_key,
+                           decoration_strings=decoration_strings)
 
 
 def _optional_int(name: str) -> int | None:
     value = request.form.get(name, "")
     if value == "":
         return None
-    if not value.isdigit():
+    try:
+        return record_id(value)
+    except ValueError:
         abort(400)
-    return int(value)
 
 
 @bp.route("/start", methods=["POST"])
@@ -48,6 +54,8 @@ def start():
         building_id=_optional_int("building_id"), unit_id=_optional_int("unit_id"),
     )
     db.session.commit()
+    if rnd.status is RoundStatus.COMPLETED:  # walked already (another tab, the offline copy): never again
+        return redirect(url_for("rounds.summary", round_uuid=rnd.uuid))
     return redirect(url_for("rounds.walk", round=rnd.uuid))
 
 
@@ -58,27 +66,30 @@ def walk():
     return render_template("rounds/walk.html", strings=walk_strings())
 
 
-@bp.route("/<string:round_uuid>")
+@bp.route("/<uuid:round_uuid>")
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 def summary(round_uuid: str):
     rnd = intake.round_for(db.session, current_user, round_uuid)
     summary = summarise(build_plan(db.session, rnd), _("Other places"))
     may_amend = current_user.role in (Role.DESK, Role.SUPERVISOR) or rnd.steward_id == current_user.id
     return render_template("rounds/summary.html", round=rnd, notable=summary.notable, all_fine=summary.all_fine,
-                           counts=summary.counts, may_amend=may_amend)
+                           counts=summary.counts, may_amend=may_amend, new_uuid=lambda: str(uuidlib.uuid4()))
 
 
-@bp.route("/findings/<string:finding_uuid>/amend", methods=["POST"])
+@bp.route("/findings/<uuid:finding_uuid>/amend", methods=["POST"])
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 def amend(finding_uuid: str):
     try:
         result = FindingResult(request.form.get("result", ""))
     except ValueError:
         abort(400)
+    amendment_uuid = request.form.get("uuid", "")
+    if not is_uuid(amendment_uuid):
+        abort(400)
     back = request.form.get("round_uuid", "")
     try:
         given = {k: request.form[k] for k in ("reason_text", "note") if request.form.get(k, "").strip()}
-        amendment = intake.amend_finding(db.session, current_user, finding_uuid, result=result,
+        amendment = intake.amend_finding(db.session, current_user, finding_uuid, uuid=amendment_uuid, result=result,
                                          why=request.form.get("why", ""), **given)
     except refusals.Rejected as exc:
         db.session.rollback()

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from ..models import Estate, Role, User
+from ..web import parse_day
 from .accounts import Assignments
 from .covers import CoverRequest
 
@@ -105,11 +106,7 @@ def _user_id(raw: str | None) -> int | None:
 
 
 def _day(raw: str | None) -> date | None:
-    raw = (raw or "").strip()
-    try:
-        return date.fromisoformat(raw) if len(raw) == 10 else None
-    except ValueError:
-        return None
+    return parse_day(raw)
 
 
 def read_cover(form: Mapping[str, str]) -> CoverRequest:

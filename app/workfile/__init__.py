@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -13,11 +15,13 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from .. import refusals
+from .. import audit, guard, refusals
 from ..api import schemas
 from ..api.schemas import CompletionSchema, RoundStartSchema
 from ..api.tickets import VerificationInSchema
+from ..database import MAX_ID
 from ..decoration import base, flood_tests, materials, violations
+from ..guard import UUID_PATTERN, is_uuid
 from ..models import (
     FloodTest,
     MaterialRequest,
@@ -30,10 +34,41 @@ from ..models import (
 )
 from ..photos import uploads
 from ..refusals import Rejected
+from ..security import EXPORT_KEY_ID, export_signature
 from ..repairs import tickets, verification
 from ..rounds import intake
 
-FORMAT = "xuncha-unsynced-work/1"
+IMPORTED = audit.IMPORTED
+FORMAT = "xuncha-unsynced-work/1"  # the work itself: what the phone's outbox holds
+SIGNED_FORMAT = "xuncha-unsynced-work/2"  # the file: that work as text, signed with the phone's key
+
+
+def open_signed(envelope: object, key_for: Callable[[int, str], str]) -> dict:
+    """The work inside a signed file, or ImportRefused. `key_for(user_id, key_id)` makes the key the
+    steward's phone was given at sign-in (app/security.py: export_key); the signature must be that key's
+    HMAC-SHA256 of the payload's text, and the payload must name the same steward."""
+    if isinstance(envelope, dict) and envelope.get("format") == FORMAT:
+        raise ImportRefused(_l("This file is not signed by a steward's phone. Export it again from the phone."))
+    if not isinstance(envelope, dict) or envelope.get("format") != SIGNED_FORMAT:
+        raise ImportRefused(_l("This is not a Xuncha unsynced-work file."))
+    user_id, key_id = envelope.get("user_id"), envelope.get("key_id")
+    signature, payload = envelope.get("signature"), envelope.get("payload")
+    if not (isinstance(user_id, int) and not isinstance(user_id, bool) and 1 <= user_id <= MAX_ID
+            and isinstance(key_id, str) and EXPORT_KEY_ID.fullmatch(key_id)
+            and isinstance(signature, str) and isinstance(payload, str)):
+        raise ImportRefused(_l("This file is not signed by a steward's phone. Export it again from the phone."))
+    expected = export_signature(key_for(user_id, key_id), payload)
+    if not hmac.compare_digest(expected, signature.lower()):
+        raise ImportRefused(_l("This file was changed after the phone signed it, or was not written by the "
+                               "steward's phone. Nothing was imported."))
+    try:
+        document = guard.loads(payload)
+    except guard.MalformedJSON:
+        raise ImportRefused(_l("This is not a Xuncha unsynced-work file.")) from None
+    if not isinstance(document, dict) or document.get("user_id") != user_id:
+        raise ImportRefused(_l("This is not a Xuncha unsynced-work file."))
+    document["key_id"] = key_id
+    return document
 
 
 @dataclass
@@ -51,16 +86,23 @@ def import_unsynced(session: Session, desk_user: User, document: dict, *, max_by
     """Apply each entry of an exported outbox as its steward would have sent it; commits per entry."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ImportRefused(_l("This is not a Xuncha unsynced-work file."))
-    steward = session.get(User, document.get("user_id")) if isinstance(document.get("user_id"), int) else None
+    user_id, entries, photo_list = document.get("user_id"), document.get("entries", []), document.get("photos", [])
+    if not isinstance(entries, list) or not isinstance(photo_list, list):
+        raise ImportRefused(_l("This is not a Xuncha unsynced-work file."))
+    valid_id = isinstance(user_id, int) and not isinstance(user_id, bool) and 1 <= user_id <= MAX_ID
+    steward = session.get(User, user_id) if valid_id else None
     if steward is None or steward.role is not Role.STEWARD or not (
         steward.visible_estate_ids & desk_user.visible_estate_ids
     ):
         raise ImportRefused(_l("This file belongs to a steward outside your estates."))
-    photos = {p.get("uuid"): p for p in document.get("photos", []) if isinstance(p, dict)}
+    photos = {p.get("uuid"): p for p in photo_list if isinstance(p, dict) and is_uuid(p.get("uuid"))}
     report = ImportReport(steward)
-    for entry in document.get("entries", []):
+    for entry in entries:
         label = "?"
         try:
+            if not isinstance(entry, dict) or not all(is_uuid(entry.get(k)) for k in ("roundUuid", "photoUuid")
+                                                      if entry.get(k) is not None):
+                raise ValueError("damaged entry")
             label = f"{entry['type']} {entry.get('photoUuid') or entry.get('roundUuid')}"
             _apply(session, steward, entry, photos, max_bytes=max_bytes, max_pixels=max_pixels)
             _check_desk_covers(session, desk_user, entry)
@@ -72,6 +114,15 @@ def import_unsynced(session: Session, desk_user: User, document: dict, *, max_by
         except (ValidationError, KeyError, TypeError, ValueError, binascii.Error):
             session.rollback()
             report.problems.append((label, str(_l("This entry is damaged and was skipped."))))
+    # Who imported what: one entry in the audit log, beside each stored record's own (its actor the desk user).
+    audit.record(session, IMPORTED, steward,
+                 f"unsynced-work file of {steward.username} imported by {desk_user.username}: "
+                 f"{len(report.stored)} stored, {len(report.problems)} skipped",
+                 after={"imported_by": desk_user.username, "key_id": document.get("key_id"),
+                        "exported_at": str(document.get("exported_at") or "")[:40],
+                        "stored": report.stored[:200], "skipped": [label for label, _ in report.problems][:200]},
+                 estate_id=min(steward.visible_estate_ids & desk_user.visible_estate_ids))
+    session.commit()
     return report
 
 
@@ -128,10 +179,10 @@ def _apply(session: Session, steward: User, entry: dict, photos: dict, *, max_by
 # and the API path it is sent to; the id in the path is the record's.
 DECORATION_PATHS = {
     "flood-start": re.compile(r"/api/v1/flood-tests"),
-    "flood-neighbour": re.compile(r"/api/v1/flood-tests/([0-9a-fA-F-]{36})/neighbour-check"),
-    "flood-result": re.compile(r"/api/v1/flood-tests/([0-9a-fA-F-]{36})/result"),
+    "flood-neighbour": re.compile(rf"/api/v1/flood-tests/({UUID_PATTERN.pattern})/neighbour-check"),
+    "flood-result": re.compile(rf"/api/v1/flood-tests/({UUID_PATTERN.pattern})/result"),
     "recheck": re.compile(r"/api/v1/violation-rechecks"),
-    "material": re.compile(r"/api/v1/material-requests/(\d{1,12})/decision"),
+    "material": re.compile(r"/api/v1/material-requests/([1-9]\d{0,8})/decision"),  # a record ID (< 2³¹)
 }
 DECORATION_ENTRIES = set(DECORATION_PATHS)
 

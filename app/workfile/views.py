@@ -1,8 +1,6 @@
 """The desk imports a phone's unsynced-work file (the phone's last resort when it cannot sync)."""
 from __future__ import annotations
 
-import json
-
 from flask import (
     Blueprint,
     current_app,
@@ -14,9 +12,11 @@ from flask_login import current_user
 from ..access import (
     roles,
 )
+from .. import guard
 from ..extensions import db
 from ..models import Role
-from ..workfile import ImportRefused, import_unsynced
+from ..security import export_key
+from ..workfile import ImportRefused, import_unsynced, open_signed
 
 bp = Blueprint("workfile", __name__, url_prefix="/desk")
 
@@ -38,10 +38,11 @@ def import_work():
     if request.method == "POST":
         upload = request.files.get("file")
         try:
-            document = json.load(upload.stream) if upload else None
-        except (ValueError, UnicodeDecodeError):
-            document = None
+            envelope = guard.loads(upload.read()) if upload else None
+        except guard.MalformedJSON:  # not JSON, or beyond the guard's bounds (depth, numbers, text)
+            envelope = None
         try:
+            document = open_signed(envelope, export_key)  # signed by the steward's phone, unchanged
             report = import_unsynced(db.session, current_user, document,
                                      max_bytes=current_app.config["PHOTO_MAX_BYTES"],
                                      max_pixels=current_app.config["PHOTO_MAX_PIXELS"])

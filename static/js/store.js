@@ -40,8 +40,22 @@ export const getPhoto = async (uuid) => (await db()).get('photos', uuid);
 export const deletePhoto = async (uuid) => (await db()).delete('photos', uuid);
 export const photosOfRound = async (roundUuid) => (await db()).getAllFromIndex('photos', 'round', roundUuid);
 
+// Text is queued well formed: a note cut in the middle of an emoji keeps half of it (a lone UTF-16
+// surrogate), which no server can store (it answers 422, and the round would wait for attention);
+// the half becomes U+FFFD here, before the entry is queued.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+export function wellFormed(value) {
+  if (typeof value === 'string') return value.toWellFormed ? value.toWellFormed() : value.replace(LONE_SURROGATE, '\uFFFD');
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (value && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k), wellFormed(v)]));
+  }
+  return value; // numbers, booleans, null, Blobs
+}
+
 // The outbox: keys grow, so key order is the order things were captured.
-const pending = (entry) => ({ status: 'pending', error: null, createdAt: new Date().toISOString(), ...entry });
+const pending = (entry) => ({ status: 'pending', error: null, createdAt: new Date().toISOString(), ...entry,
+  ...('body' in entry ? { body: wellFormed(entry.body) } : {}) });
 export async function enqueue(entry) {
   return (await db()).add('outbox', pending(entry));
 }

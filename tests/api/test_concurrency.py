@@ -152,7 +152,7 @@ def test_someone_elses_uuids_are_404_everywhere(app, client, auth, world):
         assert client.get(f"/rounds/{rnd.uuid}").status_code == 404
         assert client.get(f"/photos/{photo.uuid}/thumb").status_code == 404
         assert client.post(f"/api/v1/findings/{owner_finding.uuid}/amendments",
-                           json={"result": "fine", "why": "x"}, headers=headers).status_code == 404
+                           json={"uuid": str(uuidlib.uuid4()), "result": "fine", "why": "x"}, headers=headers).status_code == 404
         if username == "zed":
             assert client.post("/api/v1/rounds", json={"uuid": rnd.uuid, "kind": "corridor", "estate_id": world["estate"].id,
                                                        "building_id": world["building"].id}, headers=headers).status_code == 404

@@ -62,3 +62,28 @@ def test_session_endpoint_gives_a_fresh_csrf_token(client, auth, app):
     assert data["username"] == "amy" and data["csrf_token"]
     response = client.post("/api/v1/rounds", json={}, headers={"X-CSRFToken": data["csrf_token"]})
     assert response.status_code == 422  # past the CSRF check: the body is what is wrong
+
+
+def test_the_session_carrying_the_csrf_token_is_never_cached(client, auth, app):
+    factories.user(Role.STEWARD, username="amy", estates=[factories.estate()])
+    auth.login("amy")
+    response = client.get("/api/v1/session")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_state_change_from_another_origin_is_refused_beside_the_token(client, auth, app):
+    """The token decides when no Origin is sent (curl, older phones); our own host passes (https behind
+    nginx too, whatever scheme the app sees); another
+    site's, or the opaque "null" of a sandboxed page, is refused before the view runs."""
+    factories.user(Role.STEWARD, username="amy", estates=[factories.estate()])
+    auth.login("amy")
+    token = client.get("/api/v1/session").get_json()["csrf_token"]
+    for origin, status in (("http://localhost", 422), ("https://localhost", 422), (None, 422), ("https://evil.example", 403), ("null", 403),
+                           ("http://localhost.evil.example", 403), ("http://localhost:8080", 403)):
+        headers = {"X-CSRFToken": token, **({"Origin": origin} if origin else {})}
+        response = client.post("/api/v1/rounds", json={}, headers=headers)
+        assert response.status_code == status, origin
+        if status == 403:
+            assert response.get_json()["errors"] == {"origin": ["Not this site."]}
+    assert client.post("/language", data={"lang": "en", "csrf_token": token},
+                       headers={"Origin": "https://evil.example"}).status_code == 403

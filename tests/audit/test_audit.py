@@ -386,3 +386,14 @@ def test_record_estates_for_decoration_and_rounds_made_by_services(app, world):
     assert all(e.estate_id == world["estate"].id for e in entries(entity="round"))
     assert audit.ENTITIES and "audit_entry" not in audit.ENTITIES
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 1
+
+
+def test_a_photo_that_came_before_its_round_is_logged_in_its_estate(api, world):
+    """The phone may send a finding's photo before the round: the photo's entry still names an estate
+    (its finding's once it exists, else its sender's), so the estate's supervisor finds it."""
+    api.login("u-steward")
+    photo_uuid = new_uuid()
+    assert api.upload(photo_uuid, factories.jpeg_bytes(), finding_uuid=new_uuid()).status_code == 201
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.entity == "photo",
+                                                           AuditEntry.entity_key == photo_uuid)).one()
+    assert entry.estate_id == world["estate"].id

@@ -207,7 +207,12 @@ def test_stop_and_resume(client, auth, world):
     assert permit.work_stopped and permit.work_stopped_reason == "擅自拆改承重牆"
     page = client.get(f"/decoration/{permit.id}").get_data(as_text=True)
     assert "Work stopped" in page and "擅自拆改承重牆" in page
+    assert client.get("/decoration/escalations").status_code == 403  # the supervisor's duty (上報)
+    auth.logout()
+    auth.login("boss")
     assert "3棟 302" in client.get("/decoration/escalations").get_data(as_text=True)
+    auth.logout()
+    auth.login("desk")
     post(client, auth, f"/decoration/{permit.id}/resume", note="已恢復原狀")
     db.session.refresh(permit)
     assert not permit.work_stopped
@@ -331,10 +336,11 @@ def test_the_supervisor_resolves_an_escalated_violation(client, auth, world):
                               now=datetime.now(timezone.utc) + timedelta(days=2))
     db.session.commit()
     auth.login("desk")
-    assert f"/decoration/violations/{violation.id}" in client.get("/decoration/escalations").get_data(as_text=True)
+    assert client.get("/decoration/escalations").status_code == 403  # escalations are the supervisor's to read
     assert post(client, auth, f"/decoration/violations/{violation.id}/resolve", note="x").status_code == 403
     auth.logout()
     auth.login("boss")
+    assert f"/decoration/violations/{violation.id}" in client.get("/decoration/escalations").get_data(as_text=True)
     page = client.get(f"/decoration/violations/{violation.id}").get_data(as_text=True)
     assert "Refuses to rectify" in page and "Settle and close" in page
     post(client, auth, f"/decoration/violations/{violation.id}/resolve", note="業主已恢復原狀，扣除部分押金")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app import demo
+from app import demo, security, workfile
 from app.extensions import db
 from app.models import (
     Finding,
@@ -242,8 +242,13 @@ def test_shared_phone_logout_is_guarded_and_work_stays_with_its_owner(live_serve
     guard.wait_for()
     with phone.expect_download() as download:
         guard.locator("button").nth(1).click()  # export my unsynced work
-    exported = json.loads(Path(download.value.path()).read_text())
+    signed = json.loads(Path(download.value.path()).read_text())
+    # Signed with the key this phone got at sign-in (the desk's import verifies it).
+    assert signed["format"] == "xuncha-unsynced-work/2" and len(signed["signature"]) == 64 and signed["key_id"]
+    exported = json.loads(signed["payload"])
     assert exported["format"] == "xuncha-unsynced-work/1"
+    # What WebCrypto signed is what the desk's import verifies (app/workfile: open_signed).
+    assert workfile.open_signed(signed, security.export_key)["entries"] == exported["entries"]
     assert [e["type"] for e in exported["entries"]] == ["start", "complete", "photo"]
     assert len(exported["photos"]) == 1 and exported["photos"][0]["jpeg_base64"]
     guard.locator("button").nth(2).click()  # sign out anyway: the work stays on the phone
@@ -264,3 +269,17 @@ def test_shared_phone_logout_is_guarded_and_work_stays_with_its_owner(live_serve
     phone.wait_for_selector("#sync-bar[data-pending='0']", timeout=20_000)
     rounds, photos = server_rounds()
     assert len(rounds) == 1 and rounds[0].status is RoundStatus.COMPLETED and len(photos) == 1
+
+
+def test_a_note_cut_in_the_middle_of_an_emoji_is_repaired_before_it_is_queued(live_server, phone):
+    """Half an emoji (a lone UTF-16 surrogate) can be stored nowhere: the server answers 422 and the round
+    would wait for attention. The outbox queues text well formed (static/js/store.js: wellFormed)."""
+    phone.goto(f"{live_server}/login")
+    checked = phone.evaluate("""async () => {
+        const { wellFormed } = await import('/static/js/store.js');
+        const out = wellFormed({ note: 'cut \\ud83d', nested: [{ why: '\\udc00x' }], whole: 'ok \\ud83d\\ude00', n: 7,
+                                 none: null, ['\\ud800key']: 1 });
+        return [out.note === 'cut \\ufffd', out.nested[0].why === '\\ufffdx', out.whole === 'ok \\ud83d\\ude00',
+                out.n === 7, out.none === null, out['\\ufffdkey'] === 1];
+    }""")
+    assert checked == [True] * 6

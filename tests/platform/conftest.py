@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 
 from app.decoration import flood_tests, materials, violations
 from app.extensions import db
-from app.models import FindingResult, Role, RoundKind, WetArea
+from app.models import FindingResult, Role, RoundKind, Team, TeamKind, WetArea
 from app.repairs import tickets
 from app.rounds import intake
 from app.rounds.checklists import sync_checklists
@@ -39,7 +39,10 @@ def estate_world(app):
     cover = staff_covers.add_cover(db.session, None, staff_covers.CoverRequest(
         factories.user(Role.STEWARD, username="u-cover", estates=[estate]).id, users[Role.STEWARD].id,
         date.today(), date.today() + timedelta(days=7)))
-    ids = {"ticket_id": ticket.id, "unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
+    team = Team(estate_id=estate.id, name="工程部", kind=TeamKind.ENGINEERING, phone="0755-1234")
+    db.session.add(team)
+    db.session.flush()
+    ids = {"ticket_id": ticket.id, "team_id": team.id, "unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
            "photo_uuid": finding.photos[0].uuid, "contact_id": contact.id, **decoration_world(w),
            "estate_id": estate.id, "user_id": users[Role.STEWARD].id, "cover_id": cover.id,
            **complaints_world(w, unit)}

@@ -63,11 +63,14 @@ BODIES = {
     "api_decoration.FloodTestResult": lambda ids: {"json": {"uuid": new_uuid(), "passed": False, "note": "滲漏"}},
     "api_decoration.MaterialDecision": lambda ids: {"json": {"uuid": new_uuid(), "approved": True}},
     "api_photos.PhotoUpload": lambda ids: photo_upload(finding_uuid=ids["finding_uuid"]),
-    "api_rounds.FindingAmendments": lambda ids: {"json": {"result": "fine", "why": "複查後已修好"}},
+    "api_rounds.FindingAmendments": lambda ids: {"json": {"uuid": new_uuid(), "result": "fine", "why": "複查後已修好"}},
     "api_rounds.RoundCompletion": lambda ids: {"json": {"findings": []}},
     "gate.decide": lambda ids: {"data": {"uuid": new_uuid(), "approved": "1"}},
-    "rounds.amend": lambda ids: {"data": {"result": "fine", "why": "複查後已修好", "round_uuid": ids["round_uuid"]}},
+    "rounds.amend": lambda ids: {"data": {"uuid": new_uuid(), "result": "fine", "why": "複查後已修好",
+                                          "round_uuid": ids["round_uuid"]}},
     "tickets.merge": lambda ids: {"data": {"into": str(ids["ticket_id"])}},
+    "teams.new": lambda ids: {"data": {"name": "電梯公司", "kind": "outside_party", "phone": "400-882-0031"}},
+    "teams.update": lambda ids: {"data": {"name": "工程部", "kind": "engineering", "phone": "0755-1234", "active": "1"}},
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid as uuidlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -86,7 +87,7 @@ def test_csv_reads_in_batches_and_keeps_the_order(world, monkeypatch):
 
 def test_a_corrected_answer_is_shown_and_exported_as_it_stands(client, auth, world):
     found = walked(world["amy"], world["mine"], DAY, [DEFECT], building=world["b1"], item_code="COR-LIGHT")
-    intake.amend_finding(db.session, world["desk"], found[0].uuid, result=FINE, why="燈已修好", note="複查正常")
+    intake.amend_finding(db.session, world["desk"], found[0].uuid, uuid=str(uuidlib.uuid4()), result=FINE, why="燈已修好", note="複查正常")
     auth.login("desk")
     html = client.get("/desk/findings").get_data(as_text=True)
     assert 'class="card finding result-fine"' in html and "複查正常" in html

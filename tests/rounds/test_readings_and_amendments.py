@@ -13,6 +13,7 @@ from app.models import (
     FindingAmendment,
     FindingResult,
     MeterKind,
+    Role,
     RoundKind,
 )
 from app.models.base import new_uuid
@@ -72,10 +73,10 @@ def test_amendment_keeps_the_original(api, world):
     findings = all_fine(plan)
     api.post(f"/api/v1/rounds/{body['uuid']}/completion", {"findings": findings})
     target = findings[0]["uuid"]
-    refused = api.post(f"/api/v1/findings/{target}/amendments", {"result": "defect", "why": "看錯了"})
+    refused = api.post(f"/api/v1/findings/{target}/amendments", {"uuid": new_uuid(), "result": "defect", "why": "看錯了"})
     assert refused.status_code == 422  # a defect needs its reason, also in an amendment
     response = api.post(f"/api/v1/findings/{target}/amendments",
-                        {"result": "defect", "why": "看錯了", "reason_text": "燈罩裂開"})
+                        {"uuid": new_uuid(), "result": "defect", "why": "看錯了", "reason_text": "燈罩裂開"})
     assert response.status_code == 201
     finding = db.session.scalars(sa.select(Finding).where(Finding.uuid == target)).one()
     assert finding.result is FindingResult.FINE  # the original is kept
@@ -92,8 +93,33 @@ def test_an_amendment_keeps_what_it_does_not_mention(app, world):
                       reading_value=Decimal("321.50"), note="表在樓梯間", recorded_at=datetime.now(timezone.utc))
     db.session.add(finding)
     db.session.flush()
-    intake.amend_finding(db.session, steward, finding.uuid, result=FindingResult.FINE, why="補充", note="表在1樓樓梯間")
+    intake.amend_finding(db.session, steward, finding.uuid, uuid=new_uuid(), result=FindingResult.FINE, why="補充", note="表在1樓樓梯間")
     assert finding.current.reading_value == Decimal("321.50") and finding.current.note == "表在1樓樓梯間"
     from app.rounds.plan import reading_history
 
     assert [v for _, v in reading_history(db.session, [meter.id])[meter.id]] == [Decimal("321.50")]
+
+
+def test_an_amendment_sent_twice_is_stored_once(api, world):
+    """Idempotent by the UUID its client made, like every other write: the same again is the same 201;
+    other content under that UUID is a 409 that changes nothing; another user's UUID is not theirs (404)."""
+    api.login("amy")
+    body, _ = start_corridor(api, world)
+    findings = all_fine(api.get(f"/api/v1/rounds/{body['uuid']}").get_json())
+    api.post(f"/api/v1/rounds/{body['uuid']}/completion", {"findings": findings})
+    path = f"/api/v1/findings/{findings[0]['uuid']}/amendments"
+    sent = {"uuid": new_uuid(), "result": "defect", "why": "看錯了", "reason_text": "燈罩裂開"}
+    first, again = api.post(path, sent), api.post(path, sent)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json() and first.get_json()["uuid"] == sent["uuid"]
+    count = sa.select(sa.func.count()).select_from(FindingAmendment)
+    assert db.session.scalar(count) == 1
+    other = api.post(path, {**sent, "why": "另一個理由"})
+    assert other.status_code == 409 and db.session.scalar(count) == 1
+    elsewhere = api.post(f"/api/v1/findings/{findings[1]['uuid']}/amendments", sent)
+    assert elsewhere.status_code == 409 and db.session.scalar(count) == 1
+    assert api.post(path, {k: v for k, v in sent.items() if k != "uuid"}).status_code == 422  # the UUID is required
+    factories.user(Role.DESK, "desk-amend", estates=[world["estate"]])
+    api.login("desk-amend")
+    assert api.post(path, sent).status_code == 404  # amy's correction: not the desk's to resend
+    assert db.session.scalar(count) == 1

@@ -74,11 +74,13 @@ def test_summary_shows_defects_and_amendment_keeps_the_original(client, auth, wo
     assert "result-defect" in html and f"/photos/{finding.photos[0].uuid}/thumb" in html
     token = auth.csrf()
     empty = client.post(f"/rounds/findings/{finding.uuid}/amend",
-                        data={"csrf_token": token, "result": "fine", "why": "", "round_uuid": finding.round.uuid})
+                        data={"csrf_token": token, "result": "fine", "why": "", "round_uuid": finding.round.uuid,
+                              "uuid": str(uuidlib.uuid4())})
     assert empty.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FindingAmendment)) == 0
     ok = client.post(f"/rounds/findings/{finding.uuid}/amend",
-                     data={"csrf_token": token, "result": "fine", "why": "燈已自行恢復", "round_uuid": finding.round.uuid})
+                     data={"csrf_token": token, "result": "fine", "why": "燈已自行恢復", "round_uuid": finding.round.uuid,
+                           "uuid": str(uuidlib.uuid4())})
     assert ok.status_code == 302
     db.session.refresh(finding)
     assert finding.result.value == "defect" and finding.current.result.value == "fine"

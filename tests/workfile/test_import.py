@@ -10,6 +10,7 @@ import uuid as uuidlib
 import pytest
 import sqlalchemy as sa
 
+from app import security
 from app.decoration import materials, permits
 from app.extensions import db
 from app.models import Finding, Photo, PhotoStatus, Role, Round, RoundStatus, User
@@ -45,8 +46,18 @@ def exported_file(client, auth, world) -> dict:
     }
 
 
+def signed(document: dict, key: str | None = None, key_id: str | None = None) -> dict:
+    """The file as the phone writes it: the work as text, signed with the key its steward's phone was given
+    at sign-in (made here as /api/v1/session makes it, unless given)."""
+    key_id = key_id or security.new_export_key_id()
+    key = key or security.export_key(document["user_id"], key_id)
+    payload = json.dumps(document)
+    return {"format": "xuncha-unsynced-work/2", "user_id": document["user_id"], "key_id": key_id,
+            "signature": security.export_signature(key, payload), "payload": payload}
+
+
 def post_file(client, auth, document, raw=None):
-    body = raw if raw is not None else json.dumps(document).encode()
+    body = raw if raw is not None else json.dumps(signed(document)).encode()
     return client.post("/desk/import", data={"csrf_token": auth.csrf(), "file": (io.BytesIO(body), "work.json")},
                        content_type="multipart/form-data")
 
@@ -182,7 +193,7 @@ def test_import_of_a_malformed_entry_is_reported_not_a_crash(client, auth, world
     auth.login("desk")
     document = {"format": "xuncha-unsynced-work/1", "user_id": world["steward"].id, "entries": ["junk", 7], "photos": []}
     response = client.post("/desk/import", content_type="multipart/form-data",
-                           data={"csrf_token": auth.csrf(), "file": (io.BytesIO(json.dumps(document).encode()), "w.json")})
+                           data={"csrf_token": auth.csrf(), "file": (io.BytesIO(json.dumps(signed(document)).encode()), "w.json")})
     assert response.status_code == 200
     assert response.get_data(as_text=True).count("field-error") == 2
 
@@ -193,5 +204,60 @@ def test_import_accepts_files_larger_than_one_photo(app, client, auth, world):
     document = {"format": "xuncha-unsynced-work/1", "user_id": world["steward"].id, "entries": [],
                 "photos": [], "padding": "x" * (300 * 1024)}  # under the test client's 500 KB spool
     response = client.post("/desk/import", content_type="multipart/form-data",
-                           data={"csrf_token": auth.csrf(), "file": (io.BytesIO(json.dumps(document).encode()), "w.json")})
+                           data={"csrf_token": auth.csrf(), "file": (io.BytesIO(json.dumps(signed(document)).encode()), "w.json")})
     assert response.status_code == 200
+
+
+def test_the_file_is_signed_with_the_key_the_phone_got_at_sign_in(client, auth, world):
+    """The phone's key comes with its session (a steward's only); the desk imports what it signed, and the
+    audit log says who imported what."""
+    from app.models import AuditEntry
+
+    document = exported_file(client, auth, world)
+    auth.login("amy")
+    phone = client.get("/api/v1/session").get_json()
+    assert len(phone["export_key"]) == 64 and len(phone["export_key_id"]) == 32
+    auth.logout()
+    auth.login("desk")
+    desk = client.get("/api/v1/session").get_json()
+    assert desk["export_key"] is None and desk["export_key_id"] is None  # the desk has no key to sign with
+    file = signed(document, key=phone["export_key"], key_id=phone["export_key_id"])
+    response = post_file(client, auth, None, raw=json.dumps(file).encode())
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(Round)).one().steward.username == "amy"
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "imported")).one()
+    desk_id = db.session.scalars(sa.select(User.id).where(User.username == "desk")).one()
+    assert entry.user_id == desk_id and entry.entity_key == "amy" and entry.estate_id == world["estate"].id
+    assert entry.after["imported_by"] == "desk" and entry.after["key_id"] == phone["export_key_id"]
+    assert len(entry.after["stored"]) == 3 and entry.after["skipped"] == []
+
+
+def tampered_files(document: dict) -> dict[str, dict]:
+    good = signed(document)
+    later = json.loads(good["payload"])
+    later["entries"][1]["body"]["findings"][0]["result"] = "defect"
+    desk_id = db.session.scalars(sa.select(User.id).where(User.username == "desk")).one()
+    made_for_desk = signed({**document, "user_id": desk_id})
+    return {
+        "written by hand (not signed)": document,
+        "altered after signing": {**good, "payload": json.dumps(later)},
+        "signature of another file": {**good, "signature": signed({**document, "exported_at": "x"})["signature"]},
+        "another key id": {**good, "key_id": security.new_export_key_id()},
+        "the desk's own id and key, named the steward's": {**made_for_desk, "user_id": document["user_id"]},
+        "no signature": {**good, "signature": None},
+        "a made-up key": signed(document, key="00" * 32),
+    }
+
+
+@pytest.mark.parametrize("case", ["written by hand (not signed)", "altered after signing", "signature of another file",
+                                  "another key id", "the desk's own id and key, named the steward's", "no signature",
+                                  "a made-up key"])
+def test_a_file_altered_or_written_by_hand_is_refused(client, auth, world, case):
+    document = exported_file(client, auth, world)
+    auth.login("desk")
+    file = tampered_files(document)[case]
+    response = post_file(client, auth, None, raw=json.dumps(file).encode())
+    assert response.status_code == 422
+    assert "flash-error" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
