@@ -1,7 +1,7 @@
 """Complaints, their events and target times; owners' QR codes and reports; return visits and their plan; a violation's kind (resident violations beyond decoration)
 
 Revision ID: 47e8e4c5ab67
-Revises: a15e57a7e002
+Revises: b17e0a4d0001
 Create Date: 2026-12-07 22:54:33.432665
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '47e8e4c5ab67'
-down_revision = 'a15e57a7e002'
+down_revision = 'b17e0a4d0001'
 branch_labels = None
 depends_on = None
 
