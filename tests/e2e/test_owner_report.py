@@ -92,7 +92,7 @@ def test_an_owner_reports_a_broken_light_by_code_and_rates_the_repair(live_serve
     desk.close()
 
     # Dispatched by the desk, repaired by engineering with an "after" photo.
-    office_step(browser, live_server, "desk1", ticket_id, "dispatch", {"input[name=to]": "工程部 王師傅"})
+    office_step(browser, live_server, "desk1", ticket_id, "dispatch", {"input[name=who]": "王師傅"})
     office_step(browser, live_server, "eng1", ticket_id, "start")
     office_step(browser, live_server, "eng1", ticket_id, "repair",
                 {"textarea[name=work_done]": "更換燈管", "input[type=file]": str(camera_photo)})
