@@ -352,3 +352,15 @@ def new_violation():
             return redirect(url_for("decoration.violation", violation_id=violation.id))
     return render_template("complaints/violation_new.html", finding=finding, buildings=buildings, kinds=VIOLATION_KIND,
                            error=error, form=request.form), 422 if error else 200
+
+
+@bp.cli.command("draw-visits")
+def draw_visits_command() -> None:
+    """Draw every estate's closed unit repairs for return visits (run daily, e.g. from cron)."""
+    import click  # noqa: PLC0415
+
+    drawn = 0
+    for estate in db.session.scalars(sa.select(Estate).where(Estate.retired_at.is_(None))):
+        drawn += len(visits_ops.draw_repairs(db.session, estate))
+    db.session.commit()
+    click.echo(f"{drawn} repairs drawn for a return visit")
