@@ -60,9 +60,9 @@ TABS = {
         UNITS,
     ),
     "steward": (TabSpec("rounds.today", _l("Today")), DECORATION, UNITS),
-    "desk": (DESK, TICKETS, FINDINGS, DECORATION, LATE, COMPLAINTS, SUMMARIES, MATERIALS, IMPORT_WORK, UNITS),
+    "desk": (DESK, TICKETS, FINDINGS, COMPLAINTS, DECORATION, LATE, SUMMARIES, MATERIALS, IMPORT_WORK, UNITS),
     "supervisor": (
-        TabSpec("dashboard.supervisor", _l("Overdue")), DESK, TICKETS, FINDINGS, LATE, COMPLAINTS, SUMMARIES, DECORATION,
+        TabSpec("dashboard.supervisor", _l("Overdue")), DESK, TICKETS, FINDINGS, COMPLAINTS, LATE, SUMMARIES, DECORATION,
         MATERIALS, IMPORT_WORK, TabSpec("audit.index", _l("Audit log"), ("audit.",)), SCHEDULES, TEAMS, UNITS,
     ),
     "engineering": (
