@@ -298,6 +298,14 @@ def return_visit(ticket: RepairTicket, by: User | None, *, grade: str, comment: 
     _log(ticket, "return_visit", by, before, comment, grade=grade, escalated=grade == "C", later=later)
 
 
+def owner_rating(ticket: RepairTicket, *, grade: str, comment: str = "") -> None:
+    """An owner's rating of a public repair (on their status link): logged as a return visit, so a C
+    reaches the supervisor with the others (escalations); the steward's check on site still decides."""
+    if grade not in GRADES:
+        raise TicketError(_l("The grade is A, B or C."))
+    _log(ticket, "return_visit", None, ticket.status, comment, grade=grade, escalated=grade == "C", owner=True)
+
+
 def cancel(ticket: RepairTicket, by: User, *, reason: str) -> None:
     if not reason.strip():
         raise TicketError(_l("Say why the ticket is cancelled."))
