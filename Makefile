@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 # The suite runs on every core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= auto
-XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS))
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
 FLASK := $(BIN)/flask --app app
 
 .PHONY: run test test-dates install install-test translations extract-messages check-python clean

@@ -34,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"],  # type: ignore[method-assign]
                                 x_proto=app.config["PROXY_FIX_X_PROTO"])
 
-    from . import access, api, database, errors, i18n, labels, pwa, security
+    from . import access, api, database, errors, i18n, labels, navigation, pwa, security
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .photos import storage
 
@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
+    navigation.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"  # phones change networks all day
     access.init_app(app)  # before CSRF: a signed-out phone hears "sign in", not "bad token"
@@ -63,13 +64,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # One blueprint per room; each package's views.py (or named view module) defines it.
     from .audit.views import bp as audit_bp
+    from .complaints.views import bp as complaints_bp
     from .auth.views import bp as auth_bp
     from .dashboard.views import bp as dashboard_bp
     from .decoration.gate import bp as gate_bp
     from .decoration.views import bp as decoration_bp
+    from .owners.views import bp as owner_bp
+    from .owners.views import desk as owners_bp
     from .photos.views import bp as photos_bp
     from .places.views import bp as places_bp
     from .repairs.engineering import bp as engineering_bp
+    from .repairs.team_pages import bp as teams_bp
     from .repairs.views import bp as tickets_bp
     from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp
@@ -82,7 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for blueprint in (auth_bp, photos_bp, rounds_bp, dashboard_bp, review_bp, units_bp, workfile_bp,
                       engineering_bp, reports_bp, tickets_bp, decoration_bp, gate_bp, audit_bp, places_bp, staff_bp,
-                      schedules_bp, checklists_bp):
+                      schedules_bp, checklists_bp, teams_bp, complaints_bp, owner_bp, owners_bp):
         app.register_blueprint(blueprint)
 
     from . import cli

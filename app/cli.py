@@ -201,6 +201,38 @@ def restore_command(archive: Path, force: bool) -> None:
     click.echo(backup.describe_restore(result, archive))
 
 
+@click.command("transfer")
+@click.argument("target_url")
+@click.option("--photos-to-s3", "bucket", metavar="BUCKET",
+              help="Also copy the photos into this S3-compatible bucket (else they stay where they are).")
+@click.option("--s3-endpoint-url", help="The bucket's endpoint (MinIO, Ceph, …); default: $S3_ENDPOINT_URL or AWS.")
+@click.option("--s3-prefix", default=None, help="Object name prefix in the bucket; default: $S3_PREFIX.")
+@click.option("--s3-region", default=None, help="The bucket's region; default: $S3_REGION.")
+@with_appcontext
+def transfer_command(target_url: str, bucket: str | None, s3_endpoint_url: str | None, s3_prefix: str | None,
+                     s3_region: str | None) -> None:
+    """Copy this SQLite installation into the empty PostgreSQL database TARGET_URL and verify it."""
+    from flask import current_app
+
+    from .backup import BackupError
+    from .backup.transfer import describe_transfer, transfer
+    from .photos.storage import S3PhotoStorage
+
+    photos_to = None
+    if bucket:
+        config = current_app.config
+        photos_to = S3PhotoStorage(bucket, prefix=config["S3_PREFIX"] if s3_prefix is None else s3_prefix,
+                                   endpoint_url=s3_endpoint_url or config["S3_ENDPOINT_URL"],
+                                   region=s3_region or config["S3_REGION"],
+                                   access_key_id=config.get("S3_ACCESS_KEY_ID"),
+                                   secret_access_key=config.get("S3_SECRET_ACCESS_KEY"))
+    try:
+        result = transfer(target_url, photos_to=photos_to, progress=click.echo)
+    except BackupError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(describe_transfer(result))
+
+
 @click.command("sweep-photos")
 @click.option("--grace-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
               help="Keep files younger than this: an upload may still be on its way to its row.")
@@ -226,5 +258,5 @@ def sweep_photos(grace_hours: float, dry_run: bool) -> None:
 
 def init_app(app: Flask) -> None:
     for command in (seed_demo, setup, sync_checklists_command, create_user, import_estate, backup_command,
-                    restore_command, sweep_photos):
+                    restore_command, transfer_command, sweep_photos):
         app.cli.add_command(command)

@@ -48,6 +48,8 @@ from .models import (
     Round,
     RoundKind,
     RoundStatus,
+    Team,
+    TeamKind,
     TicketChannel,
     Unit,
     UnitState,
@@ -187,6 +189,8 @@ def load_demo(session: Session, *, history: bool = False, today: date | None = N
     users["steward2"].buildings = [b3]
     for name in ("desk1", "super1", "eng1", "gate"):
         users[name].estates = [estate]
+    for name, kind, phone in DEMO_TEAMS:
+        session.add(Team(estate=estate, name=name, kind=kind, phone=phone))
     session.flush()
     today = today or schedule.local_date(estate, datetime.now(timezone.utc))
     register_decorations(session, estate, users["desk1"], today, before_history=history)
@@ -238,7 +242,13 @@ MINUTES = {RoundKind.CORRIDOR: (35, 50), RoundKind.FACILITY: (55, 80), RoundKind
            RoundKind.DECORATION: (10, 18), RoundKind.METER: (50, 75)}
 DAY_ORDER = [RoundKind.DECORATION, RoundKind.CORRIDOR, RoundKind.FACILITY, RoundKind.VACANT_UNIT, RoundKind.METER]
 
-TEAMS = {DefectRoute.ENGINEERING: ["工程部 李志強", "工程部 王師傅"], DefectRoute.CLEANING: ["保潔組 劉阿姨", "保潔組 周師傅"]}
+# The estate's teams (名稱, kind, phone), and who in them the desk sends a ticket to.
+DEMO_TEAMS = (("工程部", TeamKind.ENGINEERING, "0755-8632 1101"), ("保潔部", TeamKind.CLEANING, "0755-8632 1102"),
+              ("綠化部", TeamKind.GREENING, "0755-8632 1103"),
+              ("奧的斯電梯維保", TeamKind.OUTSIDE_PARTY, "400-882-0031"),
+              ("綠城園林綠化", TeamKind.OUTSIDE_PARTY, "0755-2688 6600"),
+              ("外協單位", TeamKind.OUTSIDE_PARTY, ""))
+TEAMS = {DefectRoute.ENGINEERING: ["工程部 李志強", "工程部 王師傅"], DefectRoute.CLEANING: ["保潔部 劉阿姨", "保潔部 周師傅"]}
 OUTSIDE_PARTIES = {"FAC-ELEVATOR-RUN": "奧的斯電梯維保", "FAC-ELEVATOR-CAR": "奧的斯電梯維保", "FAC-GREENERY": "綠城園林綠化"}
 WORK_DONE = {
     "COR-LIGHT": ["更換 LED 燈管", "更換聲控開關", "更換燈罩並緊固"],
@@ -306,6 +316,7 @@ class _History:
         self.s = session
         self.estate = estate
         self.users = users
+        self.teams = tickets.teams_of(session, estate.id)
         self.tz = ZoneInfo(estate.timezone)
         self.today = today
         self.first_day = today - timedelta(days=HISTORY_DAYS)
@@ -707,7 +718,7 @@ class _History:
             tickets.change_urgency(self.s, ticket, desk, Urgency.PLANNED, "不影響使用,排期處理")
         route = ticket.route
         team = OUTSIDE_PARTIES.get(ticket.item_code or "", "外協單位") if route is DefectRoute.OUTSIDE_PARTY else rng.choice(TEAMS[route])
-        tickets.dispatch(ticket, desk, to=team, now=self.now)
+        self.dispatch(ticket, team)
         self.stamp(ticket)
         fixer = eng if route is DefectRoute.ENGINEERING else desk  # the desk records what cleaners and outside parties report
         while True:
@@ -734,6 +745,12 @@ class _History:
             if passed:
                 return
 
+    def dispatch(self, ticket: RepairTicket, to: str) -> None:
+        """The desk sends it to a team of the estate ("工程部 王師傅": the team, then the person)."""
+        name, _, person = to.partition(" ")
+        team = next(t for t in self.teams if t.name == name)
+        tickets.dispatch(ticket, self.users["desk1"], team=team, to=person, now=self.now)
+
     def check(self, ticket: RepairTicket, passed: bool, note: str = "") -> None:
         """The steward's check on site of a public repair, sent from the phone (app.verification)."""
         verification.record_verification(self.s, self.checker_for(ticket), uuid=self.uuid(), ticket_id=ticket.id,
@@ -758,7 +775,7 @@ class _History:
         for hours, action, kwargs in spec.get("steps", []):
             yield created + timedelta(hours=hours)
             if action == "dispatch":
-                tickets.dispatch(ticket, desk, to=kwargs.get("to", "工程部 王師傅"), now=self.now)
+                self.dispatch(ticket, kwargs.get("to", "工程部 王師傅"))
             elif action == "urgency":
                 tickets.change_urgency(self.s, ticket, desk, kwargs["urgency"], kwargs["note"])
             elif action == "start":

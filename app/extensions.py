@@ -32,7 +32,7 @@ class _Limiter(Limiter):
     ProxyFix (PROXY_FIX_X_FOR, app/__init__.py) takes from nginx's X-Forwarded-For.
 
     Flask-Limiter keeps its storage on this object, not per app: two apps built in one process
-    share the last one's (tests/test_rate_limit_shared.py runs separate processes)."""
+    share the last one's (tests/platform/test_rate_limit_shared.py runs separate processes)."""
 
     def init_app(self, app) -> None:  # noqa: ANN001
         if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis://", "rediss://", "redis+unix://")):

@@ -15,6 +15,7 @@ from .models import (
     RecheckResult,
     Role,
     RoundKind,
+    TeamKind,
     TicketChannel,
     TicketStatus,
     UnitState,
@@ -88,6 +89,13 @@ TICKET_STATUS = {
     TicketStatus.CANCELLED: _l("Cancelled"),
 }
 
+TEAM_KIND = {
+    TeamKind.ENGINEERING: _l("Engineering"),
+    TeamKind.CLEANING: _l("Cleaning"),
+    TeamKind.GREENING: _l("Greening"),
+    TeamKind.OUTSIDE_PARTY: _l("Outside party"),
+}
+
 ROUTE = {
     DefectRoute.ENGINEERING: _l("Engineering"),
     DefectRoute.CLEANING: _l("Cleaning"),
@@ -105,7 +113,7 @@ TICKET_CHANNEL = {
     TicketChannel.ROUND: _l("Found on a round"),
     TicketChannel.PHONE: _l("Phone call"),
     TicketChannel.WALK_IN: _l("Walk-in"),
-    TicketChannel.APP: _l("App"),
+    TicketChannel.APP: _l("Owner report"),
 }
 
 TICKET_EVENT = {
@@ -238,7 +246,7 @@ def init_app(app) -> None:  # noqa: ANN001
     app.jinja_env.globals.update(
         ROUND_KIND=ROUND_KIND, ROLE=ROLE, UNIT_STATE=UNIT_STATE, VACANCY_REASON=VACANCY_REASON,
         PUBLIC_AREA_KIND=PUBLIC_AREA_KIND, CONTACT_RELATION=CONTACT_RELATION, FINDING_RESULT=FINDING_RESULT,
-        METER_FLAG=METER_FLAG, TICKET_STATUS=TICKET_STATUS, ROUTE=ROUTE, URGENCY=URGENCY,
+        METER_FLAG=METER_FLAG, TICKET_STATUS=TICKET_STATUS, ROUTE=ROUTE, TEAM_KIND=TEAM_KIND, URGENCY=URGENCY,
         TICKET_CHANNEL=TICKET_CHANNEL, GRADE=GRADE, TICKET_EVENT=TICKET_EVENT, choice_label=choice_label,
         PERMIT_STATUS=PERMIT_STATUS, VISIT_OUTCOME=VISIT_OUTCOME, VIOLATION_STATUS=VIOLATION_STATUS,
         RECHECK_RESULT=RECHECK_RESULT, WET_AREA=WET_AREA, FLOOD_TEST_STATUS=FLOOD_TEST_STATUS,

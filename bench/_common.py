@@ -252,9 +252,11 @@ class Server:
     """gunicorn on 127.0.0.1 (gthread workers, or sync workers when threads is 0); always stopped on
     leaving the `with` block."""
 
-    def __init__(self, instance: Instance, workers: int, threads: int, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(self, instance: Instance, workers: int, threads: int, extra_args: tuple[str, ...] = (),
+                 factory: str | None = None) -> None:
         self.instance, self.workers, self.threads = instance, workers, threads
         self.extra_args = extra_args  # e.g. an access log, a longer worker timeout
+        self.factory = factory or instance.factory  # another WSGI app (bench/floor_app.py) under the same gunicorn
         self.port = free_port()
         self.log = instance.root / f"gunicorn-{self.port}.log"
         self.process: subprocess.Popen | None = None
@@ -265,8 +267,10 @@ class Server:
                 [sys.executable, "-m", "gunicorn", "-w", str(self.workers),
                  *(("--worker-class", "gthread", "--threads", str(self.threads)) if self.threads
                    else ("--worker-class", "sync")),
-                 "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", *self.extra_args,
-                 self.instance.factory],
+                 "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
+                 # only another app is looked up in bench/ (its module names would shadow others for Xuncha)
+                 *(("--pythonpath", str(ROOT / "bench")) if self.factory != self.instance.factory else ()),
+                 *self.extra_args, self.factory],
                 cwd=ROOT, env=self.instance.env, stdout=log, stderr=subprocess.STDOUT,
             )
         try:

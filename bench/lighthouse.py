@@ -8,8 +8,9 @@ What it does:
      Server, 2 sync workers) serves it on a free local port;
   2. signs in as steward1 (_common's Phone, with the demo password), starts a decoration round
      through the API, and hands the `session` cookie to Lighthouse with --extra-headers;
-  3. runs lighthouse@12.8.2 (npm, installed into ~/.cache/xuncha-bench/lighthouse if missing;
-     CHROME_PATH=/usr/bin/chromium) with its default mobile settings, categories performance,
+  3. runs lighthouse@13.5.0 (npm, installed into ~/.cache/xuncha-bench/lighthouse if missing, never
+     into the repo; CHROME_PATH=/usr/bin/chromium; 12.8.2 fails on Chromium 156 with NO_NAVSTART.
+     Lighthouse 13 asks for Node >= 22.19 and runs on Debian's Node 20 too, with npm's warning) with its default mobile settings, categories performance,
      accessibility and best practices, on /rounds/today and /rounds/walk?round=<uuid>;
   4. page weight: the uncompressed bytes of every script and stylesheet the page itself loads
      (Lighthouse's network-requests audit), with a cross-check that fetches the HTML, its
@@ -42,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py
 
 from _common import Instance, Phone, Server, flask_cli, new_uuid  # noqa: E402
 
-LIGHTHOUSE_VERSION = "12.8.2"
+LIGHTHOUSE_VERSION = "13.5.0"
 LIGHTHOUSE_DIR = Path.home() / ".cache" / "xuncha-bench" / "lighthouse"
 CHROME_PATH = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync"

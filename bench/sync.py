@@ -100,6 +100,8 @@ FLOORS = 2
 STAIRWELLS = (2, 1)  # floors served by each stairwell: 3 + 8 x 2 and 3 + 8 answers, a 30-finding round
 DISTINCT_PHOTOS = 3
 MAX_ERRORS_PER_CLIENT = 20
+TARGET_VS_FLOOR = 3.0  # Xuncha's CPU per round without a photo, as a multiple of the floor's
+TARGET_CPU_GROWTH = 1.1  # the same at the grown database, as a multiple of the small one's
 
 TARGET_FINDINGS_PER_S = 2000
 TARGET_PHOTOS_PER_S = 20
@@ -334,6 +336,101 @@ def measure(instance: Instance, world: World, photos: list[BenchPhoto], photo_ev
     return result
 
 
+# The floor: the same round body through a bare Flask app (bench/floor_app.py) under the same gunicorn
+
+NO_PHOTO = 10**9  # photo_every for runs of rounds without a photo (n % NO_PHOTO is never 0)
+
+
+def fetch_plan(instance: Instance, world: World, workers: int, threads: int) -> dict:
+    """A corridor round's plan as the phone holds it (its offline pack): the body the floor is sent."""
+    with Server(instance, workers, threads) as server:
+        phone = Phone(server.port)
+        try:
+            _, username, buildings = world.stewards[0]
+            phone.login(username)
+            round_uuid = new_uuid()
+            status, _ = phone.post_json("/api/v1/rounds", {
+                "uuid": round_uuid, "kind": "corridor", "estate_id": world.estate_id, "building_id": buildings[0],
+                "started_at": datetime.now(timezone.utc).isoformat()})
+            if status != 201:
+                raise RuntimeError(f"starting the plan's round answered {status}")
+            status, body = phone.request("GET", f"/api/v1/rounds/{round_uuid}")
+            if status != 200:
+                raise RuntimeError(f"the plan answered {status}")
+            return json.loads(body)
+        finally:
+            phone.close()
+
+
+@dataclass
+class FloorResult:
+    rounds: int
+    findings: int
+    seconds: float
+    cpu: CpuSample
+    errors: list[str]
+
+    @property
+    def cpu_ms_per_round(self) -> float | None:
+        return 1000 * self.cpu.server / self.rounds if self.rounds else None
+
+    @property
+    def rounds_per_s(self) -> float:
+        return self.rounds / self.seconds if self.seconds else 0.0
+
+
+def measure_floor(instance: Instance, plan: dict, seconds: float, workers: int, threads: int) -> FloorResult:
+    """The same clients, back to back, posting the same completion body (no sign-in: the floor has none)."""
+    import floor_app
+
+    database = str(instance.root / "floor.db")
+    floor_app.prepare(database)
+    before = floor_app.count_findings(database)
+    counts = [[0, 0] for _ in range(STEWARDS)]
+    errors: list[str] = []
+    with Server(instance, workers, threads, factory=f"floor_app:create_floor_app({database!r})") as server:
+        pids = server.worker_pids()
+        at_start: list[CpuSample] = []
+        ready = threading.Barrier(STEWARDS, action=lambda: at_start.append(server.cpu(pids)))
+        span: list[float] = []
+
+        def floor_client(index: int) -> None:
+            rng = random.Random(index)
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            ready.wait()
+            began = time.perf_counter()
+            span.append(began)
+            try:
+                while time.perf_counter() - began < seconds:
+                    body, _, _ = completion_body(plan, rng, with_photo=False)
+                    conn.request("POST", f"/api/v1/rounds/{new_uuid()}/completion", body=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+                    response = conn.getresponse()
+                    data = response.read()
+                    if response.status != 201:
+                        errors.append(f"floor answered {response.status}: {data[:200]!r}")
+                        break
+                    counts[index][0] += 1
+                    counts[index][1] += json.loads(data)["findings"]
+            except (OSError, http.client.HTTPException) as exc:
+                errors.append(f"floor: {exc!r}")
+            finally:
+                span.append(time.perf_counter())
+                conn.close()
+
+        threads_ = [threading.Thread(target=floor_client, args=(i,), daemon=True) for i in range(STEWARDS)]
+        for t in threads_:
+            t.start()
+        for t in threads_:
+            t.join(timeout=seconds + 120)
+        cpu = server.cpu(pids) - at_start[0]
+    rounds, findings = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    stored = floor_app.count_findings(database) - before
+    if stored != findings:
+        errors.append(f"the floor's database gained {stored} findings, its answers confirmed {findings}")
+    return FloorResult(rounds, findings, max(span) - min(span), cpu, errors)
+
+
 def report(title: str, r: RunResult) -> None:
     print(f"{title}: {r.rounds} rounds, {r.findings} findings, {r.photos} photos in {r.seconds:.1f} s "
           f"(findings per round: {', '.join(map(str, r.findings_per_round)) or '-'})")
@@ -507,6 +604,15 @@ def main() -> None:
             return capacity, paced
 
         small, small_paced = both_runs("run 1, small database")
+        # Costs as ratios in one run: Xuncha's CPU per round without a photo (every check, audit entry
+        # and ticket rule kept) against the floor's, both under this gunicorn on this machine now.
+        plain = measure(instance, world, photos, NO_PHOTO, seconds, workers, threads, args.separate_steps)
+        report("run 1b, small database, rounds without a photo, back to back (Xuncha's CPU per round)", plain)
+        floor = measure_floor(instance, fetch_plan(instance, world, workers, threads), seconds, workers, threads)
+        print(f"\nthe floor (bench/floor_app.py: parse the same body, insert the same rows with one executemany): "
+              f"{floor.rounds_per_s:.0f} rounds/s, {floor.cpu_ms_per_round or 0:.1f} ms of gunicorn CPU per round, "
+              f"errors {len(floor.errors)}")
+        plain_large = None
         large = large_paced = large_db = None
         grown = (0, 0, 0.0)
         if not args.skip_large:
@@ -515,9 +621,19 @@ def main() -> None:
                   f"({instance.database.stat().st_size / 1e6:.0f} MB)")
             large_db = count_findings(instance)
             large, large_paced = both_runs("run 2, grown database")
+            plain_large = measure(instance, world, photos, NO_PHOTO, seconds, workers, threads, args.separate_steps)
+            report("run 2b, grown database, rounds without a photo, back to back", plain_large)
 
-        runs = [r for r in (small, small_paced, large, large_paced) if r is not None]
-        errors = sum(len(r.errors) for r in runs)
+        runs = [r for r in (small, small_paced, plain, large, large_paced, plain_large) if r is not None]
+        errors = sum(len(r.errors) for r in runs) + len(floor.errors)
+        round_cpu, floor_cpu = plain.server_cpu_ms_per_round, floor.cpu_ms_per_round
+        round_cpu_large = plain_large.server_cpu_ms_per_round if plain_large else None
+        vs_floor = round_cpu / floor_cpu if round_cpu and floor_cpu else None
+        growth = round_cpu_large / round_cpu if round_cpu_large and round_cpu else None
+        print(f"\nCPU per round without a photo: Xuncha {round_cpu or 0:.1f} ms, the floor {floor_cpu or 0:.1f} ms: "
+              f"{vs_floor or 0:.2f}x the floor (target <= {TARGET_VS_FLOOR}x)"
+              + (f"; at {large_db:,} findings {round_cpu_large:.1f} ms, {growth:.2f}x (target <= {TARGET_CPU_GROWTH}x)"
+                 if growth else ""))
 
         def delivered(paced: RunResult) -> bool:
             return paced.findings_per_s >= args.rate * (1 - PACE_SHORTFALL)
@@ -532,6 +648,9 @@ def main() -> None:
             checks["findings_per_s_large_db"] = large.findings_per_s >= TARGET_FINDINGS_PER_S
             checks["paced_rate_delivered_large_db"] = delivered(large_paced)
             checks["round_p95_ms_large_db"] = large_paced.p("round", 95) <= TARGET_ROUND_P95_MS
+        checks["round_cpu_vs_floor"] = vs_floor is not None and vs_floor <= TARGET_VS_FLOOR
+        if growth is not None:
+            checks["round_cpu_growth_large_db"] = growth <= TARGET_CPU_GROWTH
         checks["no_errors"] = errors == 0
         print(f"targets: findings/s >= {TARGET_FINDINGS_PER_S} and photos/s >= {TARGET_PHOTOS_PER_S} back to back; "
               f"round p95 <= {TARGET_ROUND_P95_MS} ms with the clients offering {TARGET_FINDINGS_PER_S} findings/s "
@@ -565,6 +684,12 @@ def main() -> None:
             "photo_every": args.photo_every,
             "offered_findings_per_s": args.rate,
             "requests_per_round": (3 if args.separate_steps else 1) + (1 / args.photo_every),
+            "floor_cpu_ms_per_round": r1(floor_cpu),
+            "floor_rounds_per_s": r1(floor.rounds_per_s),
+            "round_cpu_ms": r1(round_cpu),
+            "round_cpu_ms_large_db": r1(round_cpu_large),
+            "round_cpu_vs_floor": None if vs_floor is None else round(vs_floor, 2),
+            "round_cpu_growth_large_db": None if growth is None else round(growth, 3),
             "server_cpu_ms_per_round": r1(small.server_cpu_ms_per_round),
             "server_cpu_ms_per_round_large_db": r1(large.server_cpu_ms_per_round) if large else None,
             "other_processes_cpu_pct": r1(small.others_cpu_pct),

@@ -71,6 +71,20 @@ async function networkFirst(request, url) {
   }
 }
 
+// A server photo with no signal: a grey "photo when online" tile, never a broken image.
+const PHOTO_PLACEHOLDER = `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96" role="img" aria-label="offline">
+<rect width="96" height="96" fill="#dde1e3"/><rect x="26" y="34" width="44" height="32" rx="5" fill="none" stroke="#6b7378" stroke-width="4"/>
+<circle cx="48" cy="50" r="8" fill="none" stroke="#6b7378" stroke-width="4"/><rect x="38" y="28" width="20" height="8" rx="2" fill="#6b7378"/>
+<path d="M18 78 78 18" stroke="#6b7378" stroke-width="4"/></svg>`;
+
+async function photoOrPlaceholder(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    return new Response(PHOTO_PLACEHOLDER, { headers: { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'no-store' } });
+  }
+}
+
 async function cacheFirst(request) {
   const cached = await caches.match(request, { ignoreSearch: true });
   if (cached) return cached;
@@ -87,6 +101,8 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(cacheFirst(request));
   } else if (request.mode === 'navigate') {
     event.respondWith(networkFirst(request, url));
+  } else if (url.pathname.startsWith('/photos/')) {
+    event.respondWith(photoOrPlaceholder(request));
   }
-  // The API, photos and everything else go to the network as they are.
+  // The API and everything else go to the network as they are.
 });

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from ..access import roles
 from ..database import commit_and_keep, reads_first
 from ..extensions import db
-from ..models import Role
+from ..models import Role, RoundStatus
 from ..rounds import intake
 from ..rounds.plan import build_plan, checkpoint_documents
 from .schemas import (
@@ -30,8 +30,18 @@ def plan_document(rnd) -> dict:  # noqa: ANN001
     plan = build_plan(db.session, rnd)
     version = rnd.checklist_version
     target = rnd.unit.label if rnd.unit else rnd.building.name if rnd.building else rnd.estate.name
+    findings = []
+    if rnd.status is RoundStatus.COMPLETED:  # what the office holds, for a phone whose copy differs
+        keys = {c.place: c.key for c in plan.checkpoints}
+        for f in rnd.findings:
+            now = f.current
+            findings.append({"uuid": f.uuid, "checkpoint": keys.get(f.place), "item_code": f.item.code,
+                             "result": now.result.value, "reason_code": now.reason_code, "reason_text": now.reason_text,
+                             "action_code": now.action_code, "note": now.note,
+                             "reading_value": None if now.reading_value is None else str(now.reading_value)})
     return {
         "round": rnd,
+        "findings": findings,
         "title": {"zh_Hant": version.title_zh_hant, "zh_Hans": version.title("zh_Hans"), "en": version.title("en")},
         "place": target,
         "items": plan.items,
@@ -87,6 +97,7 @@ class FindingAmendments(MethodView):
     @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data, uuid):
         """Correct a finding of a completed round; the original stays."""
+        data.pop("uuid", None)  # the phone's own name for the correction (see issue 17: idempotent by it)
         amendment = intake.amend_finding(db.session, current_user, uuid, **data)
         db.session.commit()
         return amendment

@@ -43,7 +43,7 @@ ID = validate.Range(min=1, max=MAX_ID)
 # The error answers an operation can give, all in app/errors.py's one shape {"code", "message", "errors"}:
 # 400 unreadable body or missing CSRF token, 401 not signed in, 403 another role's, 404 not found or not
 # yours, 409 the UUID was stored with other content (or the record moved on), 413 too large, 422 fields
-# wrong (documented by @blp.arguments). The fuzzing test (tests/test_api_fuzz.py) holds the app to them.
+# wrong (documented by @blp.arguments). The fuzzing test (tests/api/test_openapi_fuzz.py) holds the app to them.
 READ_ERRORS = (401, 403)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413)
 
@@ -177,8 +177,24 @@ class CheckpointSchema(Schema):
     meter = fields.Nested(MeterSchema, allow_none=True)
 
 
+class StoredFindingSchema(Schema):
+    """A completed round's finding as it stands now (its latest correction)."""
+
+    uuid = fields.String()
+    checkpoint = fields.String(allow_none=True, metadata={"description": "null: a place no longer on the plan"})
+    item_code = fields.String()
+    result = fields.String()
+    reason_code = fields.String(allow_none=True)
+    reason_text = fields.String()
+    action_code = fields.String(allow_none=True)
+    note = fields.String()
+    reading_value = fields.String(allow_none=True)
+
+
 class PlanSchema(Schema):
     round = fields.Nested(RoundSchema)
+    findings = fields.List(fields.Nested(StoredFindingSchema),
+                           metadata={"description": "a completed round's findings as they stand; empty before"})
     title = fields.Nested(LabelSchema)
     place = fields.String()
     items = fields.List(fields.Nested(ItemSchema))

@@ -17,7 +17,7 @@ number counter, checklists (versioned data from files), places other than estate
 and AuditEntry itself. Secrets are never copied: a password hash shows only that it changed,
 an owner's ID number is kept masked.
 
-Nothing edits or deletes an entry: no route writes here (tests/test_audit.py walks the URL map),
+Nothing edits or deletes an entry: no route writes here (tests/audit/test_audit.py walks the URL map),
 and on SQLite triggers refuse UPDATE and DELETE on the table.
 """
 from __future__ import annotations
@@ -51,6 +51,7 @@ from ..models import (
     Round,
     RoundStatus,
     ScheduleRule,
+    Team,
     TicketClock,
     TicketVerification,
     Unit,
@@ -130,6 +131,7 @@ AUDITED: dict[type, Spec] = {
     RepairTicket: Spec(key="number"),
     TicketVerification: Spec(estate_via=(("ticket_id", "repair_ticket"),), key="uuid"),
     TicketClock: Spec(),
+    Team: Spec(key="name"),
     DecorationPermit: Spec(key="number"),
     Violation: Spec(key="notice_number"),
     ViolationRecheck: Spec(estate_via=(("violation_id", "violation"),), key="uuid"),

@@ -27,6 +27,7 @@ from ..models.base import utcnow
 from ..photos import uploads
 from ..photos.storage import get_storage
 from ..repairs.forms import choices
+from ..rounds import schedule
 from ..web import refused
 from . import base, lists, materials, permits
 from .gate_forms import DecideForm, MaterialRequestForm, SettleForm
@@ -93,8 +94,11 @@ def index():
     # the same page twice sends the same request.
     form.uuid.data = str(uuidlib.uuid4())
     now = utcnow()
+    requests = lists.gate_requests(db.session, current_user, now)
+    # "Today's requests" are today's: one from an earlier day still waiting is listed apart, with its date.
+    today = [r for r in requests if schedule.local_date(r.estate, r.raised_at) == schedule.local_date(r.estate, now)]
     return render_template("gate/index.html", form=form, has_units=bool(destinations),
-                           requests=lists.gate_requests(db.session, current_user, now),
+                           requests=today, earlier=[r for r in requests if r not in today],
                            stopped=permits.stopped_units(db.session, current_user), now=now), status
 
 

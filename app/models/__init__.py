@@ -1,6 +1,17 @@
 """All models, one module per aggregate; importing this registers every table."""
 from .audit import AuditEntry
 from .base import UTCDateTime, utcnow
+from .complaints import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintCounter,
+    ComplaintEvent,
+    ComplaintStatus,
+    ComplaintTarget,
+    ReturnVisit,
+    VisitPlan,
+)
 from .checklists import (
     ChecklistItem,
     ChecklistPublication,
@@ -28,6 +39,7 @@ from .decoration import (
     ViolationStatus,
     WetArea,
 )
+from .owners import OwnerCode, OwnerReport, OwnerReportKind
 from .people import (
     Assignment,
     AssignmentPeriod,
@@ -68,7 +80,10 @@ from .rounds import (
 )
 from .schedule import Period, ScheduleRule
 from .tickets import (
+    ROUTE_OF_TEAM,
     RepairTicket,
+    Team,
+    TeamKind,
     TicketChannel,
     TicketClock,
     TicketCounter,
@@ -78,11 +93,13 @@ from .tickets import (
 )
 
 __all__ = [
+    "Complaint", "ComplaintCategory", "ComplaintChannel", "ComplaintCounter", "ComplaintEvent", "ComplaintStatus",
+    "ComplaintTarget", "ReturnVisit", "VisitPlan", "OwnerCode", "OwnerReport", "OwnerReportKind",
     "AuditEntry",
     "FLOOD_TEST_HOURS", "OPEN_VIOLATION", "DecorationCounter", "DecorationEvent", "DecorationPermit", "FloodTest", "FloodTestStatus",
     "MaterialRequest", "MaterialStatus", "PermitStatus", "RecheckResult", "Violation", "ViolationRecheck",
     "ViolationStatus", "VisitOutcome", "WetArea",
-    "RepairTicket", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus", "TicketVerification",
+    "ROUTE_OF_TEAM", "RepairTicket", "Team", "TeamKind", "TicketChannel", "TicketClock", "TicketCounter", "TicketEvent", "TicketStatus", "TicketVerification",
     "Finding", "FindingAmendment", "FindingComment", "FindingResult", "Photo", "PhotoStatus",
     "Assignment", "AssignmentPeriod", "LeaveCover",
     "Asset", "AssetKind", "Building", "ChecklistItem", "ChecklistPublication", "ChecklistVersion", "ContactRelation",

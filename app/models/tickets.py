@@ -39,6 +39,45 @@ class TicketChannel(enum.Enum):
     APP = "app"
 
 
+class TeamKind(enum.Enum):
+    """What a team does: the manual routes hygiene to the cleaners, repairs to engineering, and
+    what neither can do to an outside party (the elevator company, a utility)."""
+
+    ENGINEERING = "engineering"  # 工程部
+    CLEANING = "cleaning"  # 保潔
+    GREENING = "greening"  # 綠化
+    OUTSIDE_PARTY = "outside_party"  # 外部單位: elevator maintenance, utilities, municipal
+
+
+# The tickets each kind of team takes: a ticket dispatched to a team goes that team's way.
+ROUTE_OF_TEAM = {
+    TeamKind.ENGINEERING: DefectRoute.ENGINEERING,
+    TeamKind.CLEANING: DefectRoute.CLEANING,
+    TeamKind.GREENING: DefectRoute.CLEANING,  # greenery is kept by the estate's environment side, as hygiene is
+    TeamKind.OUTSIDE_PARTY: DefectRoute.OUTSIDE_PARTY,
+}
+
+
+class Team(db.Model):
+    """A team of an estate that repair tickets are dispatched to, with the number to call."""
+
+    __tablename__ = "team"
+    __table_args__ = (sa.UniqueConstraint("estate_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    kind: Mapped[TeamKind] = mapped_column(str_enum(TeamKind))
+    phone: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
+    estate: Mapped[Estate] = relationship()
+
+    @property
+    def route(self) -> DefectRoute:
+        return ROUTE_OF_TEAM[self.kind]
+
+
 class RepairTicket(db.Model):
     __tablename__ = "repair_ticket"
     __table_args__ = (
@@ -82,6 +121,7 @@ class RepairTicket(db.Model):
     expectation: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
     # Where the work stands: who it went to, when someone was on site, when it was repaired.
     dispatched_to: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("team.id"))  # the team it was dispatched to
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     on_site_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     on_site_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -97,6 +137,7 @@ class RepairTicket(db.Model):
     unit: Mapped[Unit | None] = relationship()
     meter: Mapped[Meter | None] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    team: Mapped[Team | None] = relationship()
     merged_into: Mapped["RepairTicket | None"] = relationship(remote_side=[id])
     events: Mapped[list["TicketEvent"]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"

@@ -180,15 +180,16 @@ def store_photo(
     return record_photo(session, user, checked, processed, len(data), now)
 
 
-def store_form_photo(session: Session, user: User, record_uuid: str | None, data: bytes, *, timezone_name: str,
+def store_form_photo(session: Session, user: User | None, record_uuid: str | None, data: bytes, *, timezone_name: str,
                      max_bytes: int, max_pixels: int, now: datetime | None = None) -> Photo:
     """A photo uploaded with a web form (a repair's "after" photo, the gate's request): checked like
-    any photo, stored in the caller's transaction, under `record_uuid` when it belongs to a record."""
+    any photo, stored in the caller's transaction, under `record_uuid` when it belongs to a record.
+    `user` None: sent by an owner with no account (app/owners), whose report's domain shows it."""
     upload = PhotoUpload(str(uuidlib.uuid4()), "", hashlib.sha256(data).hexdigest(), timezone_name)
     processed = process_upload(upload, data, max_bytes=max_bytes, max_pixels=max_pixels)
     storage = get_storage()
     photo = Photo(uuid=upload.uuid, finding_uuid=None, record_uuid=record_uuid, status=PhotoStatus.STORED,
-                  uploaded_by_id=user.id, sha256=upload.sha256, source_format=processed.source_format,
+                  uploaded_by_id=user.id if user else None, sha256=upload.sha256, source_format=processed.source_format,
                   width=processed.width, height=processed.height, byte_size=len(data), display_key=new_key(),
                   thumb_key=new_key(), captured_at=processed.captured_at,
                   received_at=now or datetime.now(timezone.utc))

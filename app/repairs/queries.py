@@ -14,6 +14,7 @@ from ..models import (
     DefectRoute,
     Finding,
     RepairTicket,
+    TicketChannel,
     TicketStatus,
     Unit,
     Urgency,
@@ -43,6 +44,8 @@ class TicketFilter:
     urgency: Urgency | None = None
     number: str = ""  # a part of the ticket number
     before: int | None = None  # keyset: tickets older than this id
+    source: str = ""  # "round" (found on a round), "report" (phone, walk-in, app) or "" (both)
+    follow_up: str = ""  # "check" (a public repair checked on site), "visit" (a unit repair's return visit)
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> TicketFilter:
@@ -59,7 +62,15 @@ class TicketFilter:
             before = record_id(raw_before) if raw_before else None
         except ValueError:
             before = None  # a damaged page link: the first page
-        return cls(status, route, urgency, (args.get("q") or "").strip().upper(), before)
+        source, follow_up = args.get("source") or "", args.get("follow_up") or ""
+        if source not in SOURCES or follow_up not in FOLLOW_UPS:
+            raise FilterError(_l("Choose one of the listed values."))
+        return cls(status, route, urgency, (args.get("q") or "").strip().upper(), before, source, follow_up)
+
+
+SOURCES = {"": None, "round": [TicketChannel.ROUND], "report": sorted(tickets.INTAKE_CHANNELS | {TicketChannel.APP},
+                                                                   key=lambda c: c.value)}
+FOLLOW_UPS = {"": None, "check": False, "visit": True}  # is_unit_repair
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,20 @@ class TicketPage:
 
 def ticket_page(session: Session, user: User, flt: TicketFilter, limit: int = PAGE_SIZE) -> TicketPage:
     """Tickets the user may see, newest first, filtered; engineering sees only its own team's."""
+    query = filtered(user, flt)
+    if flt.before:
+        query = query.where(RepairTicket.id < flt.before)
+    rows = list(session.scalars(query.order_by(RepairTicket.id.desc()).limit(limit + 1)
+                                .options(*tickets.PLACE_LOADS)))
+    return TicketPage(rows[:limit], rows[limit - 1].id if len(rows) > limit else None)
+
+
+def count(session: Session, user: User, flt: TicketFilter) -> int:
+    """How many tickets the list shows for this filter (the landing pages' figures: one rule)."""
+    return session.scalar(sa.select(sa.func.count()).select_from(filtered(user, flt).subquery()))
+
+
+def filtered(user: User, flt: TicketFilter):  # noqa: ANN201 - a Select
     query = tickets.visible_tickets(user)
     if flt.status == "open":
         query = query.where(RepairTicket.status.not_in(CLOSED))
@@ -81,11 +106,11 @@ def ticket_page(session: Session, user: User, flt: TicketFilter, limit: int = PA
         query = query.where(RepairTicket.urgency == flt.urgency)
     if flt.number:
         query = query.where(RepairTicket.number.contains(flt.number))
-    if flt.before:
-        query = query.where(RepairTicket.id < flt.before)
-    rows = list(session.scalars(query.order_by(RepairTicket.id.desc()).limit(limit + 1)
-                                .options(*tickets.PLACE_LOADS)))
-    return TicketPage(rows[:limit], rows[limit - 1].id if len(rows) > limit else None)
+    if SOURCES[flt.source] is not None:
+        query = query.where(RepairTicket.channel.in_(SOURCES[flt.source]))
+    if FOLLOW_UPS[flt.follow_up] is not None:
+        query = query.where(RepairTicket.is_unit_repair == FOLLOW_UPS[flt.follow_up])
+    return query
 
 
 def merge_choices(session: Session, user: User, ticket: RepairTicket) -> list[RepairTicket]:

@@ -27,6 +27,8 @@ from ..models import (
     TicketClock,
     TicketCounter,
     TicketEvent,
+    Team,
+    TeamKind,
     TicketStatus,
     Unit,
     Urgency,
@@ -174,12 +176,40 @@ def _move(ticket: RepairTicket, action: str, by: User, note: str = "", **data) -
     _log(ticket, action, by, before, note, **data)
 
 
-def dispatch(ticket: RepairTicket, by: User, *, to: str, note: str = "", now: datetime | None = None) -> None:
-    if not to.strip():
+def dispatch(ticket: RepairTicket, by: User, *, to: str = "", team: Team | None = None, note: str = "",
+             now: datetime | None = None) -> None:
+    """Send the ticket to one of the estate's teams (and, optionally, a person of it: `to`); the
+    ticket goes that team's way (the elevator company's ticket leaves engineering's queue). Without a
+    team, `to` names who it went to in words (tickets of an estate without teams, older data)."""
+    who = " ".join(to.split())
+    if team is not None:
+        if team.estate_id != ticket.estate_id or not team.active:
+            raise TicketError(_l("Choose one of this estate's teams."))
+        label = who if who.startswith(team.name) else f"{team.name} {who}".strip()
+    elif not who:
         raise TicketError(_l("Say which team or person the ticket goes to."))
-    _move(ticket, "dispatch", by, note, to=to.strip())
-    ticket.dispatched_to = to.strip()[:120]
+    else:
+        label = who
+    _move(ticket, "dispatch", by, note, to=label, **({"team_id": team.id} if team is not None else {}))
+    ticket.dispatched_to = label[:120]
     ticket.dispatched_at = now or datetime.now(timezone.utc)
+    if team is not None:
+        ticket.team = team
+        change_route(ticket, by, team.route, note)
+
+
+def teams_of(session: Session, estate_id: int, *, active_only: bool = True) -> list[Team]:
+    """An estate's teams, engineering first, then cleaning, greening and the outside parties."""
+    order = sa.case(*((Team.kind == kind, n) for n, kind in enumerate(TeamKind)), else_=len(TeamKind))
+    query = sa.select(Team).where(Team.estate_id == estate_id)
+    if active_only:
+        query = query.where(Team.active.is_(True))
+    return list(session.scalars(query.order_by(order, Team.name)))
+
+
+def team_for_route(teams: list[Team], route: DefectRoute) -> Team | None:
+    """The team a ticket of `route` goes to unless the desk chooses another: "保潔" is the cleaning team."""
+    return next((t for t in teams if t.route is route and t.kind is not TeamKind.GREENING), None)
 
 
 def start(ticket: RepairTicket, by: User, now: datetime | None = None) -> None:
@@ -236,20 +266,23 @@ def verify(ticket: RepairTicket, by: User, *, passed: bool, note: str = "", now:
 GRADES = {"A", "B", "C"}  # 滿意 / 較滿意 / 不滿意
 
 
-def return_visit(ticket: RepairTicket, by: User, *, grade: str, comment: str = "",
-                 now: datetime | None = None) -> None:
-    """The return visit (回訪) of a unit repair: A or B closes it; C reopens it and alerts the supervisor."""
+def return_visit(ticket: RepairTicket, by: User | None, *, grade: str, comment: str = "",
+                 now: datetime | None = None, later: bool = False) -> None:
+    """The return visit (回訪) of a unit repair: A or B closes it; C reopens it and alerts the supervisor.
+
+    `later`: a visit planned after the ticket closed (the return-visit plan draws closed unit repairs):
+    A or B leave it closed, C reopens it the same way. `by` None: the owner's own rating."""
     now = now or datetime.now(timezone.utc)
     if not ticket.is_unit_repair:
         raise TicketError(_l("A public repair is checked on site, not by a return visit."))
-    if ticket.status is not TicketStatus.REPAIRED:
+    if ticket.status is not TicketStatus.REPAIRED and not (later and ticket.status is TicketStatus.CLOSED):
         raise TicketError(_l("Only a repaired ticket gets a return visit."))
     if grade not in GRADES:
         raise TicketError(_l("The grade is A, B or C."))
     before = ticket.status
     ticket.status = TicketStatus.DISPATCHED if grade == "C" else TicketStatus.CLOSED
-    ticket.closed_at = None if grade == "C" else now
-    _log(ticket, "return_visit", by, before, comment, grade=grade, escalated=grade == "C")
+    ticket.closed_at = None if grade == "C" else (ticket.closed_at if before is TicketStatus.CLOSED else now)
+    _log(ticket, "return_visit", by, before, comment, grade=grade, escalated=grade == "C", later=later)
 
 
 def cancel(ticket: RepairTicket, by: User, *, reason: str) -> None:
@@ -363,6 +396,53 @@ def register_report(session: Session, by: User, estate: Estate, report: Report,
     )
     session.add(ticket)
     _log(ticket, "opened", by, None, channel=report.channel.value)
+    return ticket
+
+
+def open_ticket_for(session: Session, estate_id: int, item_code: str, *, entrance_id: int | None = None,
+                    public_area_id: int | None = None, unit_id: int | None = None) -> RepairTicket | None:
+    """The open ticket of a place and checklist item (any floor of a stairwell), oldest first: what an
+    owner's report of the same thing is added to instead of opening another."""
+    query = sa.select(RepairTicket).where(
+        RepairTicket.estate_id == estate_id, RepairTicket.item_code == item_code,
+        RepairTicket.status.not_in([TicketStatus.CLOSED, TicketStatus.CANCELLED]))
+    if unit_id is not None:
+        query = query.where(RepairTicket.unit_id == unit_id)
+    elif entrance_id is not None:
+        query = query.where(RepairTicket.entrance_id == entrance_id)
+    elif public_area_id is not None:
+        query = query.where(RepairTicket.public_area_id == public_area_id)
+    else:
+        return None
+    return session.scalars(query.order_by(RepairTicket.id).limit(1)).first()
+
+
+def seen_again_by_report(ticket: RepairTicket, note: str = "", **data) -> None:
+    """An owner reported what is already on an open ticket: counted as seen again, not duplicated."""
+    ticket.recurrences += 1
+    _log(ticket, "seen_again", None, ticket.status, note, channel=TicketChannel.APP.value, **data)
+
+
+def register_owner_report(session: Session, estate: Estate, *, description: str, item_code: str | None,
+                          building: Building | None, entrance_id: int | None = None, floor: int | None = None,
+                          unit: Unit | None = None, public_area: PublicArea | None = None, phone: str = "",
+                          route: DefectRoute = DefectRoute.ENGINEERING, now: datetime | None = None) -> RepairTicket:
+    """An owner's own report by QR code (TicketChannel.APP): a ticket with no author, in the desk's intake."""
+    now = now or datetime.now(timezone.utc)
+    if not description.strip():
+        raise TicketError(_l("Describe what needs repairing."))
+    clock = clock_for(session, estate.id, Urgency.NORMAL)
+    ticket = RepairTicket(
+        number=next_number(session, estate, now), estate=estate, estate_id=estate.id,
+        building_id=building.id if building else None, entrance_id=entrance_id, floor=floor,
+        unit_id=unit.id if unit else None, public_area_id=public_area.id if public_area else None,
+        item_code=item_code, channel=TicketChannel.APP, route=route, urgency=Urgency.NORMAL,
+        status=TicketStatus.NEW, is_unit_repair=unit is not None, description=description.strip()[:1000],
+        reporter_phone=phone.strip()[:32], created_at=now, due_at=now + timedelta(minutes=clock.done_minutes),
+        created_by_id=None,
+    )
+    session.add(ticket)
+    _log(ticket, "opened", None, None, channel=TicketChannel.APP.value)
     return ticket
 
 

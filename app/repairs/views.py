@@ -130,8 +130,10 @@ def detail(ticket_id: int):
 def _detail(ticket: RepairTicket, error: str | None = None, status: int = 200):
     is_office = current_user.role in OFFICE
     open_elsewhere = queries.merge_choices(db.session, current_user, ticket) if is_office else []
+    teams = tickets.teams_of(db.session, ticket.estate_id) if is_office else []
     return render_template(
         "tickets/detail.html", ticket=ticket, error=error, now=utcnow(), merge_choices=open_elsewhere,
+        teams=teams, usual_team=ticket.team or tickets.team_for_route(teams, ticket.route),
         is_desk=is_office, show_contacts=may_read_contacts(current_user),
         grades=GRADE, routes={r: ROUTE[r] for r in tickets.TICKET_ROUTES}, urgencies=URGENCY,
         channels=TICKET_CHANNEL,
@@ -160,8 +162,18 @@ def _form(name: str) -> str:
 @bp.route("/<int:ticket_id>/dispatch", methods=["POST"])
 @roles(*OFFICE)
 def dispatch(ticket_id: int):
-    return _act(ticket_id, lambda t: tickets.dispatch(t, current_user, to=_form("to"), note=_form("note")),
-                _("Dispatched."))
+    def work(ticket: RepairTicket) -> None:
+        teams = tickets.teams_of(db.session, ticket.estate_id)
+        if not teams:  # an estate without teams yet: who it went to, in words
+            tickets.dispatch(ticket, current_user, to=_form("to"), note=_form("note"))
+            return
+        raw = _form("team")
+        team = next((t for t in teams if raw.isdigit() and t.id == int(raw)), None)
+        if team is None:
+            raise tickets.TicketError(_("Choose the team the ticket goes to."))
+        tickets.dispatch(ticket, current_user, team=team, to=_form("who"), note=_form("note"))
+
+    return _act(ticket_id, work, _("Dispatched."))
 
 
 @bp.route("/<int:ticket_id>/start", methods=["POST"])
@@ -275,13 +287,30 @@ def _day(name: str) -> date | None:
 def export():
     """Tickets opened in a date range (at most a year), for Excel: UTF-8 with a BOM."""
     first, last = _day("from"), _day("to")
-    if first is None or last is None or last < first or (last - first).days >= EXPORT_MAX_DAYS:
-        flash(_("Choose a date range of at most %(days)d days to export.", days=EXPORT_MAX_DAYS), "error")
+    errors = _export_errors(first, last) if request.args else {}
+    if not request.args or errors:  # the form: empty at first, then with what was typed and what is wrong
         return render_template("tickets/export.html", first=request.args.get("from", ""),
-                               last=request.args.get("to", "")), 400 if request.args else 200
+                               last=request.args.get("to", ""), errors=errors,
+                               max_days=EXPORT_MAX_DAYS), 400 if errors else 200
     rows = ticket_csv.rows(db.session, current_user, first, last, estate_id=request.args.get("estate", type=record_id),
                            show_contacts=may_read_contacts(current_user))
     return csv_response(f"tickets-{first}-{last}.csv", ticket_csv.header(), rows)
+
+
+def _export_errors(first: date | None, last: date | None) -> dict[str, str]:
+    """What is wrong with the dates typed, per field (empty when the range can be exported)."""
+    errors = {}
+    for name, day in (("from", first), ("to", last)):
+        raw = request.args.get(name, "").strip()
+        if day is None:
+            errors[name] = (_("Not a date: use YYYY-MM-DD.") if raw else
+                            _("Choose the first day.") if name == "from" else _("Choose the last day."))
+    if not errors:
+        if last < first:
+            errors["to"] = _("The last day is before the first.")
+        elif (last - first).days >= EXPORT_MAX_DAYS:
+            errors["to"] = _("More than %(days)d days: choose a shorter range.", days=EXPORT_MAX_DAYS)
+    return errors
 
 
 @bp.route("/clocks", methods=["GET", "POST"])

@@ -228,6 +228,19 @@ class StewardCompletion:
     steward: User
     completion: Completion
     walked: int = 0
+    missed: tuple[MissedRound, ...] = ()  # the occurrences counted as missed, oldest first
+
+
+@dataclass(frozen=True)
+class MissedRound:
+    """One occurrence over without a completed round: what was due, where, and when."""
+
+    target: schedule.Target
+    occurrence: schedule.Occurrence
+
+    @property
+    def kind(self) -> RoundKind:
+        return self.target.kind
 
 
 @dataclass(frozen=True)
@@ -551,6 +564,14 @@ def _place_key(kind: RoundKind, building_id: int | None, unit_id: int | None) ->
     return (kind, None, unit_id) if unit_id is not None else (kind, building_id, None)
 
 
+def round_completion(session: Session, estate: Estate, period: Period,
+                     now: datetime | None = None) -> list[StewardCompletion]:
+    """Each steward's rounds of the period as the summary counts them (missed ones listed): the
+    supervisor's board shows the same figures as the summaries, from this one rule."""
+    today = schedule.local_date(estate, now or datetime.now(timezone.utc))
+    return _round_completion(session, estate, period, today)[1]
+
+
 def _round_completion(session: Session, estate: Estate, period: Period, today: date):  # noqa: ANN202
     rule_at = _rule_book(session, estate)
     occurrences: dict[RoundKind, list[schedule.Occurrence]] = {}
@@ -592,6 +613,7 @@ def _round_completion(session: Session, estate: Estate, period: Period, today: d
     by_target: dict[tuple, Completion] = {}
     kind_of: dict[tuple, RoundKind] = {}
     mine: dict[int, Completion] = {}
+    missed: dict[int, list[MissedRound]] = defaultdict(list)
     for steward in responsible.stewards:
         total = Completion()
         for kind, occs in occurrences.items():
@@ -606,6 +628,8 @@ def _round_completion(session: Session, estate: Estate, period: Period, today: d
                         by_target[key] = standing(place, occ)
                         kind_of[key] = kind
                     total = total + by_target[key]
+                    if by_target[key].missed:
+                        missed[steward.id].append(MissedRound(target, occ))
         mine[steward.id] = total
     walked = dict(session.execute(
         sa.select(Round.steward_id, sa.func.count())
@@ -616,7 +640,9 @@ def _round_completion(session: Session, estate: Estate, period: Period, today: d
     missing = set(walked) - set(people)
     if missing:  # walked here without being responsible (an assignment since taken away, another role now)
         people.update((u.id, u) for u in session.scalars(sa.select(User).where(User.id.in_(missing))))
-    stewards = [StewardCompletion(u, mine.get(u.id, Completion()), walked.get(u.id, 0)) for u in people.values()
+    stewards = [StewardCompletion(u, mine.get(u.id, Completion()), walked.get(u.id, 0),
+                                  tuple(sorted(missed.get(u.id, ()), key=lambda m: (m.occurrence.start, m.kind.value))))
+                for u in people.values()
                 if mine.get(u.id, Completion()).due or walked.get(u.id)]
     stewards.sort(key=lambda s: (-s.completion.missed, -s.completion.open, s.steward.display_name,
                                  s.steward.username))

@@ -230,6 +230,8 @@ class ReviewPage:
     findings: list[Finding]
     next_before: int | None  # the cursor of the next page; None on the last page
     before: int | None = None
+    has_previous: bool = False  # a page comes before this one
+    previous_before: int | None = None  # its cursor (None: the previous page is the first)
 
 
 def page_ids(session: Session, selection: Selection, before: int | None, limit: int) -> tuple[list[int], int | None]:
@@ -294,13 +296,42 @@ def load_findings(session: Session, ids: list[int], options=PAGE_OPTIONS) -> lis
     return findings
 
 
+def previous_cursor(session: Session, selection: Selection, first_id: int, limit: int) -> tuple[bool, int | None]:
+    """The page before the one that starts with finding `first_id`: whether there is one, and its
+    cursor (None when it is the first page). The same order read backwards: the rest of the first
+    finding's round before it, then the rounds before that round; no OFFSET either."""
+    position = session.execute(
+        sa.select(Round.local_date, Round.id).join(Finding, Finding.round_id == Round.id).where(Finding.id == first_id)
+    ).first()
+    if position is None:
+        return False, None
+    local_date, round_id = position
+    backwards = (Round.local_date.asc(), Round.id.asc(), Finding.id.desc())
+
+    def earlier(*extra, n: int) -> list[int]:
+        return list(session.scalars(
+            sa.select(Finding.id).select_from(Round).join(Finding, Finding.round_id == Round.id)
+            .where(*selection.round_conditions, *selection.finding_conditions, *extra)
+            .order_by(*backwards).limit(n)))
+
+    ids = earlier(Round.id == round_id, Finding.id < first_id, n=limit + 1)
+    if len(ids) <= limit:
+        ids += earlier(sa.tuple_(Round.local_date, Round.id) > sa.tuple_(local_date, round_id), n=limit + 1 - len(ids))
+    if not ids:
+        return False, None
+    # limit + 1 found: the earliest of them is where the previous page continues from.
+    return True, (ids[limit] if len(ids) > limit else None)
+
+
 def review_page(session: Session, user: User, flt: ReviewFilter, before: int | None = None,
                 limit: int = PAGE_SIZE, selection: Selection | None = None) -> ReviewPage:
     """One page of findings of completed rounds in the user's scope, newest round first.
     (`selection`: select_findings' answer for this user and filter, when the caller has it.)"""
     selection = selection or select_findings(session, user, flt)
     ids, next_before = page_ids(session, selection, before, limit)
-    return ReviewPage(load_findings(session, ids), next_before, before)
+    has_previous, previous_before = (previous_cursor(session, selection, ids[0], limit)
+                                     if before is not None and ids else (before is not None, None))
+    return ReviewPage(load_findings(session, ids), next_before, before, has_previous, previous_before)
 
 
 # Counts -------------------------------------------------------------------------------------
@@ -417,6 +448,31 @@ def mark_reviewed(session: Session, user: User, finding_uuids: list[str], now: d
     result = session.execute(
         sa.update(Finding).where(Finding.id.in_([f.id for f in found]), Finding.reviewed_at.is_(None))
         .values(reviewed_at=now or datetime.now(timezone.utc), reviewed_by_id=user.id)
+        .execution_options(synchronize_session=False)
+    )
+    for finding in found:
+        session.expire(finding, ["reviewed_at", "reviewed_by_id", "reviewed_by"])
+    return result.rowcount
+
+
+def unmark_reviewed(session: Session, user: User, finding_uuids: list[str], at: datetime) -> int:
+    """Undo `user`'s own marks made at `at` (one click, one mark time): the findings are not reviewed
+    again. A mark by someone else, or made at another moment, stays. Returns how many were undone."""
+    uuids = list(dict.fromkeys(u.strip() for u in finding_uuids if u and u.strip()))
+    if not uuids:
+        raise ReviewError(_l("Choose at least one finding to mark reviewed."))
+    if len(uuids) > MAX_MARKED_AT_ONCE:
+        raise ReviewError(_l("Mark at most %(n)d findings at once.", n=MAX_MARKED_AT_ONCE))
+    found = list(session.scalars(
+        sa.select(Finding).join(Round, Finding.round_id == Round.id)
+        .where(Finding.uuid.in_(uuids), Round.status == RoundStatus.COMPLETED, _scope(user))
+    ))
+    if len(found) != len(uuids):
+        raise NotVisible(sorted(set(uuids) - {f.uuid for f in found}))
+    result = session.execute(
+        sa.update(Finding).where(Finding.id.in_([f.id for f in found]), Finding.reviewed_by_id == user.id,
+                                 Finding.reviewed_at == at)
+        .values(reviewed_at=None, reviewed_by_id=None)
         .execution_options(synchronize_session=False)
     )
     for finding in found:

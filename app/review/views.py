@@ -9,9 +9,11 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -27,6 +29,7 @@ from ..extensions import db
 from ..i18n import current_language, format_at, format_day
 from ..labels import FINDING_RESULT, ROUND_KIND, ROUTE, TICKET_STATUS
 from ..models import Role, RoundKind
+from ..models.base import utcnow
 from ..web import csv_response, refused
 
 bp = Blueprint("review", __name__, url_prefix="/desk")
@@ -55,6 +58,8 @@ def _findings_page(flt: review.ReviewFilter | None, before: int | None = None, e
         "review/findings.html", flt=flt, page=page, counts=counts, errors=errors, choices=choices,
         args=request.args, here=here, kinds=list(RoundKind), routes=review.ROUTE_CHOICES,
         csv_args=flt.to_args() if flt else {}, next_args=review.with_cursor(flt, page.next_before) if page else {},
+        previous_args=review.with_cursor(flt, page.previous_before) if page and page.has_previous else None,
+        undo=session.pop("review_undo", None),
         first_args=flt.to_args() if flt else {}, max_days=review.MAX_RANGE_DAYS,
         comment_max=review.COMMENT_MAX, review_place=review.place_of,
         # Labels translated once for the page, not once per finding.
@@ -80,10 +85,17 @@ def _names(labels: dict) -> dict:
     return {key: str(label) for key, label in labels.items()}
 
 
+# What the page opens on: what needs a person, the defects nobody has reviewed yet (newest first).
+OPENING_FILTER = review.ReviewFilter(defects_only=True, unreviewed_only=True)
+
+
 @bp.route("/findings")
 @roles(Role.DESK, Role.SUPERVISOR)
 def findings():
-    """Synced findings of completed rounds, filtered, newest round first, a page at a time."""
+    """Synced findings of completed rounds, filtered, newest round first, a page at a time; without
+    any filter, the defects not yet reviewed."""
+    if not request.args:
+        return _findings_page(OPENING_FILTER)
     try:
         flt = review.ReviewFilter.from_args(request.args)
         before = review.parse_cursor(request.args.get("before"))
@@ -134,6 +146,29 @@ def _done(message, anchor: str | None = None):  # noqa: ANN001, ANN202
     return redirect(_back() + (f"#f-{anchor}" if anchor else ""), code=303)
 
 
+def _wants_json() -> bool:
+    """The page's script marks in place (no reload, no jump); a plain form gets a redirect."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _anchor(raw: str | None) -> str | None:
+    """A card to come back to (the one after the marked one): an id of letters, digits and dashes."""
+    raw = (raw or "").strip()
+    return raw if raw and len(raw) <= 64 and all(c.isalnum() or c == "-" for c in raw) and raw.isascii() else None
+
+
+def _marked(uuids: list[str], marked: int, at: datetime, message: str, anchor: str | None = None):  # noqa: ANN202
+    """After a mark: the script hears what to undo; a plain form goes back to the page, where an
+    undo button waits (kept in the session, shown once)."""
+    db.session.commit()
+    undo = {"uuids": uuids, "at": at.isoformat()}
+    if _wants_json():
+        return jsonify(marked=marked, message=message, undo=undo)
+    session["review_undo"] = undo
+    flash(message, "info")
+    return redirect(_back() + (f"#f-{anchor}" if anchor else ""), code=303)
+
+
 def _refused(exc: review.ReviewError):  # noqa: ANN202
     return refused(exc, _back(), code=303)
 
@@ -141,27 +176,68 @@ def _refused(exc: review.ReviewError):  # noqa: ANN202
 @bp.route("/findings/<uuid:finding_uuid>/review", methods=["POST"])
 @roles(Role.DESK, Role.SUPERVISOR)
 def review_finding(finding_uuid: str):
+    at = utcnow()
     try:
-        review.mark_reviewed(db.session, current_user, [finding_uuid])
+        marked = review.mark_reviewed(db.session, current_user, [finding_uuid], now=at)
     except refusals.NotVisible:
         abort(404)
     except review.ReviewError as exc:
-        return _refused(exc)
-    return _done(_("Marked reviewed."), finding_uuid)
+        return _refused_or_json(exc)
+    # Back to where the desk was: the next card (this one may have left a "not yet reviewed" list).
+    return _marked([finding_uuid], marked, at, _("Marked reviewed."), _anchor(request.form.get("then")) or finding_uuid)
 
 
 @bp.route("/findings/review", methods=["POST"])
 @roles(Role.DESK, Role.SUPERVISOR)
 def review_findings():
+    uuids = request.form.getlist("uuid")
+    at = utcnow()
     try:
-        marked = review.mark_reviewed(db.session, current_user, request.form.getlist("uuid"))
+        marked = review.mark_reviewed(db.session, current_user, uuids, now=at)
     except refusals.NotVisible:
         db.session.rollback()
-        flash(_("Some of these findings are not yours to review; none was marked."), "error")
+        message = _("Some of these findings are not yours to review; none was marked.")
+        if _wants_json():
+            return jsonify(message=message), 404
+        flash(message, "error")
         return redirect(_back(), code=303)
     except review.ReviewError as exc:
-        return _refused(exc)
-    return _done(ngettext("%(num)d finding marked reviewed.", "%(num)d findings marked reviewed.", marked))
+        return _refused_or_json(exc)
+    return _marked(uuids, marked, at,
+                   ngettext("%(num)d finding marked reviewed.", "%(num)d findings marked reviewed.", marked),
+                   _anchor(request.form.get("then")))
+
+
+@bp.route("/findings/unreview", methods=["POST"])
+@roles(Role.DESK, Role.SUPERVISOR)
+def unreview_findings():
+    """Undo a mark: the desk's own marks of that moment only."""
+    uuids = request.form.getlist("uuid")
+    try:
+        at = datetime.fromisoformat(request.form.get("at", ""))
+        if at.tzinfo is None:
+            raise ValueError
+        undone = review.unmark_reviewed(db.session, current_user, uuids, at)
+    except ValueError:
+        return _refused_or_json(review.ReviewError(_("This undo is not valid any more.")))
+    except refusals.NotVisible:
+        abort(404)
+    except review.ReviewError as exc:
+        return _refused_or_json(exc)
+    db.session.commit()
+    message = ngettext("%(num)d finding is not reviewed again.", "%(num)d findings are not reviewed again.", undone)
+    if _wants_json():
+        return jsonify(unmarked=undone, message=message)
+    session.pop("review_undo", None)
+    flash(message, "info")
+    return redirect(_back(), code=303)
+
+
+def _refused_or_json(exc: review.ReviewError):  # noqa: ANN202
+    db.session.rollback()
+    if _wants_json():
+        return jsonify(message=str(exc.message)), exc.status
+    return _refused(exc)
 
 
 @bp.route("/findings/<uuid:finding_uuid>/comments", methods=["POST"])

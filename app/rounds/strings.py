@@ -44,7 +44,9 @@ def walk_strings() -> dict[str, str]:
         "photoFailed": _("This photo could not be read. Try another one."),
         "sendFailed": _("Not sent. Your answers are kept on this phone. %(reason)s"),
         "sendPhotosAgain": _("Send photos again"),
-        "progress": _("%(done)s of %(total)s answered"),
+        "progress": _("%(done)s of %(total)s required items answered"),
+        "optional": _("(optional)"),
+        "answersInAll": _("%(count)s answers: %(required)s required, %(optional)s optional"),
         "network": _("no connection"),
         "saved": _("Saved on this phone"),
         "places": _("places"),
@@ -52,6 +54,28 @@ def walk_strings() -> dict[str, str]:
         "visitOutcome": _("How did the visit go?"),
         "outcomeHint": _("Items not answered do not hold the visit back; what you did answer is sent."),
         **{f"outcome_{k.value}": str(v) for k, v in VISIT_OUTCOME.items()},
+        # A round the office already holds with other answers (a 409): both versions side by side.
+        "conflictTitle": _("The office already holds this round with other answers."),
+        "conflictHelp": _("Compare both versions. Send the differences as corrections, or set this copy aside "
+                          "with a reason (it stays in the export file)."),
+        "thisPhone": _("This phone"),
+        "office": _("Office"),
+        "notInOffice": _("not in the office's round"),
+        "sendDifferences": _("Send the differences as corrections"),
+        "setAside": _("Set aside"),
+        "setAsideReason": _("Why set it aside? (kept in the export file)"),
+        "sayWhyAside": _("Say why it is set aside."),
+        "noDifferences": _("Both versions are the same: nothing is lost."),
+        "compareOffline": _("Connect to compare with the office's version. Your answers are kept on this phone."),
+        "correctionWhy": _("Recorded on the phone; the office held other answers."),
+        "onlyOnPhone": _("Answers the office's round does not have cannot be sent as corrections: they stay on "
+                         "this phone and in the export file."),
+        "statusAside": _("Set aside"),
+        "removedPhoto": _("Photo removed."),
+        "undo": _("Undo"),
+        "photoTooBig": _("This photo could not be made smaller. Try again, or take it again at a lower resolution."),
+        "storageFull": _("The phone's storage is full: this answer could not be kept. Free some space, then try "
+                         "again; nothing recorded before is lost."),
     }
 
 
@@ -86,6 +110,17 @@ def app_strings() -> dict[str, str]:
         "onThisPhone": _("On this phone"),
         "resume": _("Resume"),
         "network": _("no connection"),
+        "needAttention": _("%(count)s need attention"),
+        "setAsideCount": _("%(count)s set aside (kept for the export file)"),
+        "openIt": _("Go and fix it"),
+        "statusAside": _("Set aside"),
+        "details": _("Details"),
+        "viewRound": _("View"),
+        "answeredCount": _("%(count)s answered"),
+        "storageFull": _("The phone's storage is full: this answer could not be kept. Free some space, then try "
+                         "again; nothing recorded before is lost."),
+        "noSignal": _("No signal"),
+        "signInAgain": _("Sign in again to send"),
     }
 
 
@@ -106,6 +141,8 @@ def decoration_strings() -> dict[str, str]:
         "recheckNote": _("What is still wrong? (needed unless rectified)"),
         "sayWhatIsWrong": _("Say what is still wrong."),
         "startTest": _("Start a flood test"),
+        "recheckOnSite": _("Re-check on site"),
+        "floodResult": _("Record the result"),
         "wetArea": _("Wet area"),
         "waterLevel": _("Water level (cm, optional)"),
         "waterPhoto": _("Photo of the water level"),

@@ -9,12 +9,12 @@ from flask_login import current_user
 from .. import refusals
 from ..access import roles
 from ..extensions import db
-from ..models import FindingResult, Role, RoundKind
+from ..models import FindingResult, Role, RoundKind, RoundStatus
 from . import intake
 from ..guard import is_uuid, record_id
 from .plan import build_plan, summarise
 from .strings import app_strings, decoration_strings, walk_strings
-from .today import today_page
+from .today import start_uuid, target_key, today_page
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
@@ -22,9 +22,13 @@ bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 @bp.route("/today")
 @roles(Role.STEWARD)
 def today():
-    # A fresh UUID per card: pressing "start" twice (or resending the form) starts one round.
+    # One UUID per card and occurrence, the same on every copy of the page: pressing "start" twice,
+    # resending the form or starting from the offline copy all start one round.
+    estates = [*current_user.estates, *(b.estate for b in current_user.buildings)]
     return render_template("rounds/today.html", **today_page(db.session, current_user),
-                           new_uuid=lambda: str(uuidlib.uuid4()), decoration_strings=decoration_strings)
+                           estate_tz=estates[0].timezone if estates else "Asia/Shanghai",
+                           new_uuid=lambda d: start_uuid(current_user, d), target_key=target_key,
+                           decoration_strings=decoration_strings)
 
 
 def _optional_int(name: str) -> int | None:
@@ -50,6 +54,8 @@ def start():
         building_id=_optional_int("building_id"), unit_id=_optional_int("unit_id"),
     )
     db.session.commit()
+    if rnd.status is RoundStatus.COMPLETED:  # walked already (another tab, the offline copy): never again
+        return redirect(url_for("rounds.summary", round_uuid=rnd.uuid))
     return redirect(url_for("rounds.walk", round=rnd.uuid))
 
 

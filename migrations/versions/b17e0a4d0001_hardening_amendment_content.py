@@ -1,7 +1,7 @@
 """finding_amendment.content_sha256: a correction is idempotent by the UUID its client made
 
 Revision ID: b17e0a4d0001
-Revises: a15e57a7e002
+Revises: 6279d7c31457
 Create Date: 2026-12-07 23:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b17e0a4d0001'
-down_revision = 'a15e57a7e002'
+down_revision = '6279d7c31457'
 branch_labels = None
 depends_on = None
 

@@ -3,14 +3,37 @@
 import { api } from './api.js';
 import { format, h } from './dom.js';
 import { getMeta, outboxOf, putMeta, roundsOfUser, getPhoto } from './store.js';
-import { currentUser, events, isSending, retryAttention, signalBack, syncNow } from './sync.js';
+import { currentUser, events, isSending, isWaiting, retryAttention, signalBack, syncNow } from './sync.js';
 
 const T = JSON.parse(document.getElementById('app-strings').textContent);
 const bar = document.getElementById('sync-bar');
 const statusEl = bar.querySelector('.sync-status');
 const progressEl = bar.querySelector('.sync-progress');
 const notices = bar.querySelector('.notices');
+const toggle = bar.querySelector('.sync-toggle');
+const details = bar.querySelector('.sync-details');
 const user = currentUser();
+
+// The details open on a tap, over the page; a notice that asks something of the steward opens them.
+function showDetails(open) {
+  details.hidden = !open;
+  toggle.setAttribute('aria-expanded', String(open));
+}
+toggle.addEventListener('click', () => showDetails(details.hidden));
+document.addEventListener('click', (event) => { if (event.isTrusted && !bar.contains(event.target)) showDetails(false); });
+const ASKING = ['login', 'logout', 'update', 'storage-full'];
+let state = 'sent';
+let offline = false;
+let said = '';
+function setState(next) {
+  state = next;
+  bar.dataset.state = offline && !['attention', 'login'].includes(next) ? 'offline' : next;
+  statusEl.textContent = bar.dataset.state === 'offline' && said ? `${T.noSignal} · ${said}` : said;
+}
+function say(text) {
+  said = text;
+  setState(state);
+}
 
 // A size people read at a glance: 72 KB, 3.4 MB, 10 GB (a storage quota is often gigabytes).
 const readableSize = (bytes) => {
@@ -22,42 +45,73 @@ const readableSize = (bytes) => {
 function notice(id, ...content) {
   let el = notices.querySelector(`[data-notice="${id}"]`);
   if (!content.length) { el?.remove(); return; }
+  const isNew = !el;
   if (!el) { el = h('p', { class: `notice notice-${id}`, 'data-notice': id }); notices.append(el); }
-  el.replaceChildren(...content);
+  el.replaceChildren(...content.filter((c) => c !== null && c !== undefined && c !== false)); // never "null"
+  if (isNew && ASKING.includes(id)) showDetails(true);
+  return isNew;
+}
+
+// Where the steward fixes what an entry needs: its round's page, or its card on the today page.
+function placeOf(entry) {
+  if (['start', 'complete', 'photo', 'amendment'].includes(entry.type) && !entry.recordUuid) {
+    return `/rounds/walk?round=${entry.roundUuid.split('/')[0]}`;
+  }
+  if (entry.type === 'verification') return `/rounds/today#check-${entry.body?.ticket_id}`;
+  return '/rounds/today';
 }
 
 async function showOutbox() {
   const entries = await outboxOf(user);
-  const waiting = entries.filter((e) => e.status !== 'attention');
+  const waiting = entries.filter(isWaiting);
+  const attention = entries.filter((e) => e.status === 'attention');
+  const aside = entries.filter((e) => e.status === 'aside');
+  // One state at a time: never "everything is in the office" while something needs attention.
   if (!isSending()) {
-    statusEl.textContent = waiting.length
-      ? format(T.onPhone, { count: waiting.length, size: readableSize(waiting.reduce((s, e) => s + (e.bytes ?? 0), 0)) })
-      : T.allSent;
+    state = attention.length ? 'attention' : waiting.length ? 'pending' : 'sent';
+    say(attention.length
+      ? format(T.needAttention, { count: new Set(attention.map((e) => e.roundUuid)).size })
+      : waiting.length
+        ? format(T.onPhone, { count: waiting.length, size: readableSize(waiting.reduce((s, e) => s + (e.bytes ?? 0), 0)) })
+        : aside.length ? format(T.setAsideCount, { count: new Set(aside.map((e) => e.roundUuid)).size }) : T.allSent);
   }
   bar.dataset.pending = String(waiting.length);
-  const rounds = new Set(entries.filter((e) => e.status === 'attention').map((e) => e.roundUuid));
+  bar.dataset.attention = String(attention.length);
+  const rounds = new Set(attention.map((e) => e.roundUuid));
   for (const roundUuid of rounds) {
-    const entry = entries.find((e) => e.roundUuid === roundUuid && e.status === 'attention');
-    notice(`attention-${roundUuid}`, format(T.attention, { message: entry.error }), ' ',
-      h('button', { type: 'button', class: 'button', onclick: () => retryAttention(roundUuid) }, T.tryAgain));
+    const entry = attention.find((e) => e.roundUuid === roundUuid);
+    const here = new URL(placeOf(entry), location.href);
+    const onIt = here.pathname === location.pathname && here.search === location.search;
+    const isNew = notice(`attention-${roundUuid}`, format(T.attention, { message: entry.error }), ' ',
+      onIt ? null : h('a', { class: 'button primary', href: here.pathname + here.search + here.hash }, T.openIt),
+      entry.conflict ? null : h('button', { type: 'button', class: 'button', onclick: () => retryAttention(roundUuid) }, T.tryAgain));
+    // Told on the page it is about already: no need to open the details over it.
+    if (isNew && !onIt) showDetails(true);
   }
   for (const el of notices.querySelectorAll('[data-notice^="attention-"]')) {
     if (!rounds.has(el.dataset.notice.slice('attention-'.length))) el.remove();
   }
-  const oldest = entries.reduce((min, e) => (e.createdAt < min ? e.createdAt : min), new Date().toISOString());
+  const oldest = entries.filter((e) => e.status !== 'aside').reduce((min, e) => (e.createdAt < min ? e.createdAt : min), new Date().toISOString());
   notice('stale', ...(Date.now() - Date.parse(oldest) > 3 * 86400000 ? [T.staleWork] : []));
   document.dispatchEvent(new CustomEvent('xuncha:outbox'));
 }
 
 events.addEventListener('progress', ({ detail }) => {
   progressEl.hidden = false;
+  state = 'sending';
   progressEl.max = Math.max(detail.total, 1);
   progressEl.value = detail.done;
-  statusEl.textContent = format(T.sending, { done: detail.done, total: detail.total, size: readableSize(detail.totalBytes) });
+  say(format(T.sending, { done: detail.done, total: detail.total, size: readableSize(detail.totalBytes) }));
 });
-events.addEventListener('idle', () => { progressEl.hidden = true; notice('offline'); notice('retry'); notice('login'); });
-events.addEventListener('offline', () => notice('offline', T.offline));
+function markOffline(now) {
+  offline = now;
+  notice('offline', ...(now ? [T.offline] : []));
+  setState(state);
+}
+events.addEventListener('idle', () => { progressEl.hidden = true; markOffline(!navigator.onLine); notice('retry'); notice('login'); });
+events.addEventListener('offline', () => markOffline(true));
 events.addEventListener('retrying', ({ detail }) => notice('retry', format(T.retrying, { reason: detail.reason === 'network' ? T.network : detail.reason })));
+events.addEventListener('login-required', () => { state = 'login'; say(T.signInAgain); });
 events.addEventListener('login-required', () => notice('login', T.loginRequired, ' ',
   h('a', { class: 'button primary', href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, T.signIn)));
 for (const type of ['changed', 'sent', 'attention', 'sending']) events.addEventListener(type, showOutbox);
@@ -65,8 +119,9 @@ events.addEventListener('changed', () => { progressEl.hidden = true; maybeApplyU
 document.addEventListener('xuncha:enqueued', () => { showOutbox(); syncNow(); });
 
 bar.querySelector('.sync-now').addEventListener('click', () => signalBack());
-window.addEventListener('online', () => { notice('offline'); signalBack(); });
-window.addEventListener('offline', () => notice('offline', T.offline));
+window.addEventListener('online', () => { markOffline(false); signalBack(); });
+window.addEventListener('offline', () => markOffline(true));
+if (!navigator.onLine) markOffline(true);
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') setTimeout(syncNow, 1500);
 });
@@ -193,9 +248,19 @@ for (const form of document.querySelectorAll('form[action="/logout"]')) {
       h('button', { type: 'button', class: 'button primary', onclick: () => syncNow() }, T.syncNow), ' ',
       h('button', { type: 'button', class: 'button', onclick: exportWork }, T.exportWork), ' ',
       h('button', { type: 'button', class: 'button secondary', onclick: () => signOut(form) }, T.signOutAnyway));
+    showDetails(true);
     window.scrollTo(0, 0);
   });
 }
+
+// The phone's storage full (or refused) wherever it happens: say what happened and what to do.
+window.addEventListener('unhandledrejection', (event) => {
+  const error = event.reason;
+  if (error?.name === 'QuotaExceededError' || /quota/i.test(String(error?.message ?? ''))) {
+    notice('storage-full', T.storageFull);
+    event.preventDefault();
+  }
+});
 
 setUpWorker();
 showStorage();

@@ -5,6 +5,7 @@ import { api, newUuid } from './api.js';
 import { format, h } from './dom.js';
 import { compressPhoto } from './photo.js';
 import { deleteMeta, enqueueWithMeta, getMeta, metaFrom } from './store.js';
+import { moveToPhone } from './phone-list.js';
 import { currentUser, events, retryAttention, roundStatus } from './sync.js';
 
 const T = { ...JSON.parse(document.getElementById('app-strings').textContent),
@@ -16,15 +17,17 @@ const answerKey = (uuid) => `ans:${user}:${uuid}`; // the server's answer (its t
 const HOURS_48 = 48 * 3600 * 1000;
 const STATUS = { local: 'statusLocal', sending: 'statusSending', office: 'statusOffice', attention: 'statusAttention' };
 const now = () => new Date().toISOString();
-// In the estate's time zone when the page names it (as the server writes times), else the phone's.
-const at = (iso, timeZone) => new Date(iso).toLocaleString(document.documentElement.lang || undefined,
+// Always in the estate's time zone (as the server writes times), whatever the phone's is set to.
+const ESTATE_TZ = document.querySelector('[data-estate-tz]')?.dataset.estateTz || undefined;
+const at = (iso, timeZone = ESTATE_TZ) => new Date(iso).toLocaleString(document.documentElement.lang || undefined,
   { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZone });
 
 function badge(uuid, status, text) {
   return [h('span', { class: `badge badge-${status.status}` }, T[STATUS[status.status]]), text ? ` ${text}` : '',
     status.message ? h('div', { class: 'field-error' }, status.message) : null,
     status.status === 'attention'
-      ? h('button', { type: 'button', class: 'button retry', onclick: () => retryAttention(uuid) }, T.tryAgain) : null];
+      ? h('button', { type: 'button', class: 'button retry', onclick: () => retryAttention(uuid) }, T.tryAgain) : null]
+    .filter(Boolean); // replaceChildren(null) writes "null"
 }
 
 async function enqueue(entries, key, value, photos) {
@@ -37,12 +40,15 @@ const post = (type, roundUuid, url, body, extra = {}) => ({
   user, type, roundUuid, url, method: 'POST', body, bytes: JSON.stringify(body).length, ...extra });
 
 // A note and answer buttons; some answers need the note (`needsNote`).
-function answerForm(noteLabel, noteError, buttons, onAnswer) {
+// `noteLater`: the note shows only once an answer that needs it is picked (a short card until then).
+function answerForm(noteLabel, noteError, buttons, onAnswer, noteLater = false) {
   const id = `n-${newUuid()}`;
   const error = h('p', { class: 'field-error', hidden: true }, noteError);
-  const form = h('form', { class: 'dec-form' },
+  const note = h('div', { class: 'dec-note', hidden: noteLater },
     h('label', { class: 'sub-label', for: id }, noteLabel),
-    h('textarea', { id, name: 'note', rows: 2, maxlength: 1000 }),
+    h('textarea', { id, name: 'note', rows: 2, maxlength: 1000 }));
+  const form = h('form', { class: 'dec-form' },
+    note,
     error,
     buttons.map((b) => h('button', { type: 'submit', value: b.value, disabled: b.disabled,
       class: `button block ${b.cls ?? ''} answer-${b.value}` }, b.text)));
@@ -50,9 +56,10 @@ function answerForm(noteLabel, noteError, buttons, onAnswer) {
     event.preventDefault();
     const button = buttons.find((b) => b.value === event.submitter?.value);
     if (!button) return;
+    const noteBox = form.querySelector('.dec-note');
     const note = form.elements.note.value.trim();
     error.hidden = !button.needsNote || note !== '';
-    if (!error.hidden) { form.elements.note.focus(); return; }
+    if (!error.hidden) { noteBox.hidden = false; form.elements.note.focus(); return; }
     for (const b of form.querySelectorAll('button')) b.disabled = true;
     await onAnswer(button.value, note, button.text);
   });
@@ -69,7 +76,7 @@ function materialControls(card) {
       const body = { uuid, approved: value === '1', reason: note, recorded_at: now() };
       return enqueue(post('material', uuid, `/api/v1/material-requests/${id}/decision`, body),
         `${KEY}material:${id}`, { uuid, label, note });
-    }), h('div', { class: 'round-when dec-answer', hidden: true }));
+    }, true), h('div', { class: 'round-when dec-answer', hidden: true }));
 }
 
 function materialCard(r) {
@@ -103,7 +110,8 @@ async function poll() {
 // Re-checks (複查) at the deadline.
 function recheckControls(card) {
   const id = Number(card.dataset.violation);
-  card.append(answerForm(T.recheckNote, T.sayWhatIsWrong, [
+  // Folded: the card stays one short block until the steward is at the unit.
+  card.append(folded('recheck-open', T.recheckOnSite, () => answerForm(T.recheckNote, T.sayWhatIsWrong, [
     { value: 'rectified', text: T.rectified, cls: 'primary' },
     { value: 'not_rectified', text: T.notRectified, needsNote: true },
     { value: 'refused', text: T.refuses, needsNote: true },
@@ -111,7 +119,7 @@ function recheckControls(card) {
     const uuid = newUuid();
     const body = { uuid, violation_id: id, result, note, recorded_at: now() };
     return enqueue(post('recheck', uuid, '/api/v1/violation-rechecks', body), `${KEY}recheck:${id}`, { uuid, label, note });
-  }), h('div', { class: 'round-when dec-answer', hidden: true }));
+  })), h('div', { class: 'round-when dec-answer', hidden: true }));
 }
 
 async function showAnswers(kind, attr) {
@@ -122,7 +130,9 @@ async function showAnswers(kind, attr) {
       if (status.status === 'office') await deleteMeta(key); // no longer listed: done
       continue;
     }
-    card.querySelector('.dec-form').hidden = true;
+    const form = card.querySelector('.recheck-open') ?? card.querySelector('.dec-form');
+    if (form) form.hidden = true;
+    moveToPhone(card, T.onThisPhone); // answered here: "on this phone"
     card.dataset.status = status.status;
     const out = card.querySelector('.dec-answer');
     out.hidden = false;
@@ -234,7 +244,7 @@ async function renderTest(card, test, status) {
   // The phone's clock is only a hint: the server decides when 48 hours have passed.
   const from = earliest ? Date.parse(earliest) : Date.parse(test?.startedAt ?? now()) + HOURS_48;
   const mayPass = neighbourDone && Date.now() >= from;
-  const tz = card.closest('.flood-unit')?.dataset.tz || undefined;
+  const tz = card.closest('.flood-unit')?.dataset.tz || ESTATE_TZ;
   if (card.dataset.local && !card.querySelector('.flood-head')) {
     card.prepend(h('div', { class: 'flood-head' }, h('strong', {}, T[`area_${test.area}`]), ` · ${T.running}`),
       h('div', { class: 'round-when' }, format(T.startedHere, { at: at(test.startedAt, tz) })));
@@ -249,6 +259,7 @@ async function renderTest(card, test, status) {
     test?.result && `${test.result.passed ? T.passed : T.failed}${test.result.note ? ` · ${test.result.note}` : ''}`];
   local.replaceChildren(...(test && status ? badge(uuid, status, done.filter(Boolean).join(' · ')) : []));
   local.hidden = !test;
+  if (test) card.closest('details.fold')?.setAttribute('open', ''); // what this phone holds is shown
   const sig = [running, neighbourDone, mayPass, earliest].join('|');
   if (card.dataset.sig === sig) return; // keep what is being typed
   card.dataset.sig = sig;
@@ -259,11 +270,11 @@ async function renderTest(card, test, status) {
     card.dataset.local ? h('p', { class: 'pass-from' }, earliest ? format(T.canPassFrom, { at: at(earliest, tz) }) : T.passAfterOffice) : null,
     neighbourDone ? null : folded('neighbour', T.neighbourCheck, () => neighbourForm(uuid)),
     neighbourDone ? null : h('p', { class: 'item-hint' }, T.checkNeighboursFirst),
-    answerForm(T.failNote, T.sayWhyFailed, [
+    folded('flood-answer', T.floodResult, () => answerForm(T.failNote, T.sayWhyFailed, [
       { value: '1', text: T.pass, cls: 'primary', disabled: !mayPass },
       { value: '0', text: T.fail, needsNote: true },
     ], (value, note) => step(uuid, 'result', 'result',
-      { uuid: newUuid(), passed: value === '1', note, photo_uuid: null, recorded_at: now() }))));
+      { uuid: newUuid(), passed: value === '1', note, photo_uuid: null, recorded_at: now() })))));
 }
 
 async function showFlood() {

@@ -1,9 +1,9 @@
 // The round page: walks a round from its plan (JSON), keeping every answer on the phone as it is given.
 import { api, newUuid } from './api.js';
 import { format, h, label } from './dom.js';
-import { compressPhoto } from './photo.js';
-import { deletePhoto, enqueue, getPhoto, getRound, putPhoto, putRound } from './store.js';
-import { currentUser, events, retryAttention, roundStatus, syncNow } from './sync.js';
+import { compressPhoto, sha256Hex } from './photo.js';
+import { deletePhoto, enqueue, getPhoto, getRound, outboxOf, putPhoto, putRound, removeEntry, updateEntry } from './store.js';
+import { currentUser, events, retryAttention, roundStatus, setAside, syncNow } from './sync.js';
 
 const T = {
   ...JSON.parse(document.getElementById('app-strings').textContent),
@@ -50,8 +50,25 @@ function progress() {
   return { done, total: pairs.length };
 }
 
+// Storage full (or refused): say so and what to do; what was kept before stays kept.
+function storageProblem(error) {
+  const full = error?.name === 'QuotaExceededError' || /quota|space/i.test(String(error?.message ?? ''));
+  let alert = document.getElementById('storage-alert');
+  if (!alert) {
+    alert = h('p', { id: 'storage-alert', class: 'flash flash-error', role: 'alert' });
+    root.before(alert);
+  }
+  alert.textContent = full ? T.storageFull : `${T.storageFull} (${error?.message ?? error})`;
+}
+
 async function save() {
-  await putRound(state);
+  try {
+    await putRound(state);
+    document.getElementById('storage-alert')?.remove();
+  } catch (error) {
+    storageProblem(error);
+    throw error;
+  }
 }
 
 function answerFor(checkpoint, item) {
@@ -115,27 +132,56 @@ function thumbnail(uuid, onRemove) {
     onRemove && h('button', { type: 'button', class: 'thumb-remove', 'aria-label': T.removePhoto, onclick: onRemove }, '×'));
 }
 
+const AS_TAKEN_MAX = 20 * 1024 * 1024; // what the server takes (PHOTO_MAX_BYTES)
+
 async function addPhotos(checkpoint, item, files, status) {
   const answer = answerFor(checkpoint, item);
+  const problems = [];
   for (const file of files) {
+    let photo;
     try {
-      const { blob, sha256, width, height } = await compressPhoto(file);
-      const uuid = newUuid();
-      await putPhoto({ uuid, roundUuid: state.uuid, findingUuid: answer.uuid, blob, sha256, width, height,
-        size: blob.size, status: 'local', takenAt: new Date().toISOString() });
-      answer.photo_uuids.push(uuid);
+      photo = await compressPhoto(file);
     } catch (error) {
-      status.textContent = T.photoFailed;
+      // Not shrunk: a JPEG the server takes is kept as taken; anything else is asked again.
+      if (file.type === 'image/jpeg' && file.size <= AS_TAKEN_MAX) {
+        photo = { blob: file, sha256: await sha256Hex(file), width: null, height: null };
+      } else {
+        problems.push(T.photoTooBig);
+        continue;
+      }
     }
+    const uuid = newUuid();
+    try {
+      await putPhoto({ uuid, roundUuid: state.uuid, findingUuid: answer.uuid, blob: photo.blob, sha256: photo.sha256,
+        width: photo.width, height: photo.height, size: photo.blob.size, status: 'local', takenAt: new Date().toISOString() });
+    } catch (error) {
+      storageProblem(error);
+      problems.push(T.storageFull);
+      break;
+    }
+    answer.photo_uuids.push(uuid);
   }
+  await save();
+  render();
+  // After the render: the message stays under the item that asked for it.
+  const box = root.querySelector(`li.item[data-item="${item.code}"] .photo-status`);
+  if (box && problems.length) box.textContent = [...new Set(problems)].join(' ');
+}
+
+// A removed photo stays on the phone until the round is completed: "undo" brings it back.
+async function removePhoto(checkpoint, item, uuid) {
+  const answer = answerFor(checkpoint, item);
+  answer.photo_uuids = answer.photo_uuids.filter((u) => u !== uuid);
+  state.removedPhotos = { ...(state.removedPhotos ?? {}), [uuid]: key(checkpoint.key, item.code) };
   await save();
   render();
 }
 
-async function removePhoto(checkpoint, item, uuid) {
-  const answer = answerFor(checkpoint, item);
-  answer.photo_uuids = answer.photo_uuids.filter((u) => u !== uuid);
-  await deletePhoto(uuid);
+async function undoRemove(uuid) {
+  const answerKey = state.removedPhotos?.[uuid];
+  const answer = answerKey && state.answers[answerKey];
+  if (answer && !answer.photo_uuids.includes(uuid)) answer.photo_uuids.push(uuid);
+  delete state.removedPhotos[uuid];
   await save();
   render();
 }
@@ -149,7 +195,9 @@ function choiceButtons(choices, selected, onPick, name) {
 }
 
 function defectDetails(checkpoint, item, answer) {
-  const status = h('p', { class: 'field-error', role: 'alert' });
+  const status = h('p', { class: 'field-error photo-status', role: 'alert' });
+  const here = key(checkpoint.key, item.code);
+  const removed = Object.entries(state.removedPhotos ?? {}).filter(([, k]) => k === here).map(([uuid]) => uuid);
   const fileInput = h('input', {
     type: 'file', accept: 'image/*', capture: 'environment', multiple: true, class: 'visually-hidden',
     onchange: (e) => addPhotos(checkpoint, item, [...e.target.files], status),
@@ -170,6 +218,8 @@ function defectDetails(checkpoint, item, answer) {
     h('div', { class: 'thumbs' },
       answer.photo_uuids.map((uuid) => thumbnail(uuid, () => removePhoto(checkpoint, item, uuid))),
       h('label', { class: 'button photo-button' }, T.addPhoto, fileInput)),
+    removed.length ? h('p', { class: 'undo-bar' }, T.removedPhoto, ' ',
+      h('button', { type: 'button', class: 'button undo-remove', onclick: () => undoRemove(removed.at(-1)) }, T.undo)) : null,
     item.photo_required && !answer.photo_uuids.length ? h('p', { class: 'hint-required' }, T.photoRequired) : null,
     status);
 }
@@ -208,7 +258,7 @@ function itemCard(checkpoint, item) {
     : [['fine', T.fine], ['defect', T.defect], ['not_applicable', T.notApplicable]];
   const issues = answer.result ? problems(answer, item) : [];
   return h('li', { class: `item result-${answer.result ?? 'none'}`, 'data-item': item.code },
-    h('div', { class: 'item-label' }, label(item.label), item.required ? null : h('span', { class: 'optional' }, ' ·')),
+    h('div', { class: 'item-label' }, label(item.label), item.required ? null : h('span', { class: 'optional' }, ` ${T.optional}`)),
     item.hint && Object.keys(item.hint).length ? h('div', { class: 'item-hint' }, label(item.hint)) : null,
     item.type === 'reading' ? readingInput(checkpoint, item, answerFor(checkpoint, item)) : null,
     h('div', { class: 'results', role: 'group' },
@@ -224,7 +274,11 @@ function checkpointStatus(checkpoint) {
   const items = itemsByCode();
   const answers = checkpoint.items.map((code) => state.answers[key(checkpoint.key, code)]);
   const defects = answers.filter((a) => a?.result === 'defect').length;
-  const done = checkpoint.items.every((code, i) => !items[code].required || isAnswered(answers[i], items[code]));
+  // Done: every required item answered; a place with optional items only, once one is answered.
+  const required = checkpoint.items.some((code) => items[code].required);
+  const done = required
+    ? checkpoint.items.every((code, i) => !items[code].required || isAnswered(answers[i], items[code]))
+    : checkpoint.items.some((code, i) => isAnswered(answers[i], items[code]));
   return { done, defects };
 }
 
@@ -320,6 +374,10 @@ function summaryView(message) {
         h('li', { class: 'count-defect' }, h('strong', {}, count('defect')), ` ${T.defects}`),
         h('li', { class: 'count-fine' }, h('strong', {}, count('fine')), ` ${T.fineCount}`),
         h('li', { class: 'count-na' }, h('strong', {}, count('not_applicable')), ` ${T.notApplicableCount}`)),
+      h('p', { class: 'count-total' }, format(T.answersInAll, {
+        count: answers.length,
+        required: answers.filter((a) => items[a.item_code]?.required).length,
+        optional: answers.filter((a) => !items[a.item_code]?.required).length })),
       missing.length ? h('div', { class: 'missing' },
         h('h3', {}, `${T.unanswered} (${missing.length})`),
         h('ul', { class: 'list' }, missing.slice(0, 30).map(([c, code]) => h('li', {},
@@ -354,6 +412,8 @@ async function complete(event) {
   if (outcome() !== 'checked') state.completion.visit_outcome = outcome();
   state.completed = true;
   await save();
+  for (const uuid of Object.keys(state.removedPhotos ?? {})) await deletePhoto(uuid); // removed for good now
+  state.removedPhotos = {};
   await queueCompletion();
   state.view = 'done';
   await save();
@@ -383,18 +443,119 @@ async function queueCompletion() {
   document.dispatchEvent(new CustomEvent('xuncha:enqueued'));
 }
 
-const STATUS_TEXT = { local: 'statusLocal', sending: 'statusSending', office: 'statusOffice', attention: 'statusAttention' };
+const STATUS_TEXT = { local: 'statusLocal', sending: 'statusSending', office: 'statusOffice', attention: 'statusAttention', aside: 'statusAside' };
+
+// A conflict (the office holds this round with other answers): both versions, item by item.
+const FIELDS = ['result', 'reason_code', 'reason_text', 'action_code', 'note', 'reading_value'];
+const plain = (value) => (value === null || value === undefined ? '' : String(value).trim());
+const sameValue = (field, a, b) => (field === 'reading_value' && plain(a) !== '' && plain(b) !== ''
+  ? Number(a) === Number(b) : plain(a) === plain(b));
+const sameAnswer = (a, b) => FIELDS.every((f) => sameValue(f, a[f], b[f]));
+
+function describe(answer, item) {
+  const result = { fine: T.fine, defect: T.defect, not_applicable: T.notApplicable }[answer.result] ?? '';
+  const reason = item?.reasons.find((r) => r.code === answer.reason_code);
+  const action = item?.actions.find((r) => r.code === answer.action_code);
+  return [result, answer.reading_value != null && answer.reading_value !== '' ? `${T.reading} ${answer.reading_value}` : '',
+    reason ? label(reason.label) : '', plain(answer.reason_text), action ? `✔ ${label(action.label)}` : '', plain(answer.note)]
+    .filter(Boolean).join(' · ');
+}
+
+async function sendDifferences(corrections, onlyHere) {
+  const user = currentUser();
+  const keptHere = new Set(onlyHere.flatMap((a) => a.photo_uuids));
+  for (const entry of await outboxOf(user)) {
+    if (entry.roundUuid !== state.uuid) continue;
+    if (entry.type === 'start' || entry.type === 'complete') {
+      if (onlyHere.length && entry.type === 'complete') {
+        // Kept whole for the export file: what the office's round has no place for.
+        await updateEntry({ ...entry, roundUuid: `${state.uuid}/kept`, status: 'aside', reason: T.onlyOnPhone, error: null });
+      } else {
+        await removeEntry(entry.id); // the corrections carry what differs
+      }
+    } else if (entry.type === 'photo' && keptHere.has(entry.photoUuid)) {
+      await updateEntry({ ...entry, roundUuid: `${state.uuid}/kept`, status: 'aside', reason: T.onlyOnPhone, error: null });
+    }
+  }
+  for (const [answer, office] of corrections) {
+    const body = { uuid: newUuid(), result: answer.result, why: T.correctionWhy, reason_code: answer.reason_code ?? null,
+      reason_text: answer.reason_text ?? '', action_code: answer.action_code ?? null, note: answer.note ?? '',
+      reading_value: answer.reading_value === '' ? null : answer.reading_value ?? null };
+    await enqueue({ user, type: 'amendment', roundUuid: state.uuid, url: `/api/v1/findings/${office.uuid}/amendments`,
+      method: 'POST', body, echo: { field: 'finding_uuid', value: office.uuid }, bytes: JSON.stringify(body).length });
+  }
+  // Photos of an answer the office holds now show the office's finding.
+  for (const [answer, office] of corrections) {
+    for (const uuid of answer.photo_uuids ?? []) {
+      const photo = await getPhoto(uuid);
+      if (photo) await putPhoto({ ...photo, findingUuid: office.uuid });
+    }
+  }
+  state.resolved = 'corrections';
+  await save();
+  document.dispatchEvent(new CustomEvent('xuncha:enqueued'));
+  await showDeliveryStatus();
+}
+
+async function conflictPanel() {
+  const panel = h('div', { class: 'conflict', 'aria-live': 'polite' }, h('h3', {}, T.conflictTitle), h('p', { class: 'item-hint' }, T.conflictHelp));
+  const result = await api(`/api/v1/rounds/${state.uuid}`);
+  if (!result.ok) {
+    panel.append(h('p', { class: 'field-error' }, result.network ? T.compareOffline : result.data?.message ?? T.loadFailed));
+    return panel;
+  }
+  const items = itemsByCode();
+  const labels = Object.fromEntries(state.plan.checkpoints.map((c) => [c.key, c.label]));
+  const office = new Map(result.data.findings.map((f) => [key(f.checkpoint, f.item_code), f]));
+  const corrections = [];
+  const onlyHere = [];
+  const rows = [];
+  for (const answer of state.completion?.findings ?? []) {
+    const theirs = office.get(key(answer.checkpoint, answer.item_code));
+    if (theirs && sameAnswer(answer, theirs)) continue;
+    (theirs ? corrections : onlyHere).push(theirs ? [answer, theirs] : answer);
+    const item = items[answer.item_code];
+    rows.push(h('li', { class: 'conflict-row' },
+      h('strong', {}, `${labels[answer.checkpoint] ?? ''} · ${label(item?.label)}`),
+      h('div', { class: 'version-phone' }, h('span', { class: 'sub-label' }, `${T.thisPhone}: `), describe(answer, item)),
+      h('div', { class: 'version-office' }, h('span', { class: 'sub-label' }, `${T.office}: `), theirs ? describe(theirs, item) : T.notInOffice)));
+  }
+  if (!rows.length) {
+    panel.append(h('p', {}, T.noDifferences));
+  } else {
+    panel.append(h('ul', { class: 'list conflict-rows' }, rows));
+    if (onlyHere.length) panel.append(h('p', { class: 'item-hint' }, T.onlyOnPhone));
+  }
+  const send = h('button', { type: 'button', class: 'button primary block send-differences', onclick: async () => {
+    send.disabled = true;
+    await sendDifferences(corrections, onlyHere);
+  } }, T.sendDifferences);
+  const why = h('textarea', { class: 'aside-reason', rows: 2, maxlength: 500, 'aria-label': T.setAsideReason, placeholder: T.setAsideReason });
+  const whyError = h('p', { class: 'field-error', hidden: true }, T.sayWhyAside);
+  const aside = h('form', { class: 'aside-form', onsubmit: async (event) => {
+    event.preventDefault();
+    whyError.hidden = why.value.trim() !== '';
+    if (!whyError.hidden) { why.focus(); return; }
+    await setAside(state.uuid, why.value.trim());
+    await showDeliveryStatus();
+  } }, why, whyError, h('button', { type: 'submit', class: 'button block set-aside' }, T.setAside));
+  panel.append(send, aside);
+  return panel;
+}
 
 async function showDeliveryStatus() {
   const box = root.querySelector('.delivery');
   if (!box) return;
-  const { status, message } = await roundStatus(state.uuid);
+  const { status, message, conflict } = await roundStatus(state.uuid);
+  if (box.dataset.shown === `${status}|${message}` && status === 'attention') return; // keep what is being typed
+  box.dataset.shown = `${status}|${message}`;
   box.className = `delivery status-${status}`;
   box.replaceChildren(...[h('span', { class: `badge badge-${status}` }, T[STATUS_TEXT[status]]),
-    message && h('p', { class: 'field-error' }, message),
-    status === 'attention' && h('button', { type: 'button', class: 'button', onclick: () => retryAttention(state.uuid) }, T.tryAgain),
+    message && !conflict && h('p', { class: status === 'aside' ? 'item-hint' : 'field-error' }, message),
+    status === 'attention' && !conflict && h('button', { type: 'button', class: 'button', onclick: () => retryAttention(state.uuid) }, T.tryAgain),
     status === 'office' && h('a', { class: 'button primary block', href: `/rounds/${state.uuid}` }, T.viewSummary),
   ].filter(Boolean));
+  if (status === 'attention' && conflict) box.append(await conflictPanel());
 }
 for (const type of ['sent', 'attention', 'sending', 'changed']) events.addEventListener(type, showDeliveryStatus);
 
@@ -419,6 +580,7 @@ async function start() {
       root.replaceChildren(h('p', { class: 'flash flash-error', role: 'alert' }, result.data?.message ?? T.loadFailed));
       return;
     }
+    if (result.data.round.status === 'completed') { location.replace(`/rounds/${roundUuid}`); return; } // walked already
     state = { uuid: roundUuid, user: currentUser(), plan: result.data, answers: {}, index: 0, view: 'walk',
       completed: false, startedAt: result.data.round.started_at };
     await save();

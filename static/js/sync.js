@@ -1,6 +1,8 @@
 // Sends the outbox, oldest first. An entry leaves the phone only after a 2xx JSON answer that
 // echoes its UUID; anything else keeps it. A 4xx (but 408/429) marks it "needs attention" with the
-// server's message; 401/403/CSRF stop sending until the user signs in again.
+// server's message (a 409 is a conflict: the round page shows both versions); 401/403/CSRF stop
+// sending until the user signs in again. An entry the steward set aside (with a reason) is never
+// sent and stays in the outbox, so the export file still carries it.
 import { deletePhoto, getPhoto, outboxOf, putMeta, removeEntry, updateEntry } from './store.js';
 
 export const events = new EventTarget();
@@ -9,6 +11,9 @@ const state = { running: false, token: null, retryMs: 5000, timer: null, current
 function emit(type, detail = {}) {
   events.dispatchEvent(new CustomEvent(type, { detail }));
 }
+
+// An entry's state: 'pending' (to send), 'attention' (refused: the steward acts), 'aside' (kept, not sent).
+export const isWaiting = (entry) => !entry.status || entry.status === 'pending';
 
 export function currentUser() {
   return Number(document.querySelector('meta[name="xuncha-user"]')?.content) || null;
@@ -52,16 +57,19 @@ async function send(entry) {
   }
   const isJson = (response.headers.get('Content-Type') ?? '').includes('application/json');
   const data = isJson ? await response.json().catch(() => null) : null;
-  const echoed = entry.type === 'photo' ? entry.photoUuid : entry.roundUuid;
-  if (response.ok && data?.uuid === echoed) return { ok: true, data };
+  // What the answer must echo: a photo's UUID, a correction's finding, else the entry's own UUID.
+  const [field, echoed] = entry.type === 'photo' ? ['uuid', entry.photoUuid]
+    : entry.echo ? [entry.echo.field, entry.echo.value] : ['uuid', entry.roundUuid];
+  if (response.ok && data?.[field] === echoed) return { ok: true, data };
   if (response.status === 401 || response.status === 403 || (response.status === 400 && data?.errors?.csrf)) {
     return { auth: true };
   }
-  // Any other 4xx is the request itself (malformed, refused, too large): sending it again cannot help, so
-  // it waits for the steward's attention. Only a timeout (408) or too many requests (429) is retried.
+  // Any other 4xx is the request itself (malformed, refused, too large, a conflict): sending it again cannot
+  // help, so it waits for the steward's attention. Only a timeout (408) or too many requests (429) is retried.
   if (response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status)) {
     const details = Object.entries(data?.errors ?? {}).filter(([k]) => k !== 'unanswered_items').flatMap(([, v]) => v);
-    return { attention: [data?.message ?? `HTTP ${response.status}`, ...details].filter(Boolean).join(' ') };
+    return { attention: [data?.message ?? `HTTP ${response.status}`, ...details].filter(Boolean).join(' '),
+             conflict: response.status === 409 };
   }
   return { retry: true, reason: response.ok ? 'not-json' : `HTTP ${response.status}` }; // portal, 5xx…
 }
@@ -108,26 +116,26 @@ export async function syncNow() {
   state.again = false;
   state.running = true; // before the first await: one sync at a time in this page
   try {
-    const pending = (await outboxOf(user)).filter((e) => e.status !== 'attention');
+    const pending = (await outboxOf(user)).filter(isWaiting);
     if (!pending.length) { emit('idle'); return; }
     const session = await freshSession();
     if (session.auth) { emit('login-required'); return; }
     if (session.offline) { emit('offline'); scheduleRetry(true); return; }
     state.token = session.token;
     const entries = (await outboxOf(user)).sort((a, b) => a.id - b.id);
-    const total = entries.filter((e) => e.status !== 'attention').length;
-    const totalBytes = entries.reduce((sum, e) => sum + (e.status !== 'attention' ? e.bytes ?? 0 : 0), 0);
-    const blocked = new Set(entries.filter((e) => e.status === 'attention').map((e) => e.roundUuid));
+    const total = entries.filter(isWaiting).length;
+    const totalBytes = entries.reduce((sum, e) => sum + (isWaiting(e) ? e.bytes ?? 0 : 0), 0);
+    const blocked = new Set(entries.filter((e) => !isWaiting(e)).map((e) => e.roundUuid));
     let done = 0;
     let bytes = 0;
     emit('progress', { done, total, bytes, totalBytes });
     const carried = new Set(); // completions already sent with their round's start
     for (const entry of entries) {
-      if (entry.status === 'attention' || blocked.has(entry.roundUuid) || carried.has(entry.id)) continue;
+      if (!isWaiting(entry) || blocked.has(entry.roundUuid) || carried.has(entry.id)) continue;
       // A round walked offline: its start rides with its completion, one request and one
       // transaction; both entries leave the outbox only when that answer confirms the round.
       const completion = entry.type === 'start'
-        ? entries.find((e) => e.type === 'complete' && e.roundUuid === entry.roundUuid && e.status !== 'attention')
+        ? entries.find((e) => e.type === 'complete' && e.roundUuid === entry.roundUuid && isWaiting(e))
         : null;
       const together = completion ? [entry, completion] : [entry];
       state.current = entry;
@@ -148,7 +156,7 @@ export async function syncNow() {
         emit('login-required');
         return;
       } else if (result.attention) {
-        await updateEntry({ ...together.at(-1), status: 'attention', error: result.attention });
+        await updateEntry({ ...together.at(-1), status: 'attention', error: result.attention, conflict: result.conflict });
         blocked.add(entry.roundUuid);
         emit('attention', { entry, message: result.attention });
       } else {
@@ -177,11 +185,21 @@ export async function retryAttention(roundUuid) {
   await syncNow();
 }
 
-// Per round: "local" (on this phone), "sending", "attention" (with the reason) or "office".
+// Set aside: never sent, kept (with the steward's reason) for the export file.
+export async function setAside(roundUuid, reason) {
+  for (const entry of await outboxOf(currentUser())) {
+    if (entry.roundUuid === roundUuid) await updateEntry({ ...entry, status: 'aside', reason, error: null });
+  }
+  emit('changed');
+}
+
+// Per round: "local" (on this phone), "sending", "attention" (with the reason), "aside" or "office".
 export async function roundStatus(roundUuid) {
   const entries = (await outboxOf(currentUser())).filter((e) => e.roundUuid === roundUuid);
   const attention = entries.find((e) => e.status === 'attention');
-  if (attention) return { status: 'attention', message: attention.error };
+  if (attention) return { status: 'attention', message: attention.error, conflict: Boolean(attention.conflict), entry: attention };
+  const aside = entries.find((e) => e.status === 'aside');
+  if (aside) return { status: 'aside', message: aside.reason };
   if (!entries.length) return { status: 'office' };
   if (state.current?.roundUuid === roundUuid) return { status: 'sending' };
   return { status: 'local' };

@@ -2,9 +2,10 @@
 // still on this phone is listed with where it stands. Repaired public tickets are checked here,
 // with or without signal: the answer goes into the outbox like a round.
 import { newUuid } from './api.js';
-import { h, label } from './dom.js';
+import { format, h, label } from './dom.js';
 import { db, deleteMeta, enqueue, enqueueWithMeta, getMeta, metaFrom, putRound, roundsOfUser } from './store.js';
 import { currentUser, events, roundStatus } from './sync.js';
+import { countGroups, moveToPhone, phoneSection } from './phone-list.js';
 
 const T = JSON.parse(document.getElementById('app-strings').textContent);
 const user = currentUser();
@@ -16,13 +17,15 @@ async function startLocally(form) {
   const plan = pack?.plans?.[key];
   const checklist = plan && pack.checklists[plan.checklist];
   if (!plan || !checklist) return false;
-  // Already walking this place on this phone: carry on with that round, never start a second.
-  const walking = (await roundsOfUser(user)).find((r) => !r.completed && r.targetKey === key);
+  const uuid = field('uuid') || newUuid();
+  // This card walked on this phone already (done, sent or not), or this place being walked: open
+  // that round, never start it again (a second start would wipe its answers).
+  const mine = await roundsOfUser(user);
+  const walking = mine.find((r) => r.uuid === uuid) ?? mine.find((r) => !r.completed && r.targetKey === key);
   if (walking) {
-    location.href = `/rounds/walk?round=${walking.uuid}`;
+    location.href = walking.delivered ? `/rounds/${walking.uuid}` : `/rounds/walk?round=${walking.uuid}`;
     return true;
   }
-  const uuid = field('uuid') || newUuid();
   const number = (name) => (field(name) === '' ? null : Number(field(name)));
   const startedAt = new Date().toISOString();
   await putRound({
@@ -46,37 +49,52 @@ for (const form of document.querySelectorAll('.round-card form')) {
   });
 }
 
-const STATUS = { local: 'statusLocal', sending: 'statusSending', office: 'statusOffice', attention: 'statusAttention' };
+const STATUS = { local: 'statusLocal', sending: 'statusSending', office: 'statusOffice', attention: 'statusAttention', aside: 'statusAside' };
+const KEEP_DELIVERED_MS = 3 * 86400000;
 
+// The cards this page lists for a round: by the round's UUID (the server's round in progress, or
+// the one a card starts: the same on every copy of the page), or, while it is walked, its place.
+function cardsOf(round) {
+  return [...document.querySelectorAll('.round-card[data-round], .round-card[data-start]')].filter((card) =>
+    card.dataset.round === round.uuid || card.dataset.start === round.uuid
+    || (!round.completed && card.dataset.target === round.targetKey && !card.dataset.round));
+}
+
+// What this phone holds merged into the server's list: a card walked here moves to "On this
+// phone" (with where it stands) and leaves the due lists, sent or not.
 async function showLocalRounds() {
   const rounds = (await roundsOfUser(user)).sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? ''));
   const cards = [];
+  const walked = new Set();
   for (const round of rounds) {
     const status = await roundStatus(round.uuid);
+    const listed = cardsOf(round);
     if (round.completed && status.status === 'office') {
-      (await db()).delete('rounds', round.uuid); // in the office: the phone no longer needs it
-      continue;
+      // In the office. Kept (a few days) as long as a copy of this page may still offer its card.
+      if (!round.delivered) { round.delivered = Date.now(); await putRound(round); }
+      if (!listed.length) {
+        if (Date.now() - round.delivered > KEEP_DELIVERED_MS) (await db()).delete('rounds', round.uuid);
+        continue;
+      }
     }
+    for (const card of listed) walked.add(card);
     const answered = Object.values(round.answers).filter((a) => a.result).length;
-    cards.push(h('li', { class: `card round-card local-round status-${status.status}`, 'data-local-round': round.uuid },
-      h('div', { class: 'round-kind' }, label(round.plan.title)),
-      h('div', { class: 'round-place' }, round.plan.place),
-      h('div', { class: 'round-when' }, h('span', { class: `badge badge-${status.status}` }, T[STATUS[status.status]]),
-        ` ${answered}`, status.message ? h('div', { class: 'field-error' }, status.message) : null),
-      round.completed ? null : h('a', { class: 'button primary block card-action', href: `/rounds/walk?round=${round.uuid}` }, T.resume)));
+    const shown = round.delivered ? 'office' : status.status;
+    cards.push(h('li', { class: `card round-card local-round status-${shown}`, 'data-local-round': round.uuid },
+      h('div', { class: 'round-title' }, h('div', { class: 'round-kind' }, label(round.plan.title)), ' ',
+        h('div', { class: 'round-place' }, round.plan.place)),
+      h('div', { class: 'round-when' }, h('span', { class: `badge badge-${shown}` }, T[STATUS[shown]]),
+        round.delivered ? '' : ` ${format(T.answeredCount, { count: answered })}`, status.message ? h('div', { class: 'field-error' }, status.message) : null),
+      round.delivered
+        ? h('a', { class: 'button block card-action', href: `/rounds/${round.uuid}` }, T.viewRound)
+        : h('a', { class: `button ${round.completed ? '' : 'primary '}block card-action`, href: `/rounds/walk?round=${round.uuid}` },
+          status.status === 'attention' ? T.openIt : round.completed ? T.viewRound : T.resume)));
   }
-  let section = document.getElementById('on-this-phone');
-  if (!cards.length) { section?.remove(); return; }
-  if (!section) {
-    section = h('section', { id: 'on-this-phone' }, h('h2', { class: 'section-title' }, T.onThisPhone), h('ul', { class: 'cards' }));
-    // Below the material requests from the gate, which come first.
-    (document.getElementById('materials') ?? document.querySelector('main h1')).after(section);
+  for (const card of document.querySelectorAll('.round-card[data-round], .round-card[data-start]')) card.hidden = walked.has(card);
+  if (cards.length || document.getElementById('on-this-phone')) {
+    phoneSection(T.onThisPhone).querySelector('.phone-rounds').replaceChildren(...cards);
   }
-  section.querySelector('ul').replaceChildren(...cards);
-  // A round started here and also listed by the server shows once, from the phone.
-  for (const card of document.querySelectorAll('.round-card[data-round]')) {
-    if (rounds.some((r) => r.uuid === card.dataset.round)) card.hidden = true;
-  }
+  countGroups();
 }
 
 // Checks on site. An answer is kept per ticket and repair (a ticket repaired again is a new check).
@@ -118,7 +136,9 @@ async function showChecks() {
       continue;
     }
     card.querySelector('.check-form').hidden = true;
+    card.querySelector('.check-open')?.removeAttribute('open');
     card.className = `card check-card status-${status.status}`;
+    moveToPhone(card, T.onThisPhone); // answered here: "on this phone", with where it stands
     const out = card.querySelector('.check-answer');
     out.hidden = false;
     out.replaceChildren(h('span', { class: `badge badge-${status.status}` }, T[STATUS[status.status]]),

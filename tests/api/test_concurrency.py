@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy.orm import Session
 
-pass  # import moved
 from app import refusals
 from app.extensions import db
 from app.models import (

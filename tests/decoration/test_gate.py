@@ -10,7 +10,6 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-pass  # import moved
 from app.decoration import materials, permits
 from app.extensions import db
 from app.models import (

@@ -76,3 +76,10 @@ def camera_photo(tmp_path):
 @pytest.fixture
 def demo_estate(runner):
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
+
+
+def unfold(page):
+    """Open every folded group of the today page (as a steward taps "N more")."""
+    closed = page.locator("details.fold:not([open]) > summary")
+    while closed.count():
+        closed.first.click()

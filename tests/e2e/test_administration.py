@@ -126,7 +126,7 @@ def test_the_administrator_assigns_a_steward_and_sets_a_schedule_and_the_steward
     assert settled([b.name for b in ming.buildings]) == ["1棟"]
 
     # Schedules: corridors of 翠湖花園 every day from the next window, after a preview.
-    admin.click(f".tabs a:has-text('{zh_hant('Schedules')}')")
+    admin.click(f".tabs a:visible:has-text('{zh_hant('Schedules')}')")
     admin.wait_for_url(f"{live_server}/admin/schedules/{place.id}")
     fits_the_phone(admin)
     shot(admin, "schedules-estate")

@@ -31,7 +31,7 @@ from app.models import (
 from app.photos import uploads
 from tests import factories
 
-from .conftest import sign_in
+from .conftest import unfold, sign_in
 from .test_offline import outbox_size, ready_offline
 
 pytestmark = pytest.mark.e2e
@@ -143,6 +143,7 @@ def test_a_flood_test_started_offline_reaches_the_office_with_its_photo(live_ser
     phone.on("pageerror", lambda e: errors.append(str(e)))
     open_today_offline(phone, live_server)
     unit = phone.locator(f".flood-unit[data-unit='{decorating}']")
+    unfold(phone)
     unit.locator(".flood-new summary").click()
     form = unit.locator("form.flood-start")
     form.locator("select[name=area]").select_option("kitchen")
@@ -155,6 +156,7 @@ def test_a_flood_test_started_offline_reaches_the_office_with_its_photo(live_ser
     test = unit.locator(".flood-test[data-local='1']")
     test.locator(".badge-local").wait_for()
     assert "48" in test.locator(".pass-from").inner_text()  # not known before the office has it
+    test.locator(".flood-answer summary").click()
     assert test.locator("button.answer-1").is_disabled()  # no pass before 48 h (and the neighbours)
     assert outbox_size(phone) == 2  # the start, its photo
 
@@ -180,6 +182,7 @@ def test_a_flood_test_started_offline_reaches_the_office_with_its_photo(live_ser
                             arg=[test.locator(".pass-from").element_handle(), local_time])
 
     phone.reload()  # online: the server's card, no longer the phone's
+    unfold(phone)
     card = phone.locator(f".flood-test[data-test='{flood_uuid}']")
     assert card.get_attribute("data-local") is None
     assert card.get_attribute("data-earliest") == earliest.isoformat()
@@ -189,6 +192,7 @@ def test_a_flood_test_started_offline_reaches_the_office_with_its_photo(live_ser
     card.locator("input[name=units]").fill("101, 202")
     card.locator(".neighbour-form button").click()
     card.locator(".flood-local .badge-office").wait_for(timeout=20_000)
+    card.locator(".flood-answer summary").click()
     assert card.locator("button.answer-1").is_disabled()  # the phone's clock says not yet
     card.locator("button.answer-1").evaluate("(b) => { b.disabled = false; }")
     card.locator("button.answer-1").click()
@@ -239,6 +243,7 @@ def test_materials_and_a_recheck_answered_offline_reach_the_office(live_server, 
     card.locator("button.answer-1").click()
     card.locator(".dec-answer .badge-local").wait_for()
     recheck = phone.locator(f".recheck-card[data-violation='{violation_id}']")
+    recheck.locator(".recheck-open summary").click()
     recheck.locator("button.answer-rectified").click()
     recheck.locator(".dec-answer .badge-local").wait_for()
     assert outbox_size(phone) == 2

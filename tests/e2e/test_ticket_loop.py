@@ -14,7 +14,7 @@ from app.models import (
     TicketVerification,
 )
 
-from .conftest import PHONE, sign_in
+from .conftest import unfold, PHONE, sign_in
 from .test_offline import outbox_size, ready_offline
 
 pytestmark = pytest.mark.e2e
@@ -58,6 +58,7 @@ def test_a_defect_repaired_by_engineering_is_checked_offline_and_closes_the_tick
     sign_in(phone, live_server, "steward1")
     phone.wait_for_url(f"{live_server}/rounds/today")
     ready_offline(phone)
+    unfold(phone)
     phone.locator(".kind-vacant_unit form button").first.click()
     phone.wait_for_selector(".checkpoint")
     item = phone.locator('li[data-item="VAC-CLOSED"]')
@@ -78,7 +79,8 @@ def test_a_defect_repaired_by_engineering_is_checked_offline_and_closes_the_tick
     db.session.commit()
 
     # 2. The desk dispatches it; engineering goes on site and repairs it, with an "after" photo.
-    office_step(browser, live_server, "desk1", ticket_id, "dispatch", {"input[name=to]": "工程部 王師傅"})
+    # The route's team (工程部) is chosen already; the desk names the person.
+    office_step(browser, live_server, "desk1", ticket_id, "dispatch", {"input[name=who]": "王師傅"})
     office_step(browser, live_server, "eng1", ticket_id, "start")
     office_step(browser, live_server, "eng1", ticket_id, "repair",
                 {"textarea[name=work_done]": "更換門鎖", "input[type=file]": str(camera_photo)})
@@ -89,6 +91,7 @@ def test_a_defect_repaired_by_engineering_is_checked_offline_and_closes_the_tick
     card = phone.locator(f".check-card[data-ticket='{ticket_id}']")
     card.wait_for()
     assert "更換門鎖" in card.inner_text()
+    card.locator("details.check-open summary").click()
     images = card.locator(".thumb img")
     assert images.count() == 2
     card.scroll_into_view_if_needed()  # the thumbnails load lazily
@@ -100,6 +103,7 @@ def test_a_defect_repaired_by_engineering_is_checked_offline_and_closes_the_tick
     phone.context.set_offline(True)
     phone.reload()
     card = phone.locator(f".check-card[data-ticket='{ticket_id}']")
+    card.locator("details.check-open summary").click()
     card.locator("button.check-fail").click()  # a fail says what is still wrong: asked on the phone
     card.locator(".check-form .field-error").wait_for()
     assert outbox_size(phone) == 0

@@ -150,8 +150,6 @@ def test_a_photo_sent_before_its_round_is_attached_when_the_round_arrives(api, w
     db.session.add(Finding(uuid=finding_uuid, round=rnd, item=world["finding"].item, result=FindingResult.DEFECT,
                            reason_text="x", floor=2, recorded_at=datetime.now(timezone.utc)))
     db.session.flush()
-    pass  # import moved
-
     intake._name_photo(db.session, photo_uuid, db.session.scalars(sa.select(Finding).where(Finding.uuid == finding_uuid)).one())
     db.session.flush()
     assert photo.finding.uuid == finding_uuid

@@ -8,11 +8,12 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app.decoration import flood_tests, materials, violations
 from app.extensions import db
-from app.models import FindingResult, Role, RoundKind, WetArea
+from app.models import FindingResult, Role, RoundKind, Team, TeamKind, WetArea
 from app.repairs import tickets
 from app.rounds import intake
 from app.rounds.checklists import sync_checklists
@@ -38,10 +39,44 @@ def estate_world(app):
     cover = staff_covers.add_cover(db.session, None, staff_covers.CoverRequest(
         factories.user(Role.STEWARD, username="u-cover", estates=[estate]).id, users[Role.STEWARD].id,
         date.today(), date.today() + timedelta(days=7)))
-    ids = {"ticket_id": ticket.id, "unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
+    team = Team(estate_id=estate.id, name="工程部", kind=TeamKind.ENGINEERING, phone="0755-1234")
+    db.session.add(team)
+    db.session.flush()
+    ids = {"ticket_id": ticket.id, "team_id": team.id, "unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
            "photo_uuid": finding.photos[0].uuid, "contact_id": contact.id, **decoration_world(w),
-           "estate_id": estate.id, "user_id": users[Role.STEWARD].id, "cover_id": cover.id}
+           "estate_id": estate.id, "user_id": users[Role.STEWARD].id, "cover_id": cover.id,
+           **complaints_world(w, unit)}
     return estate, unit, users, ids
+
+
+def complaints_world(w: factories.World, unit) -> dict:
+    """An open complaint of the unit, a closed one with its return visit due, and an owner's QR code
+    of the unit with a report (a photo) sent by it: every complaint and owner route has an object."""
+    from app.complaints import operations as complaint_ops
+    from app.models import ComplaintCategory, ComplaintChannel, OwnerCode, OwnerReportKind, ReturnVisit
+    from app.owners import codes, reports
+
+    desk = w["users"][Role.DESK]
+
+    def complaint(text: str):
+        return complaint_ops.register(db.session, desk, w["estate"], complaint_ops.Registration(
+            channel=ComplaintChannel.PHONE, category=ComplaintCategory.NOISE, complainant_name="陳大文",
+            complainant_phone="13912345678", description=text, unit=unit))
+
+    open_one, closed = complaint("深夜噪音"), complaint("車位被佔")
+    complaint_ops.reply(closed, desk, text="已處理")
+    complaint_ops.close(closed, desk, cause="臨時停車")
+    codes.ensure_codes(db.session, w["estate"], "unit")
+    db.session.flush()
+    code = db.session.scalars(sa.select(OwnerCode).where(OwnerCode.unit_id == unit.id)).one()
+    report = reports.submit(db.session, code, reports.Sent(
+        kind=OwnerReportKind.REPAIR, item="leak", description="天花滲水", phone="13700137000",
+        photos=(factories.jpeg_bytes(),)), max_bytes=10_000_000, max_pixels=50_000_000)
+    db.session.flush()
+    visit = db.session.scalars(sa.select(ReturnVisit).where(ReturnVisit.complaint_id == closed.id)).one()
+    photo = reports.public_photos(db.session, report)[0][0]
+    return {"complaint_id": open_one.id, "visit_id": visit.id, "code_token": code.token, "code_id": code.id,
+            "status_token": report.status_token, "owner_photo_uuid": photo.uuid}
 
 
 def decoration_world(w: factories.World) -> dict:

@@ -21,7 +21,7 @@ HIDDEN_OBJECT = {("photos.photo", Role.GATE)}
 COMPANY_WIDE = {"staff.user", "staff.reset_password", "staff.deactivate", "staff.reactivate", "staff.end_cover",
                 "schedules.estate", "schedules.rule", "schedules.set_timezone", "checklists.choice",
                 "places.edit", "places.retire", "places.reveal", "places.places", "places.index",
-                "places.template", "places.import_workbook", "places.new"}
+                "places.template", "places.import_workbook", "places.new", "teams.index", "teams.new", "teams.update"}
 
 # endpoint: (method, path, who may use it). Every route of the app must be listed here:
 # test_every_route_is_in_the_matrix fails when one is added without deciding who may use it.
@@ -46,6 +46,9 @@ MATRIX = {
     "schedules.rule": ("GET", "/admin/schedules/{estate_id}/corridor", {Role.ADMIN, Role.SUPERVISOR}),
     "schedules.set_timezone": ("POST", "/admin/schedules/{estate_id}/timezone", {Role.ADMIN, Role.SUPERVISOR}),
     "checklists.index": ("GET", "/admin/checklists/", {Role.ADMIN}),
+    "teams.index": ("GET", "/admin/teams/", {Role.ADMIN, Role.SUPERVISOR}),
+    "teams.new": ("POST", "/admin/teams/{estate_id}/new", {Role.ADMIN, Role.SUPERVISOR}),
+    "teams.update": ("POST", "/admin/teams/{team_id}", {Role.ADMIN, Role.SUPERVISOR}),
     "checklists.edit": ("GET", "/admin/checklists/corridor", {Role.ADMIN}),
     "checklists.choice": ("POST", "/admin/checklists/corridor/choice?estate={estate_id}", {Role.ADMIN}),
     "rounds.today": ("GET", "/rounds/today", {Role.STEWARD}),
@@ -88,6 +91,7 @@ MATRIX = {
                             {Role.DESK, Role.SUPERVISOR}),
     "review.review_finding": ("POST", "/desk/findings/{finding_uuid}/review", {Role.DESK, Role.SUPERVISOR}),
     "review.review_findings": ("POST", "/desk/findings/review", {Role.DESK, Role.SUPERVISOR}),
+    "review.unreview_findings": ("POST", "/desk/findings/unreview", {Role.DESK, Role.SUPERVISOR}),
     "review.comment_finding": ("POST", "/desk/findings/{finding_uuid}/comments", {Role.DESK, Role.SUPERVISOR}),
     "review.finding_route": ("POST", "/desk/findings/{finding_uuid}/route", {Role.DESK, Role.SUPERVISOR}),
     "workfile.import_work": ("GET", "/desk/import", {Role.DESK, Role.SUPERVISOR}),
@@ -137,6 +141,28 @@ MATRIX = {
     "api_decoration.ViolationRechecks": ("POST", "/api/v1/violation-rechecks", {Role.STEWARD}),
     "api_decoration.MaterialRequests": ("GET", "/api/v1/material-requests", {Role.STEWARD}),
     "api_decoration.MaterialDecision": ("POST", "/api/v1/material-requests/{material_id}/decision", {Role.STEWARD}),
+    # Complaints and return visits (app/complaints), owners' reports by QR code (app/owners).
+    "complaints.index": ("GET", "/complaints/", OFFICE),
+    "complaints.late": ("GET", "/complaints/late", OFFICE),
+    "complaints.new": ("GET", "/complaints/new", OFFICE),
+    "complaints.detail": ("GET", "/complaints/{complaint_id}", OFFICE | {Role.STEWARD}),
+    "complaints.reply": ("POST", "/complaints/{complaint_id}/reply", OFFICE),
+    "complaints.close": ("POST", "/complaints/{complaint_id}/close", OFFICE),
+    "complaints.investigate": ("GET", "/complaints/{complaint_id}/investigate", {Role.STEWARD}),
+    "complaints.targets": ("GET", "/complaints/targets", {Role.SUPERVISOR}),
+    "complaints.visits": ("GET", "/complaints/visits", OFFICE),
+    "complaints.draw_visits": ("POST", "/complaints/visits/draw", OFFICE),
+    "complaints.record_visit": ("POST", "/complaints/visits/{visit_id}", OFFICE),
+    "complaints.visit_plan": ("GET", "/complaints/visits/plan", {Role.SUPERVISOR}),
+    "complaints.summary": ("GET", "/complaints/summary", OFFICE),
+    "owners.sheet": ("GET", "/owners/sheet", OFFICE),
+    "owners.make_codes": ("POST", "/owners/codes", OFFICE),
+    "owners.retire_code": ("POST", "/owners/codes/{code_id}/retire", OFFICE),
+    "owners.intake": ("GET", "/owners/reports", OFFICE),
+    "owner.report": ("GET", "/o/{code_token}", PUBLIC),
+    "owner.status": ("GET", "/o/s/{status_token}", PUBLIC),
+    "owner.rate": ("POST", "/o/s/{status_token}/rating", PUBLIC),
+    "owner.photo": ("GET", "/o/s/{status_token}/photos/{owner_photo_uuid}/thumb", PUBLIC),
 }
 
 

@@ -77,3 +77,37 @@ def test_records_of_a_place_in_a_building_get_that_building(empty_database_app):
         assert conn.execute(sa.text("SELECT building_id FROM round WHERE id = :round"), ids).scalar() == ids["building"]
         buildings = dict(conn.execute(sa.text("SELECT id, building_id FROM repair_ticket")).all())
     assert buildings == {ids["door"]: ids["building"], ids["road"]: None}
+
+
+def test_each_estate_gets_its_teams_and_dispatched_tickets_find_theirs(empty_database_app):
+    """6279d7c31457 gives every estate its engineering, cleaning and greening teams, and points the
+    tickets already dispatched to one of them (by its name or its route's word) at it."""
+    from app.models import Role, TicketChannel
+    from app.repairs import tickets
+
+    from tests import factories
+
+    upgrade()
+    estate = factories.estate("翠湖花園")
+    desk = factories.user(Role.DESK, estates=[estate])
+
+    def report(text: str):  # noqa: ANN202
+        ticket = tickets.register_report(db.session, desk, estate, tickets.Report(
+            channel=TicketChannel.PHONE, reporter_name="王", reporter_phone="", description="壞了", place_text="大堂"))
+        ticket.dispatched_to = text
+        return ticket
+
+    made = {text: report(text) for text in ("保潔組 劉阿姨", "工程部 王師傅", "工程", "奧的斯電梯維保")}
+    db.session.commit()
+    ids = {text: t.id for text, t in made.items()}
+    estate_id = estate.id
+    db.session.remove()
+    downgrade(revision="a15e57a7e002")  # as tickets stood before teams: dispatched by name only
+    upgrade()
+    with db.engine.connect() as conn:
+        teams = dict(conn.execute(sa.text("SELECT name, kind FROM team WHERE estate_id = :e"), {"e": estate_id}).all())
+        linked = dict(conn.execute(sa.text(
+            "SELECT r.id, t.name FROM repair_ticket r LEFT JOIN team t ON t.id = r.team_id")).all())
+    assert teams == {"工程部": "engineering", "保潔部": "cleaning", "綠化部": "greening"}
+    assert linked == {ids["保潔組 劉阿姨"]: "保潔部", ids["工程部 王師傅"]: "工程部", ids["工程"]: "工程部",
+                      ids["奧的斯電梯維保"]: None}

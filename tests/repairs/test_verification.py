@@ -106,7 +106,6 @@ def test_a_task_shows_place_work_done_and_both_kinds_of_photos(world):
     assert task.after_photos == (after.uuid,)  # a photo not received yet has no thumbnail
     assert task.defect_photos == (finding.photos[0].uuid,)
     # Ben may check the repair, so he may see the defect's photo from Amy's round too.
-    pass  # import moved
     assert uploads.photo_for(db.session, world["ben"], finding.photos[0].uuid) is finding.photos[0]
     with pytest.raises(refusals.NotFound):
         uploads.photo_for(db.session, world["zed"], finding.photos[0].uuid)

@@ -86,8 +86,6 @@ def test_csv_reads_in_batches_and_keeps_the_order(world, monkeypatch):
 
 
 def test_a_corrected_answer_is_shown_and_exported_as_it_stands(client, auth, world):
-    pass  # import moved
-
     found = walked(world["amy"], world["mine"], DAY, [DEFECT], building=world["b1"], item_code="COR-LIGHT")
     intake.amend_finding(db.session, world["desk"], found[0].uuid, uuid=str(uuidlib.uuid4()), result=FINE, why="燈已修好", note="複查正常")
     auth.login("desk")

@@ -134,7 +134,6 @@ def test_exported_decoration_work_is_imported_once(client, auth, world):
     from datetime import date
     from decimal import Decimal
 
-    pass  # import moved
     from app.models import (
         DecorationPermit,
         FloodTest,
