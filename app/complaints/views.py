@@ -15,6 +15,7 @@ from .. import refusals
 from ..decoration import violations as decoration_violations
 from ..access import OFFICE, estates_of, may_read_contacts, roles, whole_estates_of
 from ..extensions import db
+from ..guard import record_id
 from ..labels import TICKET_CHANNEL
 from ..models import (
     Building,
@@ -61,7 +62,7 @@ def index():
     status = request.args.get("status", "open")
     if status not in ("open", "closed", "all"):
         status = "open"
-    rows, next_before = queries.complaint_list(db.session, current_user, status, request.args.get("before", type=int))
+    rows, next_before = queries.complaint_list(db.session, current_user, status, request.args.get("before", type=record_id))
     next_url = url_for("complaints.index", status=status, before=next_before) if next_before else None
     return render_template("complaints/index.html", complaints=rows, status=status, next_url=next_url, now=utcnow())
 
@@ -213,10 +214,10 @@ def targets():
 
 
 def _hours(raw: str | None) -> int:
-    try:
-        return int((raw or "").strip())
-    except ValueError:
-        raise operations.ComplaintError(_("Enter whole numbers.")) from None
+    text = (raw or "").strip()
+    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 6):  # beyond the database's integer: 500
+        raise operations.ComplaintError(_("Enter whole numbers."))
+    return int(text)
 
 
 # Return visits (回訪) as a plan.
