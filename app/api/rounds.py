@@ -97,7 +97,6 @@ class FindingAmendments(MethodView):
     @documented_errors(blp, *WRITE_ERRORS)
     def post(self, data, uuid):
         """Correct a finding of a completed round; the original stays."""
-        data.pop("uuid", None)  # the phone's own name for the correction (see issue 17: idempotent by it)
         amendment = intake.amend_finding(db.session, current_user, uuid, **data)
         db.session.commit()
         return amendment

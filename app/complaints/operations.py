@@ -22,7 +22,9 @@ from ..models import (
     ComplaintTarget,
     Entrance,
     Estate,
+    OwnerReport,
     Photo,
+    PhotoStatus,
     PublicArea,
     ReturnVisit,
     Role,
@@ -263,4 +265,8 @@ def may_investigate(user: User, complaint: Complaint) -> bool:
 
 
 def complaint_photos(session: Session, complaint: Complaint) -> list[Photo]:
-    return list(session.scalars(sa.select(Photo).where(Photo.record_uuid == complaint.uuid).order_by(Photo.id)))
+    """The investigation's photos, and those an owner sent with the report that made the complaint."""
+    reported = sa.select(OwnerReport.uuid).where(OwnerReport.complaint_id == complaint.id)
+    return list(session.scalars(sa.select(Photo).where(
+        sa.or_(Photo.record_uuid == complaint.uuid, Photo.record_uuid.in_(reported)),
+        Photo.status == PhotoStatus.STORED).order_by(Photo.id)))

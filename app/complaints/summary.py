@@ -20,6 +20,7 @@ from ..models import (
     ReturnVisit,
     TicketEvent,
     TicketStatus,
+    Violation,
 )
 
 
@@ -57,6 +58,7 @@ class Summary:
     complaints_by_channel: dict[str, int]
     owner_reports: int
     owner_seen_again: int
+    violations_by_kind: dict[str, int]
 
 
 def summarise(session: Session, estate: Estate, start: datetime, end: datetime, now: datetime) -> Summary:
@@ -101,6 +103,9 @@ def summarise(session: Session, estate: Estate, start: datetime, end: datetime, 
     reports = session.execute(sa.select(OwnerReport.seen_again, sa.func.count()).where(
         OwnerReport.estate_id == estate.id, OwnerReport.created_at >= start, OwnerReport.created_at < end)
         .group_by(OwnerReport.seen_again)).all()
+    violations = dict(session.execute(sa.select(Violation.kind, sa.func.count()).where(
+        Violation.estate_id == estate.id, Violation.found_at >= start, Violation.found_at < end)
+        .group_by(Violation.kind)).all())
     return Summary(
         by_category=[r for r in rows.values() if r.count],
         by_place=places.most_common(10),
@@ -109,4 +114,5 @@ def summarise(session: Session, estate: Estate, start: datetime, end: datetime, 
         tickets_by_channel={k.value: v for k, v in tickets_by_channel.items()},
         complaints_by_channel={k.value: v for k, v in complaints_by_channel.items()},
         owner_reports=sum(n for _, n in reports), owner_seen_again=sum(n for seen, n in reports if seen),
+        violations_by_kind=violations,
     )

@@ -6,11 +6,16 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+import sqlalchemy as sa
+
 from .. import refusals
+from ..decoration import violations as decoration_violations
 from ..access import OFFICE, estates_of, may_read_contacts, roles, whole_estates_of
 from ..extensions import db
+from ..guard import record_id
 from ..labels import TICKET_CHANNEL
 from ..models import (
     Building,
@@ -18,6 +23,7 @@ from ..models import (
     ComplaintCategory,
     ComplaintChannel,
     Estate,
+    Finding,
     PublicArea,
     ReturnVisit,
     Role,
@@ -56,7 +62,7 @@ def index():
     status = request.args.get("status", "open")
     if status not in ("open", "closed", "all"):
         status = "open"
-    rows, next_before = queries.complaint_list(db.session, current_user, status, request.args.get("before", type=int))
+    rows, next_before = queries.complaint_list(db.session, current_user, status, request.args.get("before", type=record_id))
     next_url = url_for("complaints.index", status=status, before=next_before) if next_before else None
     return render_template("complaints/index.html", complaints=rows, status=status, next_url=next_url, now=utcnow())
 
@@ -208,10 +214,10 @@ def targets():
 
 
 def _hours(raw: str | None) -> int:
-    try:
-        return int((raw or "").strip())
-    except ValueError:
-        raise operations.ComplaintError(_("Enter whole numbers.")) from None
+    text = (raw or "").strip()
+    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 6):  # beyond the database's integer: 500
+        raise operations.ComplaintError(_("Enter whole numbers."))
+    return int(text)
 
 
 # Return visits (回訪) as a plan.
@@ -301,4 +307,61 @@ def summary():
     return render_template("complaints/summary.html", estates=estates, estate=estate, days=days,
                            all_days=SUMMARY_DAYS, s=figures,
                            ticket_channels={c.value: label for c, label in TICKET_CHANNEL.items()},
-                           complaint_channels={c.value: label for c, label in CHANNEL.items()})
+                           complaint_channels={c.value: label for c, label in CHANNEL.items()},
+                           violation_kinds={"decoration": _("Decoration violation"), **VIOLATION_KIND})
+
+
+# Resident violations beyond decoration (住戶違章): marked here, handled by decoration's own steps.
+
+VIOLATION_KIND = {
+    "clutter": _l("Corridor clutter"),
+    "illegal_structure": _l("Illegal structure"),
+    "facade": _l("Façade changed after acceptance"),
+    "group_renting": _l("Group renting"),
+    "other": _l("Other violation"),
+}
+
+
+@bp.route("/violations/new", methods=["GET", "POST"])
+@roles(*READERS)
+def new_violation():
+    """A resident violation traced to a unit: from a round's finding (?finding=UUID) or a report.
+    It then follows the same notice → call → re-check → escalate steps as a decoration breach."""
+    finding = None
+    if request.values.get("finding"):
+        finding = db.session.scalars(sa.select(Finding).where(Finding.uuid == request.values["finding"])).first()
+        if finding is None or not current_user.covers_place(finding.round.estate_id, finding.round.building):
+            abort(404)
+    buildings = [b for e in estates_of(db.session, current_user) for b in current_user.building_scope(e)]
+    if not buildings:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        building = next((b for b in buildings if b.id == request.form.get("building", type=int)), None)
+        try:
+            unit = ticket_queries.unit_by_room(db.session, building, _form("room"))
+            if unit is None:
+                raise operations.ComplaintError(_("Give the unit responsible: its building and room."))
+            violation = decoration_violations.report_violation(
+                db.session, current_user, unit=unit, kind=_form("kind"), summary=_form("summary"), finding=finding)
+        except refusals.Refusal as exc:
+            db.session.rollback()
+            error = str(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Violation recorded. Issue the notice with its deadline."), "info")
+            return redirect(url_for("decoration.violation", violation_id=violation.id))
+    return render_template("complaints/violation_new.html", finding=finding, buildings=buildings, kinds=VIOLATION_KIND,
+                           error=error, form=request.form), 422 if error else 200
+
+
+@bp.cli.command("draw-visits")
+def draw_visits_command() -> None:
+    """Draw every estate's closed unit repairs for return visits (run daily, e.g. from cron)."""
+    import click  # noqa: PLC0415
+
+    drawn = 0
+    for estate in db.session.scalars(sa.select(Estate).where(Estate.retired_at.is_(None))):
+        drawn += len(visits_ops.draw_repairs(db.session, estate))
+    db.session.commit()
+    click.echo(f"{drawn} repairs drawn for a return visit")

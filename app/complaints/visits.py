@@ -155,3 +155,5 @@ def record(session: Session, visit: ReturnVisit, by: User | None, *, grade: str,
         if ticket.is_unit_repair and ticket.status in (TicketStatus.REPAIRED, TicketStatus.CLOSED):
             tickets.return_visit(ticket, by, grade=grade, comment=words.strip(), now=now,
                                  later=ticket.status is TicketStatus.CLOSED)
+        elif not ticket.is_unit_repair and by is None:
+            tickets.owner_rating(ticket, grade=grade, comment=words.strip())

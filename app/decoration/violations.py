@@ -27,6 +27,7 @@ from ..models import (
     Round,
     RoundKind,
     Urgency,
+    Unit,
     User,
     Violation,
     ViolationRecheck,
@@ -84,6 +85,36 @@ def after_completion(session: Session, rnd: Round, defects: list[Finding], now: 
     if serious and permit is not None and not permit.work_stopped:
         stop_work(session, rnd.steward, permit, _l("Serious breach: %(items)s", items=lines[0]), now=now,
                   violation=violation)
+    return violation
+
+
+# Resident violations beyond decoration (住戶違章, manual 九): found on any round or reported, traced
+# to a unit; from then on the same steps as a decoration breach (notice → call → deadline → re-check
+# → escalate), by the functions below, not a copy of them.
+RESIDENT_KINDS = ("clutter", "illegal_structure", "facade", "group_renting", "other")
+
+
+def report_violation(session: Session, user: User, *, unit: Unit, kind: str, summary: str,
+                     finding: Finding | None = None, now: datetime | None = None) -> Violation:
+    """A resident violation found (a round's finding, the unit marked responsible) or reported."""
+    now = now_or_utc(now)
+    if user.role not in (*OFFICE, Role.STEWARD) or not in_scope(user, unit):
+        raise NotFound(_l("This unit does not exist or is not yours."))
+    if kind not in RESIDENT_KINDS:
+        raise refuse(_l("Choose the kind of violation."), "kind")
+    if not (summary or "").strip():
+        raise refuse(_l("Say what the violation is."), "summary")
+    if finding is not None and (finding.round.estate_id != unit.building.estate_id or finding.violation_id):
+        raise Conflict(_l("This finding is already a violation, or of another estate."))
+    violation = Violation(estate_id=unit.building.estate_id, unit_id=unit.id, permit=None,
+                          round_id=finding.round_id if finding else None, serious=False, kind=kind,
+                          summary=summary.strip()[:2000], found_by_id=user.id, found_at=now,
+                          status=ViolationStatus.STOPPED)
+    session.add(violation)
+    if finding is not None:
+        finding.violation = violation
+    session.flush()
+    log_event(session, unit.id, "violation_found", user, at=now, violation_id=violation.id, violation_kind=kind)
     return violation
 
 

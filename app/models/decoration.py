@@ -134,6 +134,9 @@ class Violation(db.Model):
     status: Mapped[ViolationStatus] = mapped_column(str_enum(ViolationStatus), default=ViolationStatus.STOPPED)
     serious: Mapped[bool] = mapped_column(default=False)
     summary: Mapped[str] = mapped_column(sa.String(2000))  # the items, as the notice prints them
+    # What kind of violation: a decoration breach, or a resident violation beyond decoration (住戶違章:
+    # corridor clutter, illegal structure, façade change, group renting, other), one shared process.
+    kind: Mapped[str] = mapped_column(sa.String(24), default="decoration", server_default="decoration")
     found_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     found_at: Mapped[datetime] = mapped_column(UTCDateTime)
     notice_number: Mapped[str | None] = mapped_column(sa.String(24), unique=True)  # ZG-20261127-01

@@ -81,4 +81,4 @@ def codes_of(session: Session, estate: Estate, kind: str) -> list[OwnerCode]:
 
 def qr_svg(url: str) -> str:
     """The code as inline SVG markup (no style attribute, no script: the page's CSP allows it)."""
-    return segno.make(url, error="m").svg_inline(scale=4, border=2)
+    return segno.make(url, error="m").svg_inline(scale=4, border=2, omitsize=True)

@@ -246,6 +246,8 @@ def _owner_photo_visible(session: Session, *, user: User, photo: Photo) -> bool:
         return False
     if user.role in (Role.DESK, Role.SUPERVISOR) and user.covers_place(report.estate_id, report.code.building):
         return True
+    if report.complaint is not None and complaints.may_see(user, report.complaint):
+        return True  # the steward who investigates it
     return report.ticket is not None and tickets.may_see_ticket(user, report.ticket)
 
 
@@ -268,3 +270,11 @@ def photos_of(session: Session, rows: list[OwnerReport]) -> dict[str, list[Photo
                                                         Photo.status == PhotoStatus.STORED).order_by(Photo.id)):
             found[p.record_uuid].append(p)
     return found
+
+
+@tickets.report_photos.connect
+def _ticket_report_photos(session: Session, *, ticket) -> list[Photo]:  # noqa: ANN001
+    """The photos owners sent with their reports of this ticket (the first and any seen again)."""
+    uuids = sa.select(OwnerReport.uuid).where(OwnerReport.ticket_id == ticket.id)
+    return list(session.scalars(sa.select(Photo).where(Photo.record_uuid.in_(uuids),
+                                                       Photo.status == PhotoStatus.STORED).order_by(Photo.id)))

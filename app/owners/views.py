@@ -78,6 +78,8 @@ def _floor() -> int | None:
     if not raw:
         return None
     try:
+        if not (raw.isascii() and len(raw) <= 4):  # a floor number, not one beyond the database's integer
+            raise ValueError(raw)
         return int(raw)
     except ValueError:
         raise reports.ReportRefused(_("There is no such floor here."), {"floor": [_("There is no such floor here.")]}) from None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, selectinload
@@ -39,6 +40,18 @@ from ..photos.uploads import photo_visible
 from ..refusals import Conflict
 from ..rounds import schedule
 from ..rounds.intake import round_completed
+
+_signals = Namespace()
+
+#: `report_photos.send(session, ticket=…)`: a higher domain that takes reports with photos (the owners'
+#: QR code pages) answers the photos sent with the reports of this ticket, or [].
+report_photos = _signals.signal("ticket-report-photos")
+
+
+def photos_reported(session: Session, ticket: RepairTicket) -> list[Photo]:
+    """The photos sent with reports of the ticket (an owner's), shown beside the defect's."""
+    return [p for _, photos in report_photos.send(session, ticket=ticket) for p in (photos or [])]
+
 
 # Routes that become repair tickets; decoration breaches follow the violation flow instead.
 TICKET_ROUTES = {DefectRoute.ENGINEERING, DefectRoute.CLEANING, DefectRoute.OUTSIDE_PARTY}
@@ -283,6 +296,14 @@ def return_visit(ticket: RepairTicket, by: User | None, *, grade: str, comment: 
     ticket.status = TicketStatus.DISPATCHED if grade == "C" else TicketStatus.CLOSED
     ticket.closed_at = None if grade == "C" else (ticket.closed_at if before is TicketStatus.CLOSED else now)
     _log(ticket, "return_visit", by, before, comment, grade=grade, escalated=grade == "C", later=later)
+
+
+def owner_rating(ticket: RepairTicket, *, grade: str, comment: str = "") -> None:
+    """An owner's rating of a public repair (on their status link): logged as a return visit, so a C
+    reaches the supervisor with the others (escalations); the steward's check on site still decides."""
+    if grade not in GRADES:
+        raise TicketError(_l("The grade is A, B or C."))
+    _log(ticket, "return_visit", None, ticket.status, comment, grade=grade, escalated=grade == "C", owner=True)
 
 
 def cancel(ticket: RepairTicket, by: User, *, reason: str) -> None:

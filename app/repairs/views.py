@@ -136,7 +136,7 @@ def _detail(ticket: RepairTicket, error: str | None = None, status: int = 200):
         teams=teams, usual_team=ticket.team or tickets.team_for_route(teams, ticket.route),
         is_desk=is_office, show_contacts=may_read_contacts(current_user),
         grades=GRADE, routes={r: ROUTE[r] for r in tickets.TICKET_ROUTES}, urgencies=URGENCY,
-        channels=TICKET_CHANNEL,
+        channels=TICKET_CHANNEL, reported_photos=tickets.photos_reported(db.session, ticket),
     ), status
 
 

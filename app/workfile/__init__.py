@@ -166,6 +166,11 @@ def _apply(session: Session, steward: User, entry: dict, photos: dict, *, max_by
         else:
             uploads.store_photo(session, steward, photo["uuid"], photo["finding_uuid"], data, photo["sha256"],
                                 max_bytes=max_bytes, max_pixels=max_pixels)
+    elif kind == "amendment":  # a correction of a finding the office already holds (static/js/round.js)
+        match = AMENDMENT_PATH.fullmatch(str(entry.get("url", "")))
+        if match is None:
+            raise ValueError("not an amendment's path")
+        intake.amend_finding(session, steward, match.group(1), **schemas.AmendmentInSchema().load(entry["body"]))
     elif kind == "verification":
 
         verification.record_verification(session, steward, **VerificationInSchema().load(entry["body"]))
@@ -185,6 +190,7 @@ DECORATION_PATHS = {
     "material": re.compile(r"/api/v1/material-requests/([1-9]\d{0,8})/decision"),  # a record ID (< 2³¹)
 }
 DECORATION_ENTRIES = set(DECORATION_PATHS)
+AMENDMENT_PATH = re.compile(rf"/api/v1/findings/({UUID_PATTERN.pattern})/amendments")
 
 
 def _record_id(entry: dict) -> str:

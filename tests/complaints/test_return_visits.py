@@ -135,3 +135,14 @@ def test_the_summary_counts_categories_visits_and_owner_reports(client, auth, wo
     visits_table = page.split('summary-visits')[1].split("</table>")[0]
     assert "<td>1</td><td>0</td><td>0%</td>" in visits_table and "<td>1</td><td>1</td><td>100%</td>" in visits_table
     assert "業主掃碼報事" in page
+
+
+def test_the_daily_draw_runs_from_the_command_line(runner, world):
+    plan = operations.visit_plan(db.session, world["estate"].id)
+    plan.repair_share = 100
+    db.session.add(plan)
+    closed_unit_repair(world)
+    db.session.commit()
+    result = runner.invoke(args=["complaints", "draw-visits"])
+    assert result.exit_code == 0 and "1 repairs drawn" in result.output
+    assert runner.invoke(args=["complaints", "draw-visits"]).output.startswith("0 ")

@@ -45,6 +45,7 @@ def test_an_owner_reports_a_broken_light_by_code_and_rates_the_repair(live_serve
     desk_page.goto(f"{live_server}/owners/sheet?kind=entrance")
     card = desk_page.locator(f".qr-card[data-url$='/o/{token}']")
     assert card.locator("svg.segno").count() == 1
+    desk_page.screenshot(path=str(ARTIFACTS / "owner-qr-sheet.png"), full_page=False)
     url = card.get_attribute("data-url")
     assert url == f"{live_server}/o/{token}"
 
@@ -89,10 +90,11 @@ def test_an_owner_reports_a_broken_light_by_code_and_rates_the_repair(live_serve
     row = desk_page.locator(".owner-report-card", has_text=number)
     assert "業主掃碼報事" in row.inner_text()
     row.locator(".thumb img").wait_for()
+    desk_page.screenshot(path=str(ARTIFACTS / "owner-intake.png"), full_page=False)
     desk.close()
 
     # Dispatched by the desk, repaired by engineering with an "after" photo.
-    office_step(browser, live_server, "desk1", ticket_id, "dispatch", {"input[name=to]": "工程部 王師傅"})
+    office_step(browser, live_server, "desk1", ticket_id, "dispatch", {"input[name=who]": "王師傅"})
     office_step(browser, live_server, "eng1", ticket_id, "start")
     office_step(browser, live_server, "eng1", ticket_id, "repair",
                 {"textarea[name=work_done]": "更換燈管", "input[type=file]": str(camera_photo)})

@@ -190,7 +190,7 @@ def test_a_conflict_set_aside_keeps_the_reason_in_the_export_file(live_server, b
         guard.locator("button").nth(1).click()
     import json
     from pathlib import Path
-    exported = json.loads(Path(download.value.path()).read_text())
+    exported = json.loads(json.loads(Path(download.value.path()).read_text())["payload"])  # signed: the work inside
     complete = [e for e in exported["entries"] if e["type"] == "complete"]
     assert complete and complete[0]["status"] == "aside" and complete[0]["reason"] == "業主說裂縫是舊的"
     assert [(s) for _, s, _ in decoration_rounds()] == [RoundStatus.COMPLETED]

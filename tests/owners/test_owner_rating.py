@@ -67,3 +67,23 @@ def test_a_complaints_rating_c_reopens_it(client, world):
     assert complaint.status is ComplaintStatus.OPEN
     visit = db.session.scalars(sa.select(ReturnVisit)).one()  # the planned visit, done by the owner
     assert visit.by_owner and visit.grade == "C" and visit.reason == "complaint"
+
+
+def test_an_owners_c_on_a_public_repair_reaches_the_supervisor(client, auth, world):
+    from app.models import Role
+    from app.repairs import tickets
+
+    world.add_person("boss", Role.SUPERVISOR, "estate")
+    world.save()
+    code = db.session.scalars(sa.select(OwnerCode).where(OwnerCode.entrance_id.is_not(None),
+                                                         OwnerCode.unit_id.is_(None))).one()
+    report = submit(code, item="light", description="燈不亮")
+    ticket = report.ticket
+    tickets.dispatch(ticket, world["desk"], to="工程部")
+    tickets.repair(ticket, world["desk"], work_done="換燈管")
+    db.session.commit()
+    assert rate(client, report.status_token, "C", "還是不亮").status_code == 303
+    ticket = db.session.get(type(ticket), ticket.id)
+    assert ticket.status is TicketStatus.REPAIRED  # the steward's check on site still decides
+    auth.login("boss")
+    assert "還是不亮" in client.get("/tickets/overdue").get_data(as_text=True)

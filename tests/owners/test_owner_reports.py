@@ -160,3 +160,30 @@ def test_per_code_limit_answers_429_from_any_address(client, app, world):
     assert send(client, code.token).status_code == 303
     assert send(client, code.token).status_code == 429
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OwnerReport)) == 2
+
+
+def test_the_owners_photo_reaches_the_ticket_page_and_engineering(client, auth, world):
+    from app.models import Role
+
+    world.add_person("eng", Role.ENGINEERING, "estate")
+    world.save()
+    code = stairwell_code()
+    send(client, code.token, photos=[factories.jpeg_bytes()])
+    report = db.session.scalars(sa.select(OwnerReport)).one()
+    photo = db.session.scalars(sa.select(Photo).where(Photo.record_uuid == report.uuid)).one()
+    auth.login("eng")
+    page = client.get(f"/tickets/{report.ticket_id}").get_data(as_text=True)
+    assert f"/photos/{photo.uuid}/thumb" in page
+    assert client.get(f"/photos/{photo.uuid}/thumb").status_code == 200
+
+
+def test_an_owners_complaint_photo_is_on_the_complaint_for_the_steward(client, auth, world):
+    code = stairwell_code()
+    send(client, code.token, kind="complaint", item="hygiene", description="樓道有垃圾",
+         photos=[factories.jpeg_bytes()])
+    report = db.session.scalars(sa.select(OwnerReport)).one()
+    photo = db.session.scalars(sa.select(Photo).where(Photo.record_uuid == report.uuid)).one()
+    auth.login("amy")
+    page = client.get(f"/complaints/{report.complaint_id}").get_data(as_text=True)
+    assert f"/photos/{photo.uuid}/thumb" in page
+    assert client.get(f"/photos/{photo.uuid}/thumb").status_code == 200

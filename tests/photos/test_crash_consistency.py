@@ -99,7 +99,11 @@ class Gunicorn:
 
     def stop(self) -> None:
         self.master.terminate()
-        self.master.wait(timeout=30)
+        try:
+            self.master.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.master.kill()
+            self.master.wait()
         self.log.close()
 
 
@@ -157,9 +161,13 @@ class Lock:
 
     def release(self) -> None:
         if self.conn is not None:
-            self.conn.rollback() if not self.sqlite else self.conn.execute("ROLLBACK")
-            self.conn.close()
-            self.conn = None
+            conn, self.conn = self.conn, None
+            try:
+                conn.rollback() if not self.sqlite else conn.execute("ROLLBACK")
+            except (sqlite3.Error, sa.exc.SQLAlchemyError):
+                pass  # the lock was never taken
+            finally:
+                conn.close()
 
     def close(self) -> None:
         self.release()
@@ -181,9 +189,13 @@ def server(app, world, tmp_path):
     db.session.commit()  # the test holds no transaction while gunicorn works
     g = Gunicorn(app, tmp_path)
     lock = Lock(app)
-    yield g, lock
-    lock.close()
-    g.stop()
+    try:
+        yield g, lock
+    finally:
+        try:
+            lock.close()
+        finally:
+            g.stop()  # never a server left running
 
 
 def files_on_disk(app) -> set[str]:  # noqa: ANN001

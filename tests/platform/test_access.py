@@ -155,6 +155,7 @@ MATRIX = {
     "complaints.record_visit": ("POST", "/complaints/visits/{visit_id}", OFFICE),
     "complaints.visit_plan": ("GET", "/complaints/visits/plan", {Role.SUPERVISOR}),
     "complaints.summary": ("GET", "/complaints/summary", OFFICE),
+    "complaints.new_violation": ("GET", "/complaints/violations/new?finding={finding_uuid}", OFFICE | {Role.STEWARD}),
     "owners.sheet": ("GET", "/owners/sheet", OFFICE),
     "owners.make_codes": ("POST", "/owners/codes", OFFICE),
     "owners.retire_code": ("POST", "/owners/codes/{code_id}/retire", OFFICE),

@@ -24,6 +24,7 @@ from app import demo
 from app.access import PUBLIC, allowed_roles
 from app.extensions import db
 from app.models import (
+    ComplaintCategory,
     DecorationPermit,
     Estate,
     Finding,
@@ -253,11 +254,12 @@ def test_bad_query_strings_on_every_page(world):
 
 FIELDS = ["note", "text", "why", "description", "reason", "q", "username", "display_name", "location", "units",
           "materials", "working_hours", "timezone", "name", "code", "next", "lang", "route", "result", "kind"]
-OUT_OF_RANGE = {"estate": str(2**64), "estate_id": str(2**64), "unit_id": str(2**64), "building_id": str(2**64),
+OUT_OF_RANGE = {"estate": str(2**64), "floor": "9" * 400, "days": "9" * 400, "estate_id": str(2**64), "unit_id": str(2**64), "building_id": str(2**64),
                 "ticket_id": str(2**64), "covered": str(2**64), "cover": str(2**64), "first_day": "9999-12-31",
                 "last_day": "0001-01-01", "deadline": "9999-12-31", "return_visit_hours": "9" * 400,
                 "urgent_done": "9" * 400, "amount": "9" * 400, "seen": "9" * 400, "rows": "9" * 400,
-                "next": "/language\nenv;", "uuid": "\t", "lang": "x" * 300}
+                "next": "/language\nenv;", "uuid": "\t", "lang": "x" * 300,
+                **{c.value: "9" * 400 for c in ComplaintCategory}}  # the complaint target hours
 
 
 def test_bad_form_fields_on_every_route(world):

@@ -261,3 +261,23 @@ def test_a_file_altered_or_written_by_hand_is_refused(client, auth, world, case)
     assert "flash-error" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
+
+
+def test_an_exported_correction_is_imported_once(client, auth, world):
+    """A correction the phone queued (static/js/round.js) goes through the same idempotent store."""
+    from app.models import FindingAmendment, FindingResult
+
+    document = exported_file(client, auth, world)
+    auth.login("desk")
+    assert post_file(client, auth, document).status_code == 200
+    finding = db.session.scalars(sa.select(Finding).where(Finding.result == FindingResult.FINE)).first()
+    round_uuid = db.session.scalars(sa.select(Round)).one().uuid
+    body = {"uuid": str(uuidlib.uuid4()), "result": "defect", "why": "補拍後發現", "reason_text": "燈罩裂開"}
+    correction = {"format": "xuncha-unsynced-work/1", "user_id": world["steward"].id, "photos": [], "entries": [
+        {"user": world["steward"].id, "type": "amendment", "roundUuid": round_uuid,
+         "url": f"/api/v1/findings/{finding.uuid}/amendments", "method": "POST", "body": body}]}
+    for _ in range(2):
+        response = post_file(client, auth, correction)
+        assert response.status_code == 200 and "damaged" not in response.get_data(as_text=True)
+    stored = db.session.scalars(sa.select(FindingAmendment)).one()
+    assert stored.uuid == body["uuid"] and stored.amended_by.username == "amy"
