@@ -312,8 +312,9 @@ def test_two_administrators_deactivating_each_other_at_once_leave_one_active(app
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert sorted(answers.values())[0] == "deactivated", answers
-    assert "the last active administrator" in sorted(answers.values())[1], answers
+    # One went through and the other was refused, in either order (a refusal may start with a name).
+    assert sorted(v == "deactivated" for v in answers.values()) == [False, True], answers
+    assert any("the last active administrator" in v for v in answers.values() if v != "deactivated"), answers
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
         User.role == Role.ADMIN, User.active.is_(True))) == 1
