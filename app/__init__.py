@@ -36,7 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import access, api, database, errors, i18n, labels, navigation, pwa, security
     from .extensions import csrf, db, limiter, login_manager, migrate
-    from .photos import storage
+    from .photos import storage, sweep
 
     db.init_app(app)
     database.init_app(app)
@@ -59,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     pwa.init_app(app)
     storage.init_app(app)
+    sweep.install()  # a rolled-back transaction deletes the photo files it saved
     errors.init_app(app)  # after the API, so its handlers win
     security.init_app(app)  # headers on every response, errors included
 

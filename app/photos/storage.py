@@ -266,9 +266,6 @@ def storage_from_config(config) -> PhotoStorage:  # noqa: ANN001 - a mapping (ap
 
 def init_app(app) -> None:
     app.extensions["photo_storage"] = storage_from_config(app.config)
-    from .sweep import install
-
-    install()  # a rolled-back transaction deletes the files it saved
 
 
 def get_storage() -> PhotoStorage:
