@@ -1,18 +1,14 @@
-"""A realistic demo estate: 3 buildings, 120 units, public areas, meters and the demo staff.
-
-Deterministic (a fixed random seed), so every fresh clone shows the same estate.
-Only this loader creates the demo users.
-"""
+"""Four weeks of demo history, simulated in time order through the real code paths: stewards walk
+their rounds through the real sync code, photos go through the real pipeline, and the desk,
+engineering and the stewards move the tickets with app.repairs.tickets at the simulated time."""
 from __future__ import annotations
 
 import hashlib
 import heapq
-import io
 import random
 import uuid as uuidlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -21,294 +17,59 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from . import steps
-from .decoration import flood_tests, materials, permits, violations
-from .models import (
+from .. import steps
+from ..decoration import flood_tests, materials, violations
+from ..models import (
     Asset,
     AssetKind,
-    Building,
-    ContactRelation,
     DefectRoute,
-    Entrance,
     Estate,
     Finding,
     FindingComment,
     FindingResult,
     ItemType,
-    Meter,
     MeterKind,
-    OwnerContact,
     Photo,
     PhotoStatus,
-    PublicArea,
     PublicAreaKind,
     RecheckResult,
     RepairTicket,
-    Role,
     Round,
     RoundKind,
     RoundStatus,
-    Team,
-    TeamKind,
     TicketChannel,
     Unit,
     UnitState,
     Urgency,
     User,
     UTCDateTime,
-    VacancyReason,
     WetArea,
 )
-from .photos import uploads
-from .repairs import tickets, verification
-from .rounds import intake, schedule
-from .rounds.plan import build_plan, meter_flags
-
-DEMO_ESTATE_CODE = "CUIHU"
-DEMO_PASSWORD = "xuncha-demo"
-FLOORS = 10
-ENTRANCES_PER_BUILDING = 2
-UNITS_PER_FLOOR_PER_ENTRANCE = 2
-LAYOUTS = [("三室兩廳", Decimal("118.60")), ("兩室兩廳", Decimal("89.30")), ("三室一廳", Decimal("102.45"))]
-SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪邱曾廖賴徐周葉蘇莊呂江何蕭羅高"
-GIVEN = "志明淑芬家豪雅婷俊傑美玲建宏怡君冠宇欣怡宗翰佳穎承恩詩涵子軒"
-
-
-@dataclass(frozen=True)
-class DemoLogin:
-    username: str
-    display_name: str
-    role: Role
-
-
-DEMO_LOGINS = [
-    DemoLogin("steward1", "管家 陳小明", Role.STEWARD),
-    DemoLogin("steward2", "管家 林小華", Role.STEWARD),
-    DemoLogin("desk1", "前台 黃美玲", Role.DESK),
-    DemoLogin("super1", "主管 張建宏", Role.SUPERVISOR),
-    DemoLogin("eng1", "工程 李志強", Role.ENGINEERING),
-    DemoLogin("gate", "門崗 王保安", Role.GATE),
-]
-CONTRACTORS = [("安居裝飾工程", "13760012345"), ("美家裝修隊", "13922334455"), ("匠心室內設計", "13534567890"),
-               ("宏達裝飾", "13688776655")]
-DECORATION_SCOPES = ["更換客廳及臥室地板，廚房、衛生間重新鋪貼瓷磚並做防水", "衛生間翻新：拆除舊瓷磚，重做防水，更換潔具",
-                     "全屋翻新：水電改造、牆面批蕩刷漆、櫥櫃安裝", "陽台封閉及客廳吊頂，更換入戶門"]
-
-
-def demo_exists(session: Session) -> bool:
-    return session.scalar(sa.select(sa.exists().where(Estate.code == DEMO_ESTATE_CODE))) or False
-
-
-def database_is_empty(session: Session) -> bool:
-    return not session.scalar(sa.select(sa.exists().select_from(Estate))) and not session.scalar(
-        sa.select(sa.exists().select_from(User))
-    )
-
-
-def _fake_id_number(rng: random.Random) -> str:
-    # Demo values only: an area code, a birth date and a serial, never a real person.
-    year = rng.randint(1955, 1998)
-    return f"4403{rng.randint(0, 99):02d}{year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(100, 999)}{rng.choice('0123456789X')}"
-
-
-def _person(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2))
-
-
-def load_demo(session: Session, *, history: bool = False, today: date | None = None) -> Estate:
-    """Create the demo estate and users; with `history`, also the four weeks before `today` (the
-    estate's local date, by default now): rounds, findings, photos and tickets. The caller commits."""
-    rng = random.Random(20261126)
-    estate = Estate(code=DEMO_ESTATE_CODE, name="翠湖花園", address="深圳市南山區翠湖路 88 號", timezone="Asia/Shanghai")
-    session.add(estate)
-
-    vacancy_reasons = [VacancyReason.UNSOLD, VacancyReason.KEYS_NOT_COLLECTED, VacancyReason.DEVELOPER_HELD,
-                       VacancyReason.DISPUTE, VacancyReason.SEIZED]
-    for b in range(1, 4):
-        building = Building(code=f"B{b}", name=f"{b}棟", floors=FLOORS, position=b)
-        estate.buildings.append(building)
-        for e in range(1, ENTRANCES_PER_BUILDING + 1):
-            entrance = Entrance(code=f"E{e}", name=f"{e}梯", lowest_floor=1, highest_floor=FLOORS, position=e)
-            building.entrances.append(entrance)
-            for floor in range(1, FLOORS + 1):
-                for n in range(1, UNITS_PER_FLOOR_PER_ENTRANCE + 1):
-                    seq = (e - 1) * UNITS_PER_FLOOR_PER_ENTRANCE + n
-                    layout, area = LAYOUTS[(seq - 1) % len(LAYOUTS)]
-                    unit = Unit(room_number=f"{e}-{floor}{seq:02d}", floor=floor, area_m2=area, layout=layout,
-                                entrance=entrance)
-                    roll = rng.random()
-                    if roll < 0.10:
-                        unit.state, unit.vacancy_reason = UnitState.VACANT, rng.choice(vacancy_reasons)
-                    elif roll < 0.14:
-                        unit.state = UnitState.DECORATING
-                    elif roll < 0.30:
-                        unit.state = UnitState.RENTED
-                    else:
-                        unit.state = UnitState.OCCUPIED
-                    building.units.append(unit)
-                    if unit.state is not UnitState.VACANT or unit.vacancy_reason is not VacancyReason.UNSOLD:
-                        unit.contacts.append(OwnerContact(
-                            relation=ContactRelation.OWNER, name=_person(rng),
-                            phone=f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
-                            id_number=_fake_id_number(rng)))
-                    if unit.state is UnitState.RENTED:
-                        unit.contacts.append(OwnerContact(
-                            relation=ContactRelation.TENANT, name=_person(rng),
-                            phone=f"15{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
-                            id_number=_fake_id_number(rng)))
-                    for kind, prefix in ((MeterKind.WATER, "W"), (MeterKind.ELECTRICITY, "E")):
-                        session.add(Meter(estate=estate, building=building, unit=unit, kind=kind,
-                                          serial=f"{prefix}-{b}-{unit.room_number}", location=f"{floor}F {entrance.name}"))
-            session.add(Asset(estate=estate, entrance=entrance, kind=AssetKind.ELEVATOR, name=f"{building.name}{entrance.name} 電梯"))
-            session.add(Asset(estate=estate, entrance=entrance, kind=AssetKind.ENTRANCE_DOOR,
-                              name=f"{building.name}{entrance.name} 入戶門及可視對講"))
-        for kind, prefix in ((MeterKind.WATER, "W"), (MeterKind.ELECTRICITY, "E")):
-            session.add(Meter(estate=estate, building=building, kind=kind, serial=f"{prefix}-{b}-PUBLIC",
-                              location=f"{building.name} 1F 公共"))
-
-    for position, (kind, name) in enumerate([
-        (PublicAreaKind.ROAD, "主幹道及人行道"), (PublicAreaKind.GREENERY, "中心綠地"),
-        (PublicAreaKind.PLAYGROUND, "兒童游樂場"), (PublicAreaKind.SHOPFRONT, "沿街店面"),
-        (PublicAreaKind.GARAGE, "地下車庫"),
-    ]):
-        estate.public_areas.append(PublicArea(kind=kind, name=name, position=position))
-    for kind, prefix in ((MeterKind.WATER, "W"), (MeterKind.ELECTRICITY, "E")):
-        session.add(Meter(estate=estate, kind=kind, serial=f"{prefix}-GARAGE", location="地下車庫"))
-
-    users = {}
-    hashed = User()
-    hashed.set_password(DEMO_PASSWORD)  # scrypt is slow on purpose: once for all the demo logins
-    for login in DEMO_LOGINS:
-        user = User(username=login.username, display_name=login.display_name, role=login.role,
-                    password_hash=hashed.password_hash)
-        session.add(user)
-        users[login.username] = user
-    b1, b2, b3 = estate.buildings
-    users["steward1"].estates = [estate]  # facility round
-    users["steward1"].buildings = [b1, b2]
-    users["steward2"].buildings = [b3]
-    for name in ("desk1", "super1", "eng1", "gate"):
-        users[name].estates = [estate]
-    for name, kind, phone in DEMO_TEAMS:
-        session.add(Team(estate=estate, name=name, kind=kind, phone=phone))
-    session.flush()
-    today = today or schedule.local_date(estate, datetime.now(timezone.utc))
-    register_decorations(session, estate, users["desk1"], today, before_history=history)
-    if history:
-        load_history(session, estate, users, today=today)
-    return estate
-
-
-def register_decorations(session: Session, estate: Estate, desk: User, today: date, *, before_history: bool) -> None:
-    """A decoration registration (裝修登記) for every decorating unit, through app.decoration: made
-    before the four weeks of history when there is one (its daily checks follow), else today."""
-    tz = ZoneInfo(estate.timezone)
-    units = sorted((u for b in estate.buildings for u in b.units if u.state is UnitState.DECORATING), key=lambda u: u.id)
-    for i, unit in enumerate(units):
-        owner = next((c for c in unit.contacts if c.relation is ContactRelation.OWNER), None)
-        day = today - timedelta(days=HISTORY_DAYS + 2 + 3 * i) if before_history else today
-        at = datetime.combine(day, time(10, 15 + i % 40), tz).astimezone(timezone.utc)
-        if not before_history:
-            at = min(at, datetime.now(timezone.utc))
-        contractor, phone = CONTRACTORS[i % len(CONTRACTORS)]
-        permits.register(session, desk, permits.Registration(
-            unit_id=unit.id, owner_name=owner.name if owner else "業主", owner_phone=owner.phone if owner else "—",
-            contractor_name=contractor, contractor_phone=phone, workers=2 + i % 4,
-            worker_names="、".join(["張師傅", "李師傅", "王師傅", "趙師傅", "劉師傅"][: 2 + i % 4]),
-            planned_start=day + timedelta(days=2), planned_end=today + timedelta(days=30 + 7 * i),
-            scope=DECORATION_SCOPES[i % len(DECORATION_SCOPES)], deposit=Decimal(2000 + 1000 * (i % 3))), now=at)
-
-
-# --- History: the four weeks before today ---------------------------------------------------
-#
-# A small simulation, in time order, of what the demo estate's people did: stewards walk their
-# rounds through the real sync code (start_round / complete_round: the same checks, the same
-# tickets opened or seen again, the same meter flags), photos go through the real pipeline, and
-# the desk, engineering and the stewards move the tickets with app.repairs.tickets at the simulated time.
-# Nothing happens on or after today's local midnight: today's rounds are still the stewards' to walk.
-
-HISTORY_DAYS = 28
-HISTORY_SEED = 20261127
-PHOTO_SIZE = (640, 480)
-
-# Chance that a checked item is found defective, per kind of round (a few per cent at most).
-DEFECT_RATE = {
-    RoundKind.CORRIDOR: 0.008, RoundKind.FACILITY: 0.03, RoundKind.VACANT_UNIT: 0.03,
-    RoundKind.DECORATION: 0.008, RoundKind.METER: 0.003,
-}
-ITEM_WEIGHT = {"COR-LIGHT": 3.0, "COR-HYGIENE": 2.5, "COR-CLUTTER": 2.0, "FAC-GREENERY": 2.0,
-               "FAC-PUBLIC-HYGIENE": 2.0, "DEC-COMMON-DEBRIS": 3.0, "DEC-PROTECTION": 2.0, "VAC-BALCONY": 2.0}
-MINUTES = {RoundKind.CORRIDOR: (35, 50), RoundKind.FACILITY: (55, 80), RoundKind.VACANT_UNIT: (8, 15),
-           RoundKind.DECORATION: (10, 18), RoundKind.METER: (50, 75)}
-DAY_ORDER = [RoundKind.DECORATION, RoundKind.CORRIDOR, RoundKind.FACILITY, RoundKind.VACANT_UNIT, RoundKind.METER]
-
-# The estate's teams (名稱, kind, phone), and who in them the desk sends a ticket to.
-DEMO_TEAMS = (("工程部", TeamKind.ENGINEERING, "0755-8632 1101"), ("保潔部", TeamKind.CLEANING, "0755-8632 1102"),
-              ("綠化部", TeamKind.GREENING, "0755-8632 1103"),
-              ("奧的斯電梯維保", TeamKind.OUTSIDE_PARTY, "400-882-0031"),
-              ("綠城園林綠化", TeamKind.OUTSIDE_PARTY, "0755-2688 6600"),
-              ("外協單位", TeamKind.OUTSIDE_PARTY, ""))
-TEAMS = {DefectRoute.ENGINEERING: ["工程部 李志強", "工程部 王師傅"], DefectRoute.CLEANING: ["保潔部 劉阿姨", "保潔部 周師傅"]}
-OUTSIDE_PARTIES = {"FAC-ELEVATOR-RUN": "奧的斯電梯維保", "FAC-ELEVATOR-CAR": "奧的斯電梯維保", "FAC-GREENERY": "綠城園林綠化"}
-WORK_DONE = {
-    "COR-LIGHT": ["更換 LED 燈管", "更換聲控開關", "更換燈罩並緊固"],
-    "COR-HYGIENE": ["已清掃並拖洗", "已清除小廣告並擦洗牆面"],
-    "COR-CLUTTER": ["雜物已清走", "通知住戶後已移走電動車"],
-    "COR-FIRE-DOOR": ["更換閉門器", "調整門扇並上油"],
-    "COR-EXIT-SIGN": ["更換疏散指示燈"],
-    "COR-FIRE-EQUIPMENT": ["更換到期滅火器", "補齊消火栓箱配件"],
-    "COR-WALL-CEILING": ["鏟除起皮處,重新批蕩刷漆"],
-    "COR-PIPE-LEAK": ["更換閥門密封圈", "緊固接頭並做防鏽處理"],
-    "FAC-GARAGE-DRAINAGE": ["疏通排水溝,清理格柵"],
-    "FAC-GARAGE-LIGHT": ["更換車庫燈管"],
-    "FAC-ELEVATOR-RUN": ["維保公司更換導靴並調整平層"],
-    "FAC-GREENERY": ["修剪枯枝,補種苗木"],
-}
-WORK_DONE_BY_ROUTE = {DefectRoute.ENGINEERING: "已修復並試用正常", DefectRoute.CLEANING: "已清理完畢",
-                      DefectRoute.OUTSIDE_PARTY: "外協單位已處理完畢"}
-NOTES = ["近電梯口", "靠窗一側", "住戶反映已有幾天", "已拍照", "樓梯轉角處", ""]
-CANCEL_REASONS = ["重複報修,已併入前一張單", "住戶已自行處理", "複查時已恢復正常"]
-VERIFY_FAILED = ["複查時仍未修好", "仍有問題,退回維修"]
-DESK_COMMENTS = ["已電話通知業主", "已通知工程部跟進", "已提醒保潔加強該處", "下次巡查時重點複查"]
-
-
-# The breach planted on a decoration check two days ago (a violation noticed for today's re-check).
-BREACH_ITEM, BREACH_REASON, BREACH_NOTE = "DEC-PERMIT", "SCOPE-EXCEEDED", "擅自拆改陽台門窗，超出登記範圍"
-
-
-@dataclass(frozen=True)
-class _Planted:
-    """A defect that keeps coming back at the same place (seen again on its open ticket)."""
-
-    chance: float
-    reason: str
-    note: str = ""
-
-
-def _photo_jpeg(seed: int, stamp: str, taken_local: datetime) -> bytes:
-    """A small camera-like JPEG: a scene of blocks and a time stamp, with EXIF capture time."""
-    from PIL import ExifTags, Image, ImageDraw
-
-    rng = random.Random(seed)
-    w, h = PHOTO_SIZE
-    base = [rng.randint(60, 180) for _ in range(3)]
-    image = Image.new("RGB", PHOTO_SIZE, tuple(base))
-    draw = ImageDraw.Draw(image)
-    for y in range(0, h, 12):  # a soft gradient, like light falling off down a corridor
-        shade = tuple(max(0, min(255, c - y // 8 + rng.randint(-3, 3))) for c in base)
-        draw.rectangle([0, y, w, y + 12], fill=shade)
-    for _ in range(6):
-        x0, y0 = rng.randint(0, w - 120), rng.randint(0, h - 160)
-        colour = tuple(rng.randint(20, 235) for _ in range(3))
-        draw.rectangle([x0, y0, x0 + rng.randint(60, 220), y0 + rng.randint(40, 160)], fill=colour)
-    draw.ellipse([w // 2 - 40, 30, w // 2 + 40, 70], fill=(250, 245, 210))
-    draw.rectangle([0, h - 34, w, h], fill=(0, 0, 0))
-    draw.text((12, h - 26), stamp, fill=(255, 255, 255))
-    exif = Image.Exif()
-    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken_local.strftime("%Y:%m:%d %H:%M:%S")
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=80, exif=exif)
-    return out.getvalue()
+from ..photos import uploads
+from ..repairs import tickets, verification
+from ..rounds import intake, schedule
+from ..rounds.plan import build_plan, meter_flags
+from .story import (
+    BREACH_ITEM,
+    BREACH_NOTE,
+    BREACH_REASON,
+    CANCEL_REASONS,
+    DAY_ORDER,
+    DEFECT_RATE,
+    DESK_COMMENTS,
+    HISTORY_DAYS,
+    HISTORY_SEED,
+    ITEM_WEIGHT,
+    MINUTES,
+    NOTES,
+    OUTSIDE_PARTIES,
+    TEAMS,
+    VERIFY_FAILED,
+    WORK_DONE,
+    WORK_DONE_BY_ROUTE,
+    _photo_jpeg,
+    _Planted,
+)
 
 
 class _History:
