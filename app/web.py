@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from urllib.parse import quote
 
-from flask import Response, flash, redirect, stream_with_context
+from flask import Response, abort, flash, redirect, request, stream_with_context
 
 from .extensions import db
 from .guard import record_id
@@ -120,3 +120,13 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> 
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+def chosen_estate(estates: list):  # noqa: ANN201 - an Estate
+    """The estate a settings page of one estate works on: `?estate=` (or the form's) among `estates`, the
+    ones the user may set, else the first of them; 404 when there is none."""
+    wanted = request.values.get("estate", type=record_id)
+    estate = next((e for e in estates if e.id == wanted), estates[0] if estates else None)
+    if estate is None:
+        abort(404)
+    return estate

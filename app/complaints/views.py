@@ -32,6 +32,7 @@ from ..models.base import utcnow
 from ..repairs import queries as ticket_queries
 from ..repairs.forms import choices
 from ..repairs.tickets import TicketError
+from ..web import chosen_estate
 from . import operations, queries
 from . import summary as summary_ops
 from . import visits as visits_ops
@@ -193,9 +194,7 @@ def investigate(complaint_id: int):
 def targets():
     """The estate's target times per category, changed by the supervisor."""
     estates = whole_estates_of(db.session, current_user)
-    estate = next((e for e in estates if e.id == request.values.get("estate", type=int)), estates[0] if estates else None)
-    if estate is None:
-        abort(404)
+    estate = chosen_estate(estates)
     error = None
     if request.method == "POST":
         try:
@@ -268,9 +267,7 @@ def record_visit(visit_id: int):
 def visit_plan():
     """The estate's return-visit plan: days after a complaint closes, share of unit repairs."""
     estates = whole_estates_of(db.session, current_user)
-    estate = next((e for e in estates if e.id == request.values.get("estate", type=int)), estates[0] if estates else None)
-    if estate is None:
-        abort(404)
+    estate = chosen_estate(estates)
     error = None
     if request.method == "POST":
         try:
@@ -296,9 +293,7 @@ SUMMARY_DAYS = (7, 30, 90, 365)
 def summary():
     """Complaints by category and place, return-visit coverage and grades, owner reports by channel."""
     estates = whole_estates_of(db.session, current_user)
-    estate = next((e for e in estates if e.id == request.args.get("estate", type=int)), estates[0] if estates else None)
-    if estate is None:
-        abort(404)
+    estate = chosen_estate(estates)
     days = request.args.get("days", 30, type=int)
     if days not in SUMMARY_DAYS:
         days = 30

@@ -38,7 +38,7 @@ from ..models.base import utcnow
 from ..repairs.forms import choices
 from ..rounds import schedule
 from ..guard import record_id
-from ..web import parse_day, refused
+from ..web import chosen_estate, parse_day, refused
 from . import base, flood_tests, lists, permits, violations
 from .forms import RegistrationForm
 
@@ -311,9 +311,7 @@ def notice(violation_id: int):
 def rules():
     """The estate's decoration working hours and rest-day rule: new registrations start from them."""
     estates = whole_estates_of(db.session, current_user)
-    estate = next((e for e in estates if e.id == request.values.get("estate", type=record_id)), estates[0] if estates else None)
-    if estate is None:
-        abort(404)
+    estate = chosen_estate(estates)
     error = None
     if request.method == "POST":
         try:

@@ -15,6 +15,7 @@ from ..i18n import current_language
 from ..models import ComplaintCategory, OwnerCode, OwnerReportKind, Photo
 from ..models.base import utcnow
 from ..photos.storage import get_storage
+from ..web import chosen_estate
 from . import codes, reports
 
 bp = Blueprint("owner", __name__, url_prefix="/o")
@@ -152,9 +153,7 @@ def photo(token: str, photo_uuid: str, variant: str):
 
 def _estate():  # noqa: ANN202
     estates = whole_estates_of(db.session, current_user)
-    estate = next((e for e in estates if e.id == request.values.get("estate", type=int)), estates[0] if estates else None)
-    if estate is None:
-        abort(404)
+    estate = chosen_estate(estates)
     return estates, estate
 
 

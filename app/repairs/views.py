@@ -38,7 +38,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..guard import record_id
-from ..web import MAX_RANGE_DAYS, csv_response, parse_day
+from ..web import MAX_RANGE_DAYS, chosen_estate, csv_response, parse_day
 from . import export as ticket_csv
 from . import queries, tickets
 from .forms import IntakeForm, choices
@@ -318,9 +318,7 @@ def _export_errors(first: date | None, last: date | None) -> dict[str, str]:
 def clocks():
     """The estate's target times per urgency (defaults from the manual), changed by the supervisor."""
     estates = whole_estates_of(db.session, current_user)
-    estate = next((e for e in estates if e.id == request.values.get("estate", type=record_id)), estates[0] if estates else None)
-    if estate is None:
-        abort(404)
+    estate = chosen_estate(estates)
     error = None
     if request.method == "POST":
         try:
