@@ -194,7 +194,7 @@ def test_counts_are_shown_at_the_top(client, auth, world, monkeypatch):
     html = client.get("/desk/findings?kind=").get_data(as_text=True)
     counts = re.findall(r"<strong>([0-9+]+)</strong>", html.split('class="counts review-counts"')[1].split("</ul>")[0])
     assert counts == ["3", "2", "3", "1"]
-    monkeypatch.setattr(review, "COUNT_CAP", 2)
+    monkeypatch.setattr(review.queries, "COUNT_CAP", 2)
     html = client.get("/desk/findings?kind=").get_data(as_text=True)
     assert "<strong>2+</strong>" in html
 
