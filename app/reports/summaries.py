@@ -27,11 +27,9 @@ Nothing here needs a request: labels that depend on the language are resolved by
 from __future__ import annotations
 
 import statistics
-from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -52,96 +50,28 @@ from ..models import (
     Round,
     RoundKind,
     RoundStatus,
-    ScheduleRule,
     TicketEvent,
     TicketStatus,
     Unit,
-    User,
     place_words,
 )
-from ..refusals import Rejected
 from ..repairs.tickets import TICKET_ROUTES
 from ..rounds import schedule
+from .completion import (  # noqa: F401  (re-exported: the summaries' own names)
+    KIND_ORDER,
+    Completion,
+    KindCompletion,
+    MissedRound,
+    StewardCompletion,
+    _round_completion,
+    round_completion,
+)
+from .periods import PERIOD_KINDS, Period, PeriodError, parse_period  # noqa: F401  (re-exported)
 
-PERIOD_KINDS = ("week", "month")
 TOP_ITEMS = 10  # the checklist items with the most defects
 TOP_PLACES = 10  # the places found defective most often
 GRADES = ("A", "B", "C")
-# The order round kinds are shown in: the manual's order (二(二) 1–5).
-KIND_ORDER = [RoundKind.CORRIDOR, RoundKind.FACILITY, RoundKind.VACANT_UNIT, RoundKind.DECORATION, RoundKind.METER]
 ROUTE_ORDER = [r for r in DefectRoute if r in TICKET_ROUTES]
-
-
-class PeriodError(Rejected, ValueError):
-    """A period asked for that cannot be read (unknown kind, malformed or far-off date)."""
-
-
-@dataclass(frozen=True)
-class Period:
-    """A week (Monday to Sunday) or a calendar month, as local dates of an estate."""
-
-    kind: str  # "week" | "month"
-    start: date  # the first day: a Monday, or the 1st of a month
-
-    def __post_init__(self) -> None:
-        if self.kind not in PERIOD_KINDS:
-            raise PeriodError(f"unknown period kind {self.kind!r}")
-        if (self.kind == "week" and self.start.weekday() != 0) or (self.kind == "month" and self.start.day != 1):
-            raise PeriodError("a period starts on a Monday (week) or on the 1st (month); use Period.containing")
-
-    @classmethod
-    def containing(cls, kind: str, day: date) -> Period:
-        """The week (from its Monday) or month that `day` falls in."""
-        if kind == "week":
-            return cls(kind, day - timedelta(days=day.weekday()))
-        if kind == "month":
-            return cls(kind, day.replace(day=1))
-        raise PeriodError(f"unknown period kind {kind!r}")
-
-    @property
-    def end(self) -> date:
-        """The first day after the period (exclusive bound)."""
-        if self.kind == "week":
-            return self.start + timedelta(days=7)
-        y, m = (self.start.year + 1, 1) if self.start.month == 12 else (self.start.year, self.start.month + 1)
-        return date(y, m, 1)
-
-    @property
-    def last(self) -> date:
-        return self.end - timedelta(days=1)
-
-    def days(self) -> list[date]:
-        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days)]
-
-    def previous(self) -> Period:
-        return Period.containing(self.kind, self.start - timedelta(days=1))
-
-    def next(self) -> Period:
-        return Period(self.kind, self.end)
-
-    def bounds(self, timezone_name: str) -> tuple[datetime, datetime]:
-        """Local midnight of the first day and of the day after the last, as UTC instants."""
-        zone = ZoneInfo(timezone_name)
-        return tuple(  # type: ignore[return-value]
-                     datetime.combine(d, time(0), tzinfo=zone).astimezone(timezone.utc) for d in (self.start, self.end)
-        )
-
-
-def parse_period(kind: str | None, start: str | None, today: date) -> Period:
-    """The period named by query parameters: `kind` week|month (default month), `start` an ISO date
-    inside it (default: the period containing `today`). A date inside a period names that period."""
-    kind = kind or "month"
-    if kind not in PERIOD_KINDS:
-        raise PeriodError(f"unknown period kind {kind!r}")
-    if not start:
-        return Period.containing(kind, today)
-    try:
-        day = date.fromisoformat(start) if start.isascii() else date.fromisoformat("-")
-    except ValueError as exc:
-        raise PeriodError(f"not a date: {start!r}") from exc
-    if not 2000 <= day.year <= 2100:
-        raise PeriodError(f"date out of range: {start!r}")
-    return Period.containing(kind, day)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,56 +121,6 @@ class RouteFigures:
     @property
     def share_within_target(self) -> float | None:
         return self.within_target / self.repaired if self.repaired else None
-
-
-@dataclass(frozen=True)
-class Completion:
-    """Round occurrences of the period: due so far, done, missed (over without a round), still open."""
-
-    due: int = 0
-    done: int = 0
-    missed: int = 0
-
-    @property
-    def open(self) -> int:  # fallen due, not done, and still possible (the occurrence is not over)
-        return self.due - self.done - self.missed
-
-    @property
-    def share_done(self) -> float | None:
-        return self.done / self.due if self.due else None
-
-    def __add__(self, other: Completion) -> Completion:
-        return Completion(self.due + other.due, self.done + other.done, self.missed + other.missed)
-
-
-@dataclass(frozen=True)
-class KindCompletion:
-    kind: RoundKind
-    completion: Completion
-
-
-@dataclass(frozen=True)
-class StewardCompletion:
-    """A steward's share: the occurrences they were responsible for (by the assignments and covers
-    in force when each fell due) and how they stand, whoever walked them; and the rounds they walked
-    in the period themselves (credited to who walked, a cover's included)."""
-
-    steward: User
-    completion: Completion
-    walked: int = 0
-    missed: tuple[MissedRound, ...] = ()  # the occurrences counted as missed, oldest first
-
-
-@dataclass(frozen=True)
-class MissedRound:
-    """One occurrence over without a completed round: what was due, where, and when."""
-
-    target: schedule.Target
-    occurrence: schedule.Occurrence
-
-    @property
-    def kind(self) -> RoundKind:
-        return self.target.kind
 
 
 @dataclass(frozen=True)
@@ -520,136 +400,3 @@ def _grades(session: Session, estate: Estate, start_utc: datetime, end_utc: date
         if g in counts:
             counts[g] = n
     return counts
-
-
-# --- Round completion ------------------------------------------------------------------------
-#
-# What was due comes from app/rounds/schedule.py: each steward's targets on the day an occurrence
-# falls due (schedule.Responsibility: the assignments in force that day, from the assignment history,
-# and the covers for leave in force that day — a covered steward's places are the cover's) and each
-# round kind's rule in force (the estate's ScheduleRule, else the manual's). An occurrence belongs to
-# the period it falls due in (its first day). It is
-#   due     once it has fallen due (its first day is on or before today),
-#   done    when a completed round of that place has a local date inside it (as schedule.standing
-#           counts: a late round in the same occurrence still counts, whoever walked it),
-#   missed  when it is over (the next occurrence has started, or would have) without such a round,
-#   open    otherwise: not done yet, and still possible.
-# A place two stewards cover counts once for the estate and once for each steward. Each steward is
-# also credited with the rounds they walked in the period (a cover's rounds are the cover's).
-# Limitation: unit states are today's (no history of them is kept), so a unit that stopped
-# decorating during the period no longer counts, and one that started counts for the whole period.
-
-
-def _rule_book(session: Session, estate: Estate):  # noqa: ANN202
-    """rule_at(kind, day): what schedule.rule_for answers, from one query instead of one per day."""
-    rows = session.scalars(
-        sa.select(ScheduleRule).where(ScheduleRule.estate_id == estate.id).order_by(ScheduleRule.effective_from)
-    ).all()
-    by_kind: dict[RoundKind, list[ScheduleRule]] = defaultdict(list)
-    for row in rows:
-        by_kind[row.kind].append(row)
-
-    def rule_at(kind: RoundKind, day: date) -> schedule.Rule:
-        in_force = [r for r in by_kind.get(kind, []) if r.effective_from <= day]
-        if not in_force:
-            return schedule.DEFAULT_RULES[kind]
-        r = in_force[-1]
-        return schedule.Rule(r.period, r.anchor, r.window_days)
-
-    return rule_at
-
-
-def _place_key(kind: RoundKind, building_id: int | None, unit_id: int | None) -> tuple:
-    """What a round walked, as schedule._place keys it: a unit, else a building, else the estate."""
-    return (kind, None, unit_id) if unit_id is not None else (kind, building_id, None)
-
-
-def round_completion(session: Session, estate: Estate, period: Period,
-                     now: datetime | None = None) -> list[StewardCompletion]:
-    """Each steward's rounds of the period as the summary counts them (missed ones listed): the
-    supervisor's board shows the same figures as the summaries, from this one rule."""
-    today = schedule.local_date(estate, now or datetime.now(timezone.utc))
-    return _round_completion(session, estate, period, today)[1]
-
-
-def _round_completion(session: Session, estate: Estate, period: Period, today: date):  # noqa: ANN202
-    rule_at = _rule_book(session, estate)
-    occurrences: dict[RoundKind, list[schedule.Occurrence]] = {}
-    for kind in RoundKind:
-        found = []
-        for day in period.days():
-            occ = schedule.occurrence_on(rule_at(kind, day), day)
-            if occ.start == day and day <= today:
-                found.append(occ)
-        occurrences[kind] = found
-    latest_end = max((o.end for occs in occurrences.values() for o in occs), default=period.end)
-
-    done_dates: dict[tuple, list[date]] = defaultdict(list)
-    rounds_completed = 0
-    for kind, building_id, unit_id, day, n in session.execute(
-        sa.select(Round.kind, Round.building_id, Round.unit_id, Round.local_date, sa.func.count())
-        .where(Round.estate_id == estate.id, Round.kind.in_(list(RoundKind)),
-               Round.local_date >= period.start, Round.local_date < max(latest_end, period.end),
-               Round.status == RoundStatus.COMPLETED)
-        .group_by(Round.kind, Round.building_id, Round.unit_id, Round.local_date)
-    ):
-        done_dates[_place_key(kind, building_id, unit_id)].append(day)
-        if day < period.end:
-            rounds_completed += n
-    for dates in done_dates.values():
-        dates.sort()
-
-    def standing(key: tuple, occ: schedule.Occurrence) -> Completion:
-        """One occurrence of one place: done (a completed round inside it, whoever walked it),
-        missed (over without one), or open."""
-        dates = done_dates.get(key, [])
-        i = bisect_left(dates, occ.start)
-        if i < len(dates) and dates[i] < occ.end:
-            return Completion(1, 1, 0)
-        return Completion(1, 0, 1 if occ.end <= today else 0)
-
-    # Who was responsible for each occurrence: the assignments and covers in force on its first day.
-    responsible = schedule.Responsibility(session, estate, period.start, period.last)
-    by_target: dict[tuple, Completion] = {}
-    kind_of: dict[tuple, RoundKind] = {}
-    mine: dict[int, Completion] = {}
-    missed: dict[int, list[MissedRound]] = defaultdict(list)
-    for steward in responsible.stewards:
-        total = Completion()
-        for kind, occs in occurrences.items():
-            for occ in occs:
-                for target in responsible.targets(steward, occ.start):
-                    if target.kind is not kind:
-                        continue
-                    place = _place_key(target.kind, target.building.id if target.building else None,
-                                       target.unit.id if target.unit else None)
-                    key = (target.key, occ.start)
-                    if key not in by_target:
-                        by_target[key] = standing(place, occ)
-                        kind_of[key] = kind
-                    total = total + by_target[key]
-                    if by_target[key].missed:
-                        missed[steward.id].append(MissedRound(target, occ))
-        mine[steward.id] = total
-    walked = dict(session.execute(
-        sa.select(Round.steward_id, sa.func.count())
-        .where(Round.estate_id == estate.id, Round.kind.in_(list(RoundKind)), Round.local_date >= period.start,
-               Round.local_date < period.end, Round.status == RoundStatus.COMPLETED)
-        .group_by(Round.steward_id)).all())
-    people = {u.id: u for u in responsible.stewards}
-    missing = set(walked) - set(people)
-    if missing:  # walked here without being responsible (an assignment since taken away, another role now)
-        people.update((u.id, u) for u in session.scalars(sa.select(User).where(User.id.in_(missing))))
-    stewards = [StewardCompletion(u, mine.get(u.id, Completion()), walked.get(u.id, 0),
-                                  tuple(sorted(missed.get(u.id, ()), key=lambda m: (m.occurrence.start, m.kind.value))))
-                for u in people.values()
-                if mine.get(u.id, Completion()).due or walked.get(u.id)]
-    stewards.sort(key=lambda s: (-s.completion.missed, -s.completion.open, s.steward.display_name,
-                                 s.steward.username))
-
-    per_kind: dict[RoundKind, Completion] = {k: Completion() for k in KIND_ORDER}
-    for key, completion in by_target.items():
-        per_kind[kind_of[key]] = per_kind[kind_of[key]] + completion
-    walked = set(kind_of.values())  # the kinds someone is responsible for in this estate
-    completion = [KindCompletion(k, per_kind[k]) for k in KIND_ORDER if k in walked]
-    return completion, stewards, rounds_completed
