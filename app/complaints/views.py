@@ -33,7 +33,7 @@ from ..repairs import queries as ticket_queries
 from ..repairs.forms import choices
 from ..repairs.tickets import TicketError
 from ..web import chosen_estate
-from . import operations, queries
+from . import investigations, operations, queries
 from . import summary as summary_ops
 from . import visits as visits_ops
 from .forms import ComplaintForm
@@ -174,7 +174,7 @@ def investigate(complaint_id: int):
     if request.method == "POST":
         uploads = [f.read() for f in request.files.getlist("photos") if f and f.filename]
         try:
-            operations.investigate(db.session, complaint, current_user, note=_form("note"), photos=uploads,
+            investigations.investigate(db.session, complaint, current_user, note=_form("note"), photos=uploads,
                                    max_bytes=current_app.config["PHOTO_MAX_BYTES"],
                                    max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
         except refusals.Refusal as exc:
