@@ -24,6 +24,7 @@ function controls(card) {
   const fail = (message) => { photoError.textContent = message; photoError.hidden = !message; };
   const show = () => thumbs.replaceChildren(...photos.map((p) => h('span', { class: 'thumb local' },
     h('img', { src: URL.createObjectURL(p.blob), alt: '', width: 56, height: 56 }))));
+  form.elements.note.addEventListener('input', () => { if (form.elements.note.value.trim()) noteError.hidden = true; });
   file.addEventListener('change', async () => {
     const picked = [...file.files];
     file.value = '';
