@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     api.register_converter(UUIDConverter, lambda _c: {"type": "string", "format": "uuid",
                                                       "pattern": f"^{UUID_PATTERN.pattern}$"})
 
+    from .complaints import blp as complaints_blp
     from .decoration import blp as decoration_blp
     from .photos import blp as photos_blp
     from .rounds import blp as rounds_blp
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(session_blp)
     api.register_blueprint(tickets_blp)
     api.register_blueprint(decoration_blp)
+    api.register_blueprint(complaints_blp)
     # A rule between fields that marshmallow cannot tell apispec: the upload names exactly one owner.
     from .schemas import PhotoUploadSchema
 

@@ -1,7 +1,8 @@
 """What a steward's phone keeps to work with no signal: their places, today's standing, a ready
 plan for every round they may start, so a round can be started and walked offline, the
 repaired public tickets waiting for their check on site, and their decoration work: re-checks
-due, units being decorated with their flood tests, material entry requests to decide."""
+due, units being decorated with their flood tests, material entry requests to decide, and the complaints
+to investigate on site."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -9,6 +10,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..complaints import queries as complaints
 from ..decoration import materials, permits, violations
 from ..models import Estate, Round, RoundKind, User
 from ..repairs import verification
@@ -71,4 +73,5 @@ def offline_pack(session: Session, steward: User, at: datetime | None = None) ->
             "verifications": verification.tasks_for(session, steward, at),
             "rechecks": violations.recheck_tasks(session, steward, at),
             "decorating_units": permits.decorating_units(session, steward, at),
-            "materials": materials.material_tasks(session, steward, at)}
+            "materials": materials.material_tasks(session, steward, at),
+            "investigations": complaints.investigations_for(session, steward)}

@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 from ..database import MAX_ID
 from ..guard import UUID_PATTERN
 from ..decoration.flood_tests import earliest_pass
+from ..decoration.violations import RESIDENT_KINDS
 from ..models import (
     Finding,
     FindingResult,
@@ -201,6 +202,14 @@ class PlanSchema(Schema):
     checkpoints = fields.List(fields.Nested(CheckpointSchema))
 
 
+class ResidentViolationMarkSchema(InSchema):
+    """A defect marked on site as a resident violation (住戶違章), traced to the unit responsible."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(RESIDENT_KINDS))
+    room = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                         metadata={"description": "the room responsible, in the round's building"})
+
+
 class FindingInSchema(InSchema):
     uuid = fields.String(required=True, validate=UUID)
     checkpoint = fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -214,6 +223,10 @@ class FindingInSchema(InSchema):
                                    validate=validate.Range(min=0, max=9_999_999_999))
     recorded_at = fields.AwareDateTime(load_default=None, allow_none=True)
     photo_uuids = fields.List(fields.String(validate=UUID), load_default=list, validate=validate.Length(max=12))
+    # Left out unless marked, so a finding sent before this field existed keeps its fingerprint.
+    resident_violation = fields.Nested(ResidentViolationMarkSchema, allow_none=True, metadata={
+        "description": "a defect marked as a resident violation: it becomes one on the unit, or the finding "
+                       "says why not"})
 
 
 class CompletionSchema(InSchema):

@@ -14,6 +14,7 @@ from ..models import Role
 from ..security import export_key
 from .offline_pack import offline_pack
 from .schemas import READ_ERRORS, OfflinePackSchema, SessionSchema, documented_errors
+from .complaints import InvestigationTaskSchema
 from .tickets import VerificationTaskSchema
 
 blp = Blueprint("api_session", __name__, url_prefix="/api/v1", description="Session and offline data")
@@ -22,6 +23,8 @@ blp = Blueprint("api_session", __name__, url_prefix="/api/v1", description="Sess
 class PackSchema(OfflinePackSchema):
     verifications = fields.List(fields.Nested(VerificationTaskSchema),
                                 metadata={"description": "repaired public tickets waiting for this steward's check"})
+    investigations = fields.List(fields.Nested(InvestigationTaskSchema),
+                                 metadata={"description": "complaints waiting for this steward's investigation on site"})
 
 
 @blp.route("/session")

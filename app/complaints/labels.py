@@ -30,6 +30,7 @@ STATUS = {
 EVENT = {
     "registered": _l("Registered"),
     "investigated": _l("Investigated on site"),
+    "late_investigation": _l("Investigated on site after the complaint had moved on"),
     "replied": _l("Owner answered"),
     "closed": _l("Closed"),
     "reopened": _l("Reopened"),

@@ -18,6 +18,7 @@ from ..models import (
     ComplaintChannel,
     ComplaintCounter,
     ComplaintEvent,
+    ComplaintInvestigation,
     ComplaintStatus,
     ComplaintTarget,
     Entrance,
@@ -32,7 +33,6 @@ from ..models import (
     User,
     VisitPlan,
 )
-from ..photos import uploads
 from ..refusals import Conflict
 from ..rounds import schedule
 from .labels import STATUS
@@ -159,26 +159,6 @@ def _require(complaint: Complaint, *allowed: ComplaintStatus) -> None:
                                 status=STATUS[complaint.status]))
 
 
-def investigate(session: Session, complaint: Complaint, steward: User, *, note: str, photos: list[bytes] = (),
-                max_bytes: int, max_pixels: int, now: datetime | None = None) -> None:
-    """The steward's investigation on site (現場調查): what was found, with up to three photos."""
-    now = now or datetime.now(timezone.utc)
-    if not may_investigate(steward, complaint):
-        raise ComplaintError(_l("This complaint does not exist or is not yours."))
-    _require(complaint, ComplaintStatus.OPEN)
-    if not note.strip():
-        raise ComplaintError(_l("Say what you found on site."), {"note": [_l("Say what you found on site.")]})
-    if len(photos) > MAX_PHOTOS:
-        raise ComplaintError(_l("At most three photos."))
-    for data in photos:
-        uploads.store_form_photo(session, steward, complaint.uuid, data, timezone_name=complaint.estate.timezone,
-                                 max_bytes=max_bytes, max_pixels=max_pixels, now=now)
-    complaint.status = ComplaintStatus.INVESTIGATED
-    complaint.investigated_at, complaint.investigated_by_id = now, steward.id
-    complaint.investigation = note.strip()[:1000]
-    _log(complaint, "investigated", steward, note.strip(), photos=len(photos))
-
-
 def reply(complaint: Complaint, by: User, *, text: str, now: datetime | None = None) -> None:
     """The owner is told what was found and what is done (回覆業主)."""
     _require(complaint, ComplaintStatus.OPEN, ComplaintStatus.INVESTIGATED, ComplaintStatus.REPLIED)
@@ -267,6 +247,11 @@ def may_investigate(user: User, complaint: Complaint) -> bool:
 def complaint_photos(session: Session, complaint: Complaint) -> list[Photo]:
     """The investigation's photos, and those an owner sent with the report that made the complaint."""
     reported = sa.select(OwnerReport.uuid).where(OwnerReport.complaint_id == complaint.id)
+    # The phone's investigations: the photos each names, sent under its UUID (app/complaints/investigations.py).
+    named = sa.select(ComplaintInvestigation.uuid, ComplaintInvestigation.photo_uuids).where(
+        ComplaintInvestigation.complaint_id == complaint.id)
+    investigated = [sa.and_(Photo.record_uuid == uuid, Photo.uuid.in_(list(photos or ())))
+                    for uuid, photos in session.execute(named) if photos]
     return list(session.scalars(sa.select(Photo).where(
-        sa.or_(Photo.record_uuid == complaint.uuid, Photo.record_uuid.in_(reported)),
+        sa.or_(Photo.record_uuid == complaint.uuid, Photo.record_uuid.in_(reported), *investigated),
         Photo.status == PhotoStatus.STORED).order_by(Photo.id)))

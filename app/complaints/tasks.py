@@ -1,13 +1,13 @@
-"""Hooks: the investigations on the steward's today page, and who sees a complaint's photos."""
+"""Hooks: the investigations on the steward's today page, and who sees a complaint's photos
+(the investigation's photos' owner is answered in investigations.py)."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Complaint, Photo, User
+from ..models import Photo, User
 from ..photos.uploads import photo_visible
 from ..rounds.today import steward_tasks
-from . import operations, queries
+from . import investigations, operations, queries
 
 
 @steward_tasks.connect
@@ -20,5 +20,5 @@ def _investigations(session: Session, *, steward: User) -> dict:
 def _complaint_photo_visible(session: Session, *, user: User, photo: Photo) -> bool:
     if photo.record_uuid is None:
         return False
-    complaint = session.scalars(sa.select(Complaint).where(Complaint.uuid == photo.record_uuid)).first()
+    complaint = investigations.complaint_of_record(session, photo.record_uuid)
     return complaint is not None and operations.may_see(user, complaint)

@@ -6,13 +6,11 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 import sqlalchemy as sa
 
 from .. import refusals
-from ..decoration import violations as decoration_violations
 from ..access import OFFICE, estates_of, may_read_contacts, roles, whole_estates_of
 from ..extensions import db
 from ..guard import record_id
@@ -33,7 +31,8 @@ from ..repairs import queries as ticket_queries
 from ..repairs.forms import choices
 from ..repairs.tickets import TicketError
 from ..web import chosen_estate
-from . import operations, queries
+from . import investigations, operations, queries
+from . import violations as resident_violations
 from . import summary as summary_ops
 from . import visits as visits_ops
 from .forms import ComplaintForm
@@ -46,7 +45,9 @@ READERS = (*OFFICE, Role.STEWARD)
 @bp.record_once
 def _labels(state) -> None:  # noqa: ANN001 - globals, so that imported macros see them too
     state.app.jinja_env.globals.update(COMPLAINT_CATEGORY=CATEGORY, COMPLAINT_CHANNEL=CHANNEL,
-                                       COMPLAINT_STATUS=STATUS, COMPLAINT_EVENT=EVENT)
+                                       COMPLAINT_STATUS=STATUS, COMPLAINT_EVENT=EVENT,
+                                       RESIDENT_VIOLATION_KIND=resident_violations.KIND,
+                                       RESIDENT_VIOLATION_PROBLEM=resident_violations.PROBLEM)
 
 
 def _complaint(complaint_id: int) -> Complaint:
@@ -174,7 +175,7 @@ def investigate(complaint_id: int):
     if request.method == "POST":
         uploads = [f.read() for f in request.files.getlist("photos") if f and f.filename]
         try:
-            operations.investigate(db.session, complaint, current_user, note=_form("note"), photos=uploads,
+            investigations.investigate(db.session, complaint, current_user, note=_form("note"), photos=uploads,
                                    max_bytes=current_app.config["PHOTO_MAX_BYTES"],
                                    max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
         except refusals.Refusal as exc:
@@ -306,15 +307,10 @@ def summary():
                            violation_kinds={"decoration": _("Decoration violation"), **VIOLATION_KIND})
 
 
-# Resident violations beyond decoration (住戶違章): marked here, handled by decoration's own steps.
+# Resident violations beyond decoration (住戶違章): traced here or from a round (violations.py), handled
+# by decoration's own steps.
 
-VIOLATION_KIND = {
-    "clutter": _l("Corridor clutter"),
-    "illegal_structure": _l("Illegal structure"),
-    "facade": _l("Façade changed after acceptance"),
-    "group_renting": _l("Group renting"),
-    "other": _l("Other violation"),
-}
+VIOLATION_KIND = resident_violations.KIND
 
 
 @bp.route("/violations/new", methods=["GET", "POST"])
@@ -334,11 +330,9 @@ def new_violation():
     if request.method == "POST":
         building = next((b for b in buildings if b.id == request.form.get("building", type=int)), None)
         try:
-            unit = ticket_queries.unit_by_room(db.session, building, _form("room"))
-            if unit is None:
-                raise operations.ComplaintError(_("Give the unit responsible: its building and room."))
-            violation = decoration_violations.report_violation(
-                db.session, current_user, unit=unit, kind=_form("kind"), summary=_form("summary"), finding=finding)
+            violation = resident_violations.trace_violation(
+                db.session, current_user, building=building, room=_form("room"), kind=_form("kind"),
+                summary=_form("summary"), finding=finding)
         except refusals.Refusal as exc:
             db.session.rollback()
             error = str(exc.message)

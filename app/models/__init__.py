@@ -7,6 +7,7 @@ from .complaints import (
     ComplaintChannel,
     ComplaintCounter,
     ComplaintEvent,
+    ComplaintInvestigation,
     ComplaintStatus,
     ComplaintTarget,
     ReturnVisit,
@@ -93,7 +94,7 @@ from .tickets import (
 )
 
 __all__ = [
-    "Complaint", "ComplaintCategory", "ComplaintChannel", "ComplaintCounter", "ComplaintEvent", "ComplaintStatus",
+    "Complaint", "ComplaintCategory", "ComplaintChannel", "ComplaintCounter", "ComplaintEvent", "ComplaintInvestigation", "ComplaintStatus",
     "ComplaintTarget", "ReturnVisit", "VisitPlan", "OwnerCode", "OwnerReport", "OwnerReportKind",
     "AuditEntry",
     "FLOOD_TEST_HOURS", "OPEN_VIOLATION", "DecorationCounter", "DecorationEvent", "DecorationPermit", "FloodTest", "FloodTestStatus",

@@ -114,6 +114,28 @@ class ComplaintEvent(db.Model):
     by: Mapped[User | None] = relationship()
 
 
+class ComplaintInvestigation(db.Model):
+    """The steward's investigation on site (現場調查) of a complaint, made on the phone (maybe
+    offline) and stored exactly once by its UUID; its photos name the investigation's UUID.
+    Kept even when the complaint had moved on (`applied` False), so nothing done on site is lost."""
+
+    __tablename__ = "complaint_investigation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    note: Mapped[str] = mapped_column(sa.String(1000))
+    photo_uuids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied: Mapped[bool] = mapped_column(default=True)  # False: the complaint was no longer open
+    content_sha256: Mapped[str] = mapped_column(sa.String(64))
+
+    complaint: Mapped[Complaint] = relationship()
+    by: Mapped[User] = relationship()
+
+
 class ComplaintTarget(db.Model):
     """An estate's own target time for one category (defaults in app/complaints/operations.py)."""
 

@@ -124,6 +124,9 @@ class Finding(Answer, db.Model):
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("repair_ticket.id"), index=True)
     # Or the decoration violation this breach belongs to.
     violation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("violation.id"), index=True)
+    # A resident violation (住戶違章) the steward marked here: {"kind", "room"}, and "problem" when it
+    # could not become a violation (the finding is kept; the desk records it by hand).
+    resident_violation: Mapped[dict | None] = mapped_column(sa.JSON)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The desk's review of what was synced.

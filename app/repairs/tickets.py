@@ -129,6 +129,8 @@ def ticket_for_defect(session: Session, finding: Finding, now: datetime | None =
     item = finding.item
     if item.route not in TICKET_ROUTES:
         return None
+    if finding.resident_violation:  # marked on site as a resident violation: the owner's to put right
+        return None
     rnd = finding.round
     # Two completions with a defect at one place at the same moment must not both open a ticket,
     # nor lose a recurrence: they queue on the estate's row (PostgreSQL; FOR NO KEY UPDATE does not

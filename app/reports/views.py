@@ -11,9 +11,13 @@ from flask_login import current_user
 from ..access import roles, whole_estates_of
 from ..extensions import db
 from ..i18n import DEFAULT, current_language
-from ..labels import GRADE, ROUND_KIND, ROUTE
+from ..complaints import violations as resident_violations
+from ..complaints.labels import CATEGORY as COMPLAINT_CATEGORY
+from ..complaints.labels import CHANNEL
+from ..labels import GRADE, ROUND_KIND, ROUTE, TICKET_CHANNEL
 from ..models import Role
 from ..rounds import schedule
+from . import complaints as complaint_figures
 from . import summaries
 from .charts import Bar, Series, bar_chart
 
@@ -21,6 +25,8 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
 DONE, MISSED, OPEN = "#1b6e2f", "#b00020", "#9aa3a8"
+TICKET_CHANNEL_LABEL = {c.value: label for c, label in TICKET_CHANNEL.items()}
+COMPLAINT_CHANNEL = {c.value: label for c, label in CHANNEL.items()}
 GRADE_COLORS = {"A": "#1b6e2f", "B": "#8a5a00", "C": "#b00020"}
 
 
@@ -88,6 +94,32 @@ def _charts(s: summaries.EstateSummary) -> dict:
     return charts
 
 
+def _complaint_charts(c: complaint_figures.Summary) -> dict:
+    """The complaints, return visits, channels and violations of the period (app/reports/complaints.py)."""
+    plain = lambda rows: [Bar(str(label), (n,), str(n)) for label, n in rows]  # noqa: E731
+    kinds = {"decoration": _("Decoration violation"), **resident_violations.KIND}
+    visits = [(_("Complaints"), c.complaint_visits), (_("Unit repairs"), c.repair_visits)]
+    graded = [(label, v) for label, v in visits if v.visited]
+    return {
+        "category": bar_chart("chart-complaint-category", _("Complaints by category"),
+                              plain((COMPLAINT_CATEGORY[r.category], r.count) for r in c.by_category)),
+        "place": bar_chart("chart-complaint-place", _("Places complained about most"), plain(c.by_place)),
+        "hours": bar_chart("chart-complaint-hours", _("Hours to close (mean)"),
+                           [Bar(str(COMPLAINT_CATEGORY[r.category]), (r.mean_hours,), _hours(r.mean_hours))
+                            for r in c.by_category if r.mean_hours is not None]),
+        "grades": bar_chart("chart-visit-grades", _("Return-visit grades, complaints and repairs"), [
+            Bar(str(label), tuple(v.grades.get(g, 0) for g in complaint_figures.GRADES),
+                " · ".join(f"{g} {v.grades.get(g, 0)}" for g in complaint_figures.GRADES)) for label, v in graded
+        ], series=[Series(str(GRADE[g]), GRADE_COLORS[g]) for g in complaint_figures.GRADES]) if graded else "",
+        "channels": bar_chart("chart-channels", _("How repairs and complaints came in"), plain(
+            [(f"{_('Repair tickets')} · {TICKET_CHANNEL_LABEL.get(k, k)}", n) for k, n in c.tickets_by_channel.items()]
+            + [(f"{_('Complaints')} · {COMPLAINT_CHANNEL.get(k, k)}", n) for k, n in c.complaints_by_channel.items()])),
+        "violations": bar_chart("chart-violations", _("Violations by kind"),
+                                plain((kinds.get(k, k), n) for k, n in sorted(c.violations_by_kind.items()))),
+        "visits": visits,
+    }
+
+
 def _page(status: int = 200, **context):
     return render_template("reports/summary.html", **context), status
 
@@ -127,13 +159,14 @@ def summary():
     form["start"] = period.start.isoformat()
 
     s = summaries.estate_summary(db.session, estate, period, now)
+    c = complaint_figures.complaints_summary(db.session, estate, period, now)
 
     def link(p: summaries.Period) -> str:
         return url_for("reports.summary", estate=estate.id, period=p.kind, start=p.start.isoformat())
 
     nxt = period.next()
     return _page(
-        estates=estates, form=form, estate=estate, s=s, charts=_charts(s),
+        estates=estates, form=form, estate=estate, s=s, charts=_charts(s), c=c, c_charts=_complaint_charts(c),
         period_label=period_label(period),
         previous=(link(period.previous()), period_label(period.previous())),
         next=(link(nxt), period_label(nxt)) if nxt.start <= today else None,

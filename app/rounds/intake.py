@@ -46,7 +46,8 @@ _signals = Namespace()
 
 #: Sent in a completion's transaction, after its findings are stored:
 #: `round_completed.send(session, round=…, findings=[defects and photographed findings], now=…)`.
-#: Higher domains connect to it (app/repairs/tickets.py, app/decoration/violations.py).
+#: Higher domains connect to it (app/repairs/tickets.py, app/decoration/violations.py, and
+#: app/complaints/violations.py for the defects marked as resident violations).
 round_completed = _signals.signal("round-completed")
 
 
@@ -184,6 +185,7 @@ class FindingInput:
     reading_value: Decimal | None = None
     recorded_at: datetime | None = None
     photo_uuids: tuple[str, ...] = ()
+    resident_violation: dict | None = None  # a defect marked as a resident violation: {"kind", "room"}
 
 
 @dataclass(frozen=True)
@@ -337,6 +339,9 @@ def completion_to_store(
             action_code=f.action_code, note=f.note.strip(), reading_value=f.reading_value,
             flags=meter_flags(point.meter, f.reading_value) if point.meter and f.reading_value is not None else [],
             recorded_at=phone_time(f.recorded_at, now), received_at=now,
+            # Read by the domain that traces resident violations (it listens to `round_completed`).
+            resident_violation=({"kind": f.resident_violation["kind"], "room": f.resident_violation["room"].strip()}
+                                if defect and f.resident_violation else None),
         ))
     return CompletionToStore(rnd, findings, rows, phone_time(completed_at, now), fingerprint, visit_outcome, now)
 

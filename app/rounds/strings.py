@@ -76,6 +76,15 @@ def walk_strings() -> dict[str, str]:
         "photoTooBig": _("This photo could not be made smaller. Try again, or take it again at a lower resolution."),
         "storageFull": _("The phone's storage is full: this answer could not be kept. Free some space, then try "
                          "again; nothing recorded before is lost."),
+        # A defect marked as a resident violation (住戶違章): its kind and the room responsible.
+        "residentViolation": _("Resident violation"),
+        "roomResponsible": _("Room responsible (e.g. 1-101)"),
+        "markKindAndRoom": _("Choose the kind of violation and the room responsible."),
+        "kind_clutter": _("Corridor clutter"),
+        "kind_illegal_structure": _("Illegal structure"),
+        "kind_facade": _("Façade changed after acceptance"),
+        "kind_group_renting": _("Group renting"),
+        "kind_other": _("Other violation"),
     }
 
 

@@ -18,11 +18,15 @@ from sqlalchemy.orm import Session
 from .. import audit, guard, refusals
 from ..api import schemas
 from ..api.schemas import CompletionSchema, RoundStartSchema
+from ..api.complaints import InvestigationInSchema
 from ..api.tickets import VerificationInSchema
+from ..complaints import investigations
+from ..complaints import operations as complaint_operations
 from ..database import MAX_ID
 from ..decoration import base, flood_tests, materials, violations
 from ..guard import UUID_PATTERN, is_uuid
 from ..models import (
+    Complaint,
     FloodTest,
     MaterialRequest,
     Photo,
@@ -133,6 +137,11 @@ def _check_desk_covers(session: Session, desk_user: User, entry: dict) -> None:
         if ticket is None or not tickets.may_see_ticket(desk_user, ticket):
             raise ImportRefused(_l("This repair is outside your estates."))
         return
+    if entry.get("type") == "investigation":
+        complaint = session.get(Complaint, entry["body"]["complaint_id"])
+        if complaint is None or not complaint_operations.may_see(desk_user, complaint):
+            raise ImportRefused(_l("This complaint is outside your estates."))
+        return
     if entry.get("type") in DECORATION_ENTRIES:
 
         unit = _decoration_unit(session, entry)
@@ -174,6 +183,8 @@ def _apply(session: Session, steward: User, entry: dict, photos: dict, *, max_by
     elif kind == "verification":
 
         verification.record_verification(session, steward, **VerificationInSchema().load(entry["body"]))
+    elif kind == "investigation":  # a complaint investigated on site (static/js/investigation.js)
+        investigations.record_investigation(session, steward, **InvestigationInSchema().load(entry["body"]))
     elif kind in DECORATION_ENTRIES:
         _apply_decoration(session, steward, kind, entry)
     else:

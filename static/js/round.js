@@ -2,6 +2,7 @@
 import { api, newUuid } from './api.js';
 import { format, h, label } from './dom.js';
 import { compressPhoto, sha256Hex } from './photo.js';
+import { residentMark } from './resident-mark.js';
 import { deletePhoto, enqueue, getPhoto, getRound, outboxOf, putPhoto, putRound, removeEntry, updateEntry } from './store.js';
 import { currentUser, events, retryAttention, roundStatus, setAside, syncNow } from './sync.js';
 
@@ -34,6 +35,8 @@ function problems(answer, item) {
   if (answer?.result === 'defect') {
     if (!answer.reason_code && !answer.reason_text?.trim()) list.push(T.chooseReason);
     if (item.photo_required && !(answer.photo_uuids?.length)) list.push(T.photoRequired);
+    const mark = answer.resident_violation;
+    if (mark && (!mark.kind || !mark.room?.trim())) list.push(T.markKindAndRoom);
   }
   if (item.type === 'reading' && answer?.result === 'fine' && answer.reading_value !== null
       && !/^\d+(\.\d{1,2})?$/.test(String(answer.reading_value))) list.push(T.notANumber);
@@ -215,6 +218,7 @@ function defectDetails(checkpoint, item, answer) {
       class: 'note', placeholder: T.note, 'aria-label': T.note, maxlength: 1000, rows: 2,
       oninput: async (e) => { answer.note = e.target.value; await save(); },
     }, answer.note),
+    residentMark(answer, T, choiceButtons, { save, render, typed: updateProgress }),
     h('div', { class: 'thumbs' },
       answer.photo_uuids.map((uuid) => thumbnail(uuid, () => removePhoto(checkpoint, item, uuid))),
       h('label', { class: 'button photo-button' }, T.addPhoto, fileInput)),
@@ -389,7 +393,9 @@ function summaryView(message) {
           const reason = item.reasons.find((r) => r.code === a.reason_code);
           return h('li', { class: 'defect-summary' },
             h('div', {}, h('strong', {}, `${byKey[a.checkpoint][0].label} · ${label(item.label)}`),
-              h('div', {}, [reason ? label(reason.label) : '', a.reason_text].filter(Boolean).join(' · '))),
+              h('div', {}, [reason ? label(reason.label) : '', a.reason_text].filter(Boolean).join(' · ')),
+              a.resident_violation?.kind ? h('div', { class: 'resident-summary' },
+                `${T.residentViolation}: ${T[`kind_${a.resident_violation.kind}`]} · ${a.resident_violation.room}`) : null),
             h('div', { class: 'thumbs' }, a.photo_uuids.map((uuid) => thumbnail(uuid))));
         }))) : null,
       message ? h('p', { class: 'flash flash-error', role: 'alert' }, message) : null,
@@ -404,8 +410,10 @@ async function complete(event) {
   if (state.completed) return; // a second tap: the round is already on its way
   if (event?.target) event.target.disabled = true;
   // The completion is written once and kept: a resend carries the very same content.
-  const findings = Object.values(state.answers).filter((a) => a.result).map((a) => ({
+  const findings = Object.values(state.answers).filter((a) => a.result).map(({ resident_violation: mark, ...a }) => ({
     ...a, reading_value: a.reading_value === null || a.reading_value === '' ? null : String(a.reading_value),
+    // Sent only when marked on a defect, so a round reads as it always did.
+    ...(a.result === 'defect' && mark?.kind && mark.room?.trim() ? { resident_violation: { kind: mark.kind, room: mark.room.trim() } } : {}),
   }));
   state.completion = { completed_at: new Date().toISOString(), findings };
   // Left out when checked, so a completion reads as it always did.

@@ -141,6 +141,7 @@ MATRIX = {
     "api_decoration.ViolationRechecks": ("POST", "/api/v1/violation-rechecks", {Role.STEWARD}),
     "api_decoration.MaterialRequests": ("GET", "/api/v1/material-requests", {Role.STEWARD}),
     "api_decoration.MaterialDecision": ("POST", "/api/v1/material-requests/{material_id}/decision", {Role.STEWARD}),
+    "api_complaints.Investigations": ("POST", "/api/v1/investigations", {Role.STEWARD}),
     # Complaints and return visits (app/complaints), owners' reports by QR code (app/owners).
     "complaints.index": ("GET", "/complaints/", OFFICE),
     "complaints.late": ("GET", "/complaints/late", OFFICE),

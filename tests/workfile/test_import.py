@@ -281,3 +281,31 @@ def test_an_exported_correction_is_imported_once(client, auth, world):
         assert response.status_code == 200 and "damaged" not in response.get_data(as_text=True)
     stored = db.session.scalars(sa.select(FindingAmendment)).one()
     assert stored.uuid == body["uuid"] and stored.amended_by.username == "amy"
+
+
+def test_an_exported_investigation_of_a_complaint_is_imported_once_with_its_photo(client, auth, world):
+    from app.complaints import operations
+    from app.models import ComplaintCategory, ComplaintChannel, ComplaintInvestigation, ComplaintStatus
+
+    desk = db.session.scalars(sa.select(User).where(User.username == "desk")).one()
+    complaint = operations.register(db.session, desk, world["estate"], operations.Registration(
+        channel=ComplaintChannel.PHONE, category=ComplaintCategory.HYGIENE, complainant_name="陳大文",
+        complainant_phone="13800138000", description="樓道有異味", building=world["building"]))
+    db.session.commit()
+    uuid, photo_uuid, data = str(uuidlib.uuid4()), str(uuidlib.uuid4()), factories.jpeg_bytes()
+    steward = world["steward"].id
+    document = {"format": "xuncha-unsynced-work/1", "user_id": steward, "entries": [
+        {"user": steward, "type": "investigation", "roundUuid": uuid,
+         "body": {"uuid": uuid, "complaint_id": complaint.id, "note": "垃圾桶未清", "photo_uuids": [photo_uuid],
+                  "recorded_at": "2026-11-26T10:00:00+08:00"}},
+        {"user": steward, "type": "photo", "roundUuid": uuid, "photoUuid": photo_uuid}],
+        "photos": [{"uuid": photo_uuid, "finding_uuid": None, "record_uuid": uuid,
+                    "sha256": hashlib.sha256(data).hexdigest(), "jpeg_base64": base64.b64encode(data).decode()}]}
+    auth.login("desk")
+    for _ in range(2):
+        response = post_file(client, auth, document)
+        assert response.status_code == 200 and "damaged" not in response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(ComplaintInvestigation)).one().uuid == uuid
+    assert db.session.get(type(complaint), complaint.id).status is ComplaintStatus.INVESTIGATED
+    photo = db.session.scalars(sa.select(Photo).where(Photo.uuid == photo_uuid)).one()
+    assert photo.status is PhotoStatus.STORED and photo.record_uuid == uuid
