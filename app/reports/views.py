@@ -15,6 +15,7 @@ from ..labels import GRADE, ROUND_KIND, ROUTE
 from ..models import Role
 from ..rounds import schedule
 from . import summaries
+from .scans import scan_summary
 from .charts import Bar, Series, bar_chart
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -134,6 +135,7 @@ def summary():
     nxt = period.next()
     return _page(
         estates=estates, form=form, estate=estate, s=s, charts=_charts(s),
+        scans=scan_summary(db.session, estate, period),
         period_label=period_label(period),
         previous=(link(period.previous()), period_label(period.previous())),
         next=(link(nxt), period_label(nxt)) if nxt.start <= today else None,
