@@ -64,6 +64,7 @@ def stored_scans(round_uuid: str) -> list[CheckpointScan]:
 
 
 def test_the_plan_carries_each_checkpoints_code_digest_and_the_rule(api, world):
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0  # the sheet's drafts are never stored
     api.login("amy")
     body, _ = start_corridor(api, world)
     plan = api.get(f"/api/v1/rounds/{body['uuid']}").get_json()
