@@ -42,7 +42,7 @@ from ..models import (
     Unit,
 )
 from ..steps import CLOCK_SKEW, phone_time
-from .checkpoints import code_by_text, place_of_key
+from .checkpoints import code_by_text
 from .plan import Checkpoint, Plan
 
 FLOOR_SECONDS = 8
@@ -235,10 +235,3 @@ def round_scans(session: Session, plan: Plan, required: bool) -> RoundScans:
                       refused=[s for s in stored if s.outcome is ScanOutcome.REFUSED],
                       fast=fast_pairs(session, plan, list(accepted.values())), recorded=bool(stored))
 
-
-def tally_of(session: Session, rnd: Round) -> ScanTally | None:
-    return session.get(ScanTally, rnd.id)
-
-
-def place_columns(key: str) -> dict:
-    return place_of_key(key)
