@@ -143,7 +143,7 @@ export function scanBox({ T, plan, checkpoint, scans, record, goTo, message }) {
   };
   const buttons = [];
   if (!done) {
-    buttons.push(h('button', { type: 'button', class: 'button scan-camera', onclick: async () => afterRead(await readWithCamera(box, T), 'camera') }, `⌗ ${T.scanCode}`));
+    buttons.push(h('button', { type: 'button', class: 'button scan-camera', onclick: async () => afterRead(await readWithCamera(box, T), 'camera') }, T.scanCode));
     if ('NDEFReader' in globalThis) {
       buttons.push(h('button', { type: 'button', class: 'button secondary scan-nfc', onclick: async () => afterRead(await readWithNfc(box, T), 'nfc') }, T.scanNfc));
     }

@@ -85,9 +85,10 @@ def test_a_sticker_scanned_offline_by_the_camera_syncs_with_its_round(browser, s
         page.wait_for_selector(".summary .not-scanned")
         assert page.locator("button.complete").is_disabled()
         page.click(".summary .not-scanned button")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "checkpoint_scan_before_412x915.png"))
         page.click(".scan-camera")
         page.wait_for_selector(".scan-state.scanned", timeout=20_000)  # read from the fake camera, matched offline
-        ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "checkpoint_scan_round_page_412x915.png"))
         page.click(".walk-nav .primary")
         page.click("button.complete")
