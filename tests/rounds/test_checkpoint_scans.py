@@ -189,6 +189,13 @@ def test_a_damaged_sticker_is_kept_with_its_reason_and_becomes_one_ticket(api, w
     ticket = kept.ticket
     assert ticket.item_code == STICKER_ITEM and ticket.entrance_id == entrance and ticket.floor == 2
     assert "貼紙被撕掉" in ticket.description
+    ticket_id = ticket.id
+    api.auth.logout()
+    api.login("boss")
+    page = api.get(f"/tickets/{ticket_id}")
+    assert page.status_code == 200 and "貼紙被撕掉" in page.get_data(as_text=True)
+    api.auth.logout()
+    api.login("amy")
     # Found again on the next round: seen again on the open ticket, not a second one.
     again = dict(damaged, uuid=new_uuid())
     _, _, response = complete(api, world, [again])
