@@ -80,6 +80,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp
     from .rounds.checklists.views import bp as checklists_bp
+    from .rounds.checkpoint_pages import bp as checkpoints_bp
     from .rounds.schedule_pages import bp as schedules_bp
     from .rounds.views import bp as rounds_bp
     from .staff.views import bp as staff_bp
@@ -88,7 +89,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for blueprint in (auth_bp, photos_bp, rounds_bp, dashboard_bp, review_bp, units_bp, workfile_bp,
                       engineering_bp, reports_bp, tickets_bp, decoration_bp, gate_bp, audit_bp, places_bp, staff_bp,
-                      schedules_bp, checklists_bp, teams_bp, complaints_bp, owner_bp, owners_bp):
+                      schedules_bp, checklists_bp, teams_bp, complaints_bp, owner_bp, owners_bp,
+                      checkpoints_bp):
         app.register_blueprint(blueprint)
 
     from . import cli

@@ -16,6 +16,7 @@ from ..models import Estate, Round, RoundKind, User
 from ..repairs import verification
 from ..rounds import schedule
 from ..rounds.checklists import latest_version
+from ..rounds.checkpoints import code_digests, scans_required
 from ..rounds.plan import Plan, build_plan, checkpoint_documents
 
 
@@ -36,6 +37,7 @@ def offline_pack(session: Session, steward: User, at: datetime | None = None) ->
     at = at or datetime.now(timezone.utc)
     versions = {}  # the estate's own or the company's, per estate and kind
     targets, plans = [], {}
+    digests: dict[int, dict] = {}  # per estate: its checkpoint codes' digests
     for estate in _estates_on(session, steward, at):
         for kind in RoundKind:
             versions[estate.id, kind] = latest_version(session, kind, estate.id)
@@ -51,10 +53,13 @@ def offline_pack(session: Session, steward: User, at: datetime | None = None) ->
                           building_id=t.building.id if t.building else None, unit=t.unit,
                           unit_id=t.unit.id if t.unit else None, checklist_version=version)
             plan: Plan = build_plan(session, draft)
+            if t.estate.id not in digests:
+                digests[t.estate.id] = code_digests(session, t.estate.id)
             plans[key] = {
                 "checklist": _checklist_key(version),
                 "place": t.unit.label if t.unit else t.building.name if t.building else t.estate.name,
-                "checkpoints": checkpoint_documents(plan),
+                "checkpoints": checkpoint_documents(plan, digests[t.estate.id]),
+                "scans_required": scans_required(session, t.estate.id, t.kind),
             }
             targets.append({
                 "key": key, "kind": t.kind.value, "estate_id": t.estate.id,

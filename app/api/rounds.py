@@ -10,6 +10,7 @@ from ..database import commit_and_keep, reads_first
 from ..extensions import db
 from ..models import Role, RoundStatus
 from ..rounds import intake
+from ..rounds.checkpoints import code_digests, scans_required
 from ..rounds.plan import build_plan, checkpoint_documents
 from .schemas import (
     READ_ERRORS,
@@ -45,7 +46,8 @@ def plan_document(rnd) -> dict:  # noqa: ANN001
         "title": {"zh_Hant": version.title_zh_hant, "zh_Hans": version.title("zh_Hans"), "en": version.title("en")},
         "place": target,
         "items": plan.items,
-        "checkpoints": checkpoint_documents(plan),
+        "checkpoints": checkpoint_documents(plan, code_digests(db.session, rnd.estate_id)),
+        "scans_required": scans_required(db.session, rnd.estate_id, rnd.kind),
     }
 
 
@@ -84,7 +86,8 @@ class RoundCompletion(MethodView):
         with reads_first() as end_reads:
             rnd = intake.complete_round(db.session, current_user, uuid, data.findings, completed_at=data.completed_at,
                                         fingerprint=data.fingerprint, visit_outcome=data.visit_outcome,
-                                        start=data.start, between_checks_and_writes=end_reads)
+                                        start=data.start, between_checks_and_writes=end_reads,
+                                        scans=data.scans)
         commit_and_keep()
         return rnd
 

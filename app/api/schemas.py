@@ -30,11 +30,13 @@ from ..models import (
     RecheckResult,
     RoundKind,
     RoundStatus,
+    ScanMethod,
     ViolationStatus,
     VisitOutcome,
     WetArea,
 )
 from ..rounds.intake import Completion, FindingInput
+from ..rounds.scans import ScanInput
 from ..steps import content_sha256
 
 UUID = validate.Regexp(f"^{UUID_PATTERN.pattern}$", error="Not a UUID.")
@@ -176,6 +178,9 @@ class CheckpointSchema(Schema):
     label = fields.String()
     items = fields.List(fields.String(), metadata={"description": "codes of the items asked here"})
     meter = fields.Nested(MeterSchema, allow_none=True)
+    codes = fields.List(fields.String(), metadata={
+        "description": "SHA-256 (hex) of the text of this checkpoint's current sticker codes: a scan is matched "
+                       "on the phone by its digest; the server judges it again"})
 
 
 class StoredFindingSchema(Schema):
@@ -200,6 +205,7 @@ class PlanSchema(Schema):
     place = fields.String()
     items = fields.List(fields.Nested(ItemSchema))
     checkpoints = fields.List(fields.Nested(CheckpointSchema))
+    scans_required = fields.Boolean(metadata={"description": "the estate asks this kind of round to scan each checkpoint"})
 
 
 class ResidentViolationMarkSchema(InSchema):
@@ -229,12 +235,44 @@ class FindingInSchema(InSchema):
                        "says why not"})
 
 
+class ScanInSchema(InSchema):
+    """A checkpoint's code read on the round (camera or NFC), or its sticker found missing or damaged."""
+
+    uuid = fields.String(required=True, validate=UUID, metadata={"description": "made on the phone"})
+    method = fields.Enum(ScanMethod, by_value=True, required=True)
+    code = fields.String(load_default="", validate=validate.Length(max=256), metadata={
+        "description": "the text read (camera, nfc); a code of another estate or round, a forged or retired code, "
+                       "a second scan of one code or a time in the future is kept as refused, with its reason"})
+    checkpoint = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
+                               metadata={"description": "sticker_damaged: the checkpoint whose sticker it is"})
+    reason = fields.String(load_default="", validate=validate.Length(max=500),
+                           metadata={"description": "sticker_damaged: what is wrong with it (required)"})
+    scanned_at = fields.AwareDateTime(load_default=None, allow_none=True, metadata={"description": "the phone's clock"})
+
+    @validates_schema
+    def _what_it_needs(self, data: dict, **_: object) -> None:
+        if data.get("method") is ScanMethod.STICKER_DAMAGED:
+            errors = {}
+            if not data.get("checkpoint"):
+                errors["checkpoint"] = ["Name the checkpoint whose sticker is missing or damaged."]
+            if not data.get("reason", "").strip():
+                errors["reason"] = ["Say what is wrong with the sticker."]
+            if errors:
+                raise ValidationError(errors)
+        elif data.get("method") is not None and not data.get("code", "").strip():
+            raise ValidationError({"code": ["A scan needs the text the code holds."]})
+
+
 class CompletionSchema(InSchema):
     completed_at = fields.AwareDateTime(load_default=None, allow_none=True)
     # Left out unless given, so a completion sent before this field existed keeps its fingerprint.
     visit_outcome = fields.Enum(VisitOutcome, by_value=True, metadata={
         "description": "decoration checks: checked (default), nobody, refused or finished; then no answer is required"})
     findings = fields.List(fields.Nested(FindingInSchema), required=True, validate=validate.Length(max=5000))
+    # Left out unless given, like visit_outcome: a completion without scans keeps its fingerprint.
+    scans = fields.List(fields.Nested(ScanInSchema), validate=validate.Length(max=2000), metadata={
+        "description": "checkpoint codes scanned on the round and stickers found damaged; a bad scan never "
+                       "refuses the round: it is kept as refused with its reason"})
     start = fields.Nested(RoundStartInCompletionSchema, metadata={
         "description": "the round's start, when the phone sends start and completion in one request "
                        "(a round walked offline): stored first, in the same transaction; not part of the "
@@ -244,8 +282,9 @@ class CompletionSchema(InSchema):
     def _completion(self, data: dict, **_: object) -> Completion:
         start = data.pop("start", None)  # not part of the content: a resend without it is the same
         findings = [FindingInput(**{**f, "photo_uuids": tuple(f["photo_uuids"])}) for f in data["findings"]]
+        scans = [ScanInput(**s) for s in data.get("scans", [])]
         return Completion(findings=findings, fingerprint=content_sha256(data), completed_at=data["completed_at"],
-                          visit_outcome=data.get("visit_outcome"), start=start)
+                          visit_outcome=data.get("visit_outcome"), start=start, scans=scans)
 
 
 class AmendmentInSchema(InSchema):
@@ -351,6 +390,7 @@ class PackPlanSchema(Schema):
     checklist = fields.String()
     place = fields.String()
     checkpoints = fields.List(fields.Nested(CheckpointSchema))
+    scans_required = fields.Boolean()
 
 
 # Decoration (二次裝修) on the phone: flood tests, re-checks, material entry.

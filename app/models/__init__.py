@@ -13,6 +13,15 @@ from .complaints import (
     ReturnVisit,
     VisitPlan,
 )
+from .checkpoints import (
+    CheckpointCode,
+    CheckpointScan,
+    ScanMethod,
+    ScanOutcome,
+    ScanRefusal,
+    ScanRule,
+    ScanTally,
+)
 from .checklists import (
     ChecklistItem,
     ChecklistPublication,
@@ -97,6 +106,7 @@ __all__ = [
     "Complaint", "ComplaintCategory", "ComplaintChannel", "ComplaintCounter", "ComplaintEvent", "ComplaintInvestigation", "ComplaintStatus",
     "ComplaintTarget", "ReturnVisit", "VisitPlan", "OwnerCode", "OwnerReport", "OwnerReportKind",
     "AuditEntry",
+    "CheckpointCode", "CheckpointScan", "ScanMethod", "ScanOutcome", "ScanRefusal", "ScanRule", "ScanTally",
     "FLOOD_TEST_HOURS", "OPEN_VIOLATION", "DecorationCounter", "DecorationEvent", "DecorationPermit", "FloodTest", "FloodTestStatus",
     "MaterialRequest", "MaterialStatus", "PermitStatus", "RecheckResult", "Violation", "ViolationRecheck",
     "ViolationStatus", "VisitOutcome", "WetArea",

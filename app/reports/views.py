@@ -19,6 +19,7 @@ from ..models import Role
 from ..rounds import schedule
 from . import complaints as complaint_figures
 from . import summaries
+from .scans import scan_summary
 from .charts import Bar, Series, bar_chart
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -167,6 +168,7 @@ def summary():
     nxt = period.next()
     return _page(
         estates=estates, form=form, estate=estate, s=s, charts=_charts(s), c=c, c_charts=_complaint_charts(c),
+        scans=scan_summary(db.session, estate, period),
         period_label=period_label(period),
         previous=(link(period.previous()), period_label(period.previous())),
         next=(link(nxt), period_label(nxt)) if nxt.start <= today else None,

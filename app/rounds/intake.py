@@ -7,7 +7,7 @@ tickets, decoration violations) listen to `round_completed` and write in that sa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -38,7 +38,9 @@ from ..models import (
 from ..photos.uploads import photo_visible
 from ..refusals import Conflict, NotFound, Rejected
 from ..steps import content_sha256, phone_time, same_step
+from . import scans as checkpoint_scans
 from . import schedule
+from .checkpoints import scans_required
 from .checklists import latest_version, version_numbered
 from .plan import build_plan, meter_flags
 
@@ -197,6 +199,7 @@ class Completion:
     completed_at: datetime | None = None
     visit_outcome: VisitOutcome | None = None
     start: dict | None = None  # the arguments of `start_round` but the UUID, for a round walked offline
+    scans: list[checkpoint_scans.ScanInput] = field(default_factory=list)  # checkpoint codes read on the way
 
 
 def _check_finding(plan, f: FindingInput, index: int, errors: dict[str, list]) -> None:
@@ -232,6 +235,8 @@ class CompletionToStore:
     fingerprint: str
     visit_outcome: VisitOutcome | None
     now: datetime
+    scans: list[dict] = field(default_factory=list)  # the scans' rows, less their round_id
+    scan_tally: dict = field(default_factory=dict)
 
 
 class _StartedMeanwhile(Exception):
@@ -243,6 +248,7 @@ def complete_round(
     completed_at: datetime | None = None, fingerprint: str, now: datetime | None = None,
     visit_outcome: VisitOutcome | None = None, start: dict | None = None,
     between_checks_and_writes: Callable[[], None] = lambda: None,
+    scans: list[checkpoint_scans.ScanInput] = (),
 ) -> Round:
     """Store a round's findings and close it, all or nothing. `fingerprint` identifies the content.
 
@@ -256,7 +262,8 @@ def complete_round(
     refused, work finished): then no answer is required."""
     new_round = round_to_start(session, steward, uuid=uuid, now=now, **start) if start else None
     todo = completion_to_store(session, steward, uuid, findings, completed_at=completed_at,
-                               fingerprint=fingerprint, now=now, visit_outcome=visit_outcome, new_round=new_round)
+                               fingerprint=fingerprint, now=now, visit_outcome=visit_outcome, new_round=new_round,
+                               scans=scans)
     if isinstance(todo, Round):
         return todo  # sent before: the same answer again
     between_checks_and_writes()
@@ -267,13 +274,14 @@ def complete_round(
         # finds the stored round, so this cannot come back here).
         session.rollback()
         return complete_round(session, steward, uuid, findings, completed_at=completed_at, fingerprint=fingerprint,
-                              now=now, visit_outcome=visit_outcome, start=start)
+                              now=now, visit_outcome=visit_outcome, start=start, scans=scans)
 
 
 def completion_to_store(
     session: Session, steward: User, uuid: str, findings: list[FindingInput], *,
     completed_at: datetime | None = None, fingerprint: str, now: datetime | None = None,
     visit_outcome: VisitOutcome | None = None, new_round: Round | None = None,
+    scans: list[checkpoint_scans.ScanInput] = (),
 ) -> Round | CompletionToStore:
     """The checks of a completion, reading only: the round itself when it was already completed
     with this very content (the same answer again), else what to store. `new_round`: the round
@@ -310,6 +318,9 @@ def completion_to_store(
     uuids = [f.uuid for f in findings]
     if len(set(uuids)) != len(uuids):
         errors.setdefault("findings", []).append(_l("Two answers carry the same ID. Reload the round and try again."))
+    scan_uuids = [s.uuid for s in scans]
+    if len(set(scan_uuids)) != len(scan_uuids):
+        errors.setdefault("scans", []).append(_l("Two scans carry the same ID. Reload the round and try again."))
     if errors:
         raise Rejected(_l("The round cannot be completed yet."), errors)
     stored_with = set(session.scalars(sa.select(Finding.round_id).where(Finding.uuid.in_(uuids)).distinct()))
@@ -343,7 +354,11 @@ def completion_to_store(
             resident_violation=({"kind": f.resident_violation["kind"], "room": f.resident_violation["room"].strip()}
                                 if defect and f.resident_violation else None),
         ))
-    return CompletionToStore(rnd, findings, rows, phone_time(completed_at, now), fingerprint, visit_outcome, now)
+    # Bad scans never hold the round back: each is judged and kept, refused ones with their reason.
+    scan_rows = checkpoint_scans.judge(session, rnd, plan, list(scans), now)
+    scan_tally = checkpoint_scans.tally(session, plan, scan_rows, scans_required(session, rnd.estate_id, rnd.kind))
+    return CompletionToStore(rnd, findings, rows, phone_time(completed_at, now), fingerprint, visit_outcome, now,
+                             scan_rows, scan_tally)
 
 
 def store_completion(session: Session, todo: CompletionToStore) -> Round:
@@ -370,6 +385,7 @@ def store_completion(session: Session, todo: CompletionToStore) -> Round:
     try:
         if rows:  # a decoration visit with nobody on site may have no answers
             session.execute(Finding.__table__.insert(), rows)  # Core executemany: one statement
+        checkpoint_scans.store(session, rnd, todo.scans, todo.scan_tally)
         session.flush()
     except IntegrityError:
         session.rollback()

@@ -204,11 +204,13 @@ def build_plan(session: Session, rnd: Round) -> Plan:
     return plan
 
 
-def checkpoint_documents(plan: Plan) -> list[dict]:
-    """The checkpoints as the phone holds them (the API's plan and the offline pack)."""
+def checkpoint_documents(plan: Plan, codes: dict[str, list[str]] | None = None) -> list[dict]:
+    """The checkpoints as the phone holds them (the API's plan and the offline pack); `codes`: the
+    digests of each checkpoint's sticker codes (app/rounds/checkpoints.py: code_digests)."""
+    codes = codes or {}
     return [
         {"key": c.key, "applies_to": c.applies_to, "label": c.label,
-         "items": [i.code for i in plan.items_at[c.key]], "meter": c.meter}
+         "items": [i.code for i in plan.items_at[c.key]], "meter": c.meter, "codes": codes.get(c.key, [])}
         for c in plan.checkpoints
     ]
 

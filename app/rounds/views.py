@@ -12,7 +12,9 @@ from ..extensions import db
 from ..models import FindingResult, Role, RoundKind, RoundStatus
 from . import intake
 from ..guard import is_uuid, record_id
+from .checkpoints import scans_required
 from .plan import build_plan, summarise
+from .scans import REFUSALS, round_scans
 from .strings import app_strings, decoration_strings, walk_strings
 from .today import start_uuid, target_key, today_page
 
@@ -70,10 +72,13 @@ def walk():
 @roles(Role.STEWARD, Role.DESK, Role.SUPERVISOR)
 def summary(round_uuid: str):
     rnd = intake.round_for(db.session, current_user, round_uuid)
-    summary = summarise(build_plan(db.session, rnd), _("Other places"))
+    plan = build_plan(db.session, rnd)
+    summary = summarise(plan, _("Other places"))
     may_amend = current_user.role in (Role.DESK, Role.SUPERVISOR) or rnd.steward_id == current_user.id
+    scans = round_scans(db.session, plan, scans_required(db.session, rnd.estate_id, rnd.kind))
     return render_template("rounds/summary.html", round=rnd, notable=summary.notable, all_fine=summary.all_fine,
-                           counts=summary.counts, may_amend=may_amend, new_uuid=lambda: str(uuidlib.uuid4()))
+                           counts=summary.counts, may_amend=may_amend, new_uuid=lambda: str(uuidlib.uuid4()),
+                           scans=scans, refusals=REFUSALS)
 
 
 @bp.route("/findings/<uuid:finding_uuid>/amend", methods=["POST"])

@@ -160,7 +160,8 @@ def _apply(session: Session, steward: User, entry: dict, photos: dict, *, max_by
     elif kind == "complete":
         done = CompletionSchema().load(entry["body"])
         intake.complete_round(session, steward, entry["roundUuid"], done.findings, completed_at=done.completed_at,
-                              fingerprint=done.fingerprint, visit_outcome=done.visit_outcome, start=done.start)
+                              fingerprint=done.fingerprint, visit_outcome=done.visit_outcome, start=done.start,
+                              scans=done.scans)
     elif kind == "photo":
         photo = photos.get(entry["photoUuid"])
         if photo is None:

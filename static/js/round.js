@@ -4,6 +4,7 @@ import { format, h, label } from './dom.js';
 import { compressPhoto, sha256Hex } from './photo.js';
 import { residentMark } from './resident-mark.js';
 import { deletePhoto, enqueue, getPhoto, getRound, outboxOf, putPhoto, putRound, removeEntry, updateEntry } from './store.js';
+import { scanBox, scansForCompletion, unscanned } from './scan.js';
 import { currentUser, events, retryAttention, roundStatus, setAside, syncNow } from './sync.js';
 
 const T = {
@@ -308,9 +309,24 @@ function header() {
 function goTo(index) {
   state.index = Math.max(0, Math.min(index, state.plan.checkpoints.length - 1));
   state.view = 'walk';
+  state.scanMessage = null;
   save();
   render();
   window.scrollTo(0, 0);
+}
+
+// A checkpoint's code read (or its sticker reported): kept with the round at once, like an answer.
+async function recordScan(scan) {
+  state.scans = [...(state.scans ?? []), scan];
+  await save();
+  render();
+}
+
+function openCheckpoint(key, message) {
+  const index = state.plan.checkpoints.findIndex((c) => c.key === key);
+  if (index >= 0 && index !== state.index) goTo(index);
+  state.scanMessage = message ?? null;
+  render();
 }
 
 function walkView() {
@@ -329,6 +345,8 @@ function walkView() {
     picker,
     h('section', { class: 'checkpoint panel' },
       h('h2', {}, checkpoint.label),
+      scanBox({ T, plan: state.plan, checkpoint, scans: state.scans, record: recordScan, goTo: openCheckpoint,
+        message: state.scanMessage }),
       hasChecks ? h('button', { type: 'button', class: 'button all-fine block', onclick: () => allFine(checkpoint) }, `✓ ${T.allFineHere}`) : null,
       h('ul', { class: 'items' }, checkpoint.items.map((code) => itemCard(checkpoint, items[code])))),
     h('nav', { class: 'walk-nav' },
@@ -369,6 +387,7 @@ function summaryView(message) {
   });
   const defects = answers.filter((a) => a.result === 'defect');
   const byKey = Object.fromEntries(state.plan.checkpoints.map((c, i) => [c.key, [c, i]]));
+  const notScanned = unscanned(state.plan, state.scans);
   return [
     header(),
     h('section', { class: 'panel summary' },
@@ -398,8 +417,13 @@ function summaryView(message) {
                 `${T.residentViolation}: ${T[`kind_${a.resident_violation.kind}`]} · ${a.resident_violation.room}`) : null),
             h('div', { class: 'thumbs' }, a.photo_uuids.map((uuid) => thumbnail(uuid))));
         }))) : null,
+      notScanned.length ? h('div', { class: 'missing not-scanned' },
+        h('h3', {}, `${T.notScannedYet} (${notScanned.length})`),
+        h('ul', { class: 'list' }, notScanned.slice(0, 30).map((c) => h('li', {},
+          h('button', { type: 'button', class: 'link', onclick: () => goTo(byKey[c.key][1]) }, c.label))))) : null,
+      (state.scans ?? []).length ? h('p', { class: 'count-total scan-count' }, format(T.scansInAll, { count: state.scans.length })) : null,
       message ? h('p', { class: 'flash flash-error', role: 'alert' }, message) : null,
-      h('button', { type: 'button', class: 'button primary block complete', disabled: missing.length > 0, onclick: complete }, T.complete),
+      h('button', { type: 'button', class: 'button primary block complete', disabled: missing.length > 0 || notScanned.length > 0, onclick: complete }, T.complete),
       h('button', { type: 'button', class: 'button secondary block', onclick: () => { state.view = 'walk'; render(); } }, T.backToWalk)),
   ];
 }
@@ -418,6 +442,7 @@ async function complete(event) {
   state.completion = { completed_at: new Date().toISOString(), findings };
   // Left out when checked, so a completion reads as it always did.
   if (outcome() !== 'checked') state.completion.visit_outcome = outcome();
+  if ((state.scans ?? []).length) state.completion.scans = scansForCompletion(state.scans); // left out when none
   state.completed = true;
   await save();
   for (const uuid of Object.keys(state.removedPhotos ?? {})) await deletePhoto(uuid); // removed for good now

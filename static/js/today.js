@@ -31,7 +31,7 @@ async function startLocally(form) {
   await putRound({
     uuid, user, targetKey: key, index: 0, view: 'walk', completed: false, answers: {}, startedAt,
     plan: { round: { uuid, kind: field('kind'), status: 'in_progress' }, title: checklist.title, place: plan.place,
-      items: checklist.items, checkpoints: plan.checkpoints },
+      items: checklist.items, checkpoints: plan.checkpoints, scans_required: Boolean(plan.scans_required) },
   });
   const body = { uuid, kind: field('kind'), estate_id: number('estate_id'), building_id: number('building_id'),
     unit_id: number('unit_id'), started_at: startedAt, checklist_version: checklist.version };

@@ -45,8 +45,18 @@ def estate_world(app):
     ids = {"ticket_id": ticket.id, "team_id": team.id, "unit_id": unit.id, "round_uuid": finding.round.uuid, "finding_uuid": finding.uuid,
            "photo_uuid": finding.photos[0].uuid, "contact_id": contact.id, **decoration_world(w),
            "estate_id": estate.id, "user_id": users[Role.STEWARD].id, "cover_id": cover.id,
-           **complaints_world(w, unit)}
+           **complaints_world(w, unit), **checkpoint_world(w)}
     return estate, unit, users, ids
+
+
+def checkpoint_world(w: factories.World) -> dict:
+    """The estate's corridor checkpoint codes printed: a code for the sticker routes."""
+    from app.rounds import checkpoints
+
+    checkpoints.ensure_codes(db.session, w["estate"], RoundKind.CORRIDOR)
+    db.session.flush()
+    _key, _label, code = checkpoints.codes_of(db.session, w["estate"], RoundKind.CORRIDOR)[0]
+    return {"checkpoint_code_id": code.id}
 
 
 def complaints_world(w: factories.World, unit) -> dict:

@@ -309,3 +309,23 @@ def test_an_exported_investigation_of_a_complaint_is_imported_once_with_its_phot
     assert db.session.get(type(complaint), complaint.id).status is ComplaintStatus.INVESTIGATED
     photo = db.session.scalars(sa.select(Photo).where(Photo.uuid == photo_uuid)).one()
     assert photo.status is PhotoStatus.STORED and photo.record_uuid == uuid
+
+
+def test_an_exported_rounds_checkpoint_scans_are_imported_with_it(client, auth, world):
+    from datetime import datetime, timezone
+
+    from app.models import CheckpointScan, RoundKind, ScanOutcome
+    from app.rounds import checkpoints
+
+    checkpoints.ensure_codes(db.session, world["estate"], RoundKind.CORRIDOR)
+    db.session.commit()
+    key, _label, code = checkpoints.codes_of(db.session, world["estate"], RoundKind.CORRIDOR)[0]
+    document = exported_file(client, auth, world)
+    complete = next(e for e in document["entries"] if e["type"] == "complete")
+    complete["body"]["scans"] = [{"uuid": str(uuidlib.uuid4()), "method": "camera",
+                                  "code": checkpoints.code_text(code),
+                                  "scanned_at": datetime.now(timezone.utc).isoformat()}]
+    auth.login("desk")
+    assert post_file(client, auth, document).status_code == 200
+    [scan] = db.session.scalars(sa.select(CheckpointScan)).all()
+    assert (scan.checkpoint_key, scan.outcome) == (key, ScanOutcome.ACCEPTED)
