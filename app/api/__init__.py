@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
                                                       "pattern": f"^{UUID_PATTERN.pattern}$"})
 
     from .decoration import blp as decoration_blp
+    from .notices import blp as notices_blp
     from .photos import blp as photos_blp
     from .rounds import blp as rounds_blp
     from .session import blp as session_blp
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(session_blp)
     api.register_blueprint(tickets_blp)
     api.register_blueprint(decoration_blp)
+    api.register_blueprint(notices_blp)
     # A rule between fields that marshmallow cannot tell apispec: the upload names exactly one owner.
     from .schemas import PhotoUploadSchema
 

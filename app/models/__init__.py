@@ -39,6 +39,7 @@ from .decoration import (
     ViolationStatus,
     WetArea,
 )
+from .notices import Notice, NoticeKind, NoticeSettings, PushOutcome, PushSubscription
 from .owners import OwnerCode, OwnerReport, OwnerReportKind
 from .people import (
     Assignment,
@@ -96,6 +97,7 @@ __all__ = [
     "Complaint", "ComplaintCategory", "ComplaintChannel", "ComplaintCounter", "ComplaintEvent", "ComplaintStatus",
     "ComplaintTarget", "ReturnVisit", "VisitPlan", "OwnerCode", "OwnerReport", "OwnerReportKind",
     "AuditEntry",
+    "Notice", "NoticeKind", "NoticeSettings", "PushOutcome", "PushSubscription",
     "FLOOD_TEST_HOURS", "OPEN_VIOLATION", "DecorationCounter", "DecorationEvent", "DecorationPermit", "FloodTest", "FloodTestStatus",
     "MaterialRequest", "MaterialStatus", "PermitStatus", "RecheckResult", "Violation", "ViolationRecheck",
     "ViolationStatus", "VisitOutcome", "WetArea",
