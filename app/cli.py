@@ -281,10 +281,12 @@ def notices_tick() -> None:
 
     from .notices import operations, push
 
+    app = current_app._get_current_object()
     made = operations.sweep_overdue(db.session)
     db.session.commit()
-    retried = push.retry_untried(db.session, current_app._get_current_object())
+    retried = push.retry_untried(db.session, app)
     db.session.commit()
+    push.drain(app)  # the new notices' pushes, before the process ends
     click.echo(f"{made} overdue notice(s) made; {retried} untried push(es) sent again.")
 
 

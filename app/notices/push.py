@@ -4,9 +4,9 @@ The keys are made once at set-up (`flask setup`, or `flask make-vapid-keys`) int
 folder (VAPID_PRIVATE_KEY_FILE, readable by the app's user only) and never enter the repository;
 several app hosts share the one file (docs/deploy.md). Without it, notices are listed only.
 
-A notice is pushed after the transaction that made it commits: by a small pool of background
-threads (NOTICE_PUSH "background", the default: a request never waits for a push service), or in
-the committing thread ("inline", what the tests use). What the push came to is kept on the notice
+A notice is pushed after the transaction that made it commits, by a small pool of background
+threads: a request never waits for a push service (nor, on SQLite, holds the write lock while it
+waits); `drain` waits for the pushes handed over so far. What the push came to is kept on the notice
 (push_outcome, pushed_at, push_detail). A subscription the push service calls gone (404, 410) is
 removed; a notice left untried by a process that stopped is sent by `flask notices-tick`.
 """
@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -127,10 +128,18 @@ def _committed(session: Session) -> None:
     ids = session.info.pop(_PENDING, None)
     if ids and has_app_context():
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        if app.config["NOTICE_PUSH"] == "inline":
-            deliver_ids(app, ids)
-        else:
-            app.extensions["notices"]["pool"].submit(deliver_ids, app, ids)
+        state = app.extensions["notices"]
+        with state["lock"]:
+            state["futures"] = [f for f in state["futures"] if not f.done()]
+            state["futures"].append(state["pool"].submit(deliver_ids, app, ids))
+
+
+def drain(app: Flask, timeout: float = 30) -> None:
+    """Wait until the pushes handed to the pool so far are done (the command line before it exits, tests)."""
+    state = app.extensions["notices"]
+    with state["lock"]:
+        futures = list(state["futures"])
+    wait(futures, timeout=timeout)
 
 
 def _rolled_back(session: Session, previous) -> None:  # noqa: ANN001
@@ -227,15 +236,14 @@ def retry_untried(session: Session, app: Flask, older_than: timedelta = timedelt
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("NOTICE_PUSH", "background")
     app.config.setdefault("VAPID_PRIVATE_KEY_FILE",
                           os.environ.get("VAPID_PRIVATE_KEY_FILE") or str(Path(app.instance_path) / "vapid_private.pem"))
     app.config.setdefault("VAPID_SUBJECT", os.environ.get("VAPID_SUBJECT") or "mailto:admin@localhost")
     from .operations import PUSH_SERVICE_HOSTS
 
     app.config.setdefault("PUSH_SERVICE_HOSTS", PUSH_SERVICE_HOSTS)
-    app.extensions["notices"] = {"vapid": None, "pool": ThreadPoolExecutor(max_workers=2,
-                                                                           thread_name_prefix="xuncha-push")}
+    app.extensions["notices"] = {"vapid": None, "futures": [], "lock": threading.Lock(),
+                                 "pool": ThreadPoolExecutor(max_workers=2, thread_name_prefix="xuncha-push")}
 
 
 def install() -> None:
