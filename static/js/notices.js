@@ -25,6 +25,12 @@ function showToast(notice) {
   const body = document.createElement('small');
   body.textContent = notice.body;
   link.append(body);
+  // Opening it reads it (as opening it from the list does); the page goes on at once.
+  link.addEventListener('click', () => {
+    const form = new FormData();
+    form.append('csrf_token', document.querySelector('meta[name="csrf-token"]')?.content ?? '');
+    navigator.sendBeacon(`/notices/${notice.id}/read`, form);
+  });
   const close = document.createElement('button');
   close.type = 'button';
   close.textContent = '×';
