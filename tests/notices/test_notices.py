@@ -211,3 +211,18 @@ def test_every_role_has_the_bell_and_the_notices_page(client, auth, app, role):
     assert page.status_code == 200 and 'class="bell"' in page.get_data(as_text=True)
     assert client.get("/notices/settings").status_code == 200
     assert client.get("/api/v1/notices/unread").status_code == 200
+
+
+def test_a_refused_request_unsettled_for_a_day_goes_up_once(world):
+    from app.decoration import materials
+
+    world.save()
+    request = gate_request(world, MORNING)
+    materials.decide_material(db.session, world["amy"], uuid=new_uuid(), request_id=request.id, approved=False,
+                              reason="無裝修許可證複印件", now=MORNING)
+    assert operations.sweep_overdue(db.session, now=MORNING + timedelta(hours=23)) == 0
+    assert operations.sweep_overdue(db.session, now=MORNING + timedelta(hours=25)) == 1
+    assert operations.sweep_overdue(db.session, now=MORNING + timedelta(hours=26)) == 0
+    assert told(NoticeKind.ESCALATION) == ["boss"]
+    notice = db.session.scalars(sa.select(Notice).where(Notice.kind == NoticeKind.ESCALATION)).one()
+    assert notice.link == "/decoration/escalations" and notice.params["text"] == "無裝修許可證複印件"
