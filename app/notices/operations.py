@@ -28,7 +28,6 @@ from ..models import (
     Notice,
     NoticeKind,
     NoticeSettings,
-    PushOutcome,
     PushSubscription,
     Role,
     User,

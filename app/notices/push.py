@@ -173,12 +173,17 @@ def payload(notice: Notice, unread: int) -> str:
 def deliver(session: Session, ids: list[int], app: Flask, now: datetime | None = None) -> None:
     """Send each untried notice to every phone of its person; keep what came of it."""
     import requests
-    from pywebpush import WebPushException, webpush
 
     vapid = _vapid(app)
-    http = requests.Session()
-    for notice in session.scalars(sa.select(Notice).where(Notice.id.in_(ids), Notice.push_outcome.is_(None))
-                                  .order_by(Notice.id)):
+    with requests.Session() as http:
+        _deliver(session, ids, app, vapid, http, now)
+
+
+def _deliver(session: Session, ids: list[int], app: Flask, vapid, http, now: datetime | None) -> None:  # noqa: ANN001
+    from pywebpush import WebPushException, webpush
+
+    for notice in list(session.scalars(sa.select(Notice).where(Notice.id.in_(ids), Notice.push_outcome.is_(None))
+                                       .order_by(Notice.id))):
         now = now or datetime.now(timezone.utc)
         notice.pushed_at = now
         if vapid is None or not notice.user.active:
