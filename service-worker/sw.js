@@ -57,7 +57,7 @@ self.addEventListener('push', (event) => {
     const clients = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
     for (const client of clients) client.postMessage({ type: 'NOTICE', notice });
     await self.registration.showNotification(notice.title || 'Xuncha', {
-      body: notice.body || '', tag: notice.tag, data: { url: notice.url || '/notices/' },
+      body: notice.body || '', tag: notice.tag, data: { url: notice.url || '/notices/', id: notice.id },
       icon: '/static/icons/icon-192.png', badge: '/static/icons/icon-192.png', renotify: Boolean(notice.tag),
     });
   })());
@@ -72,6 +72,8 @@ self.addEventListener('notificationclick', (event) => {
     const clients = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
     const open = clients.find((c) => new URL(c.url).origin === target.origin);
     if (open) {
+      // The open page reads it for the person (it holds the session's CSRF token), then goes there.
+      if (event.notification.data?.id) open.postMessage({ type: 'NOTICE_READ', id: event.notification.data.id });
       await open.focus();
       return open.navigate ? open.navigate(target.href) : undefined;
     }

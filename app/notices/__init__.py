@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 
 def _unread_notices() -> int:
@@ -23,7 +24,10 @@ def _unread_notices() -> int:
 
     if not current_user.is_authenticated:
         return 0
-    return unread_count(db.session, current_user)
+    try:
+        return unread_count(db.session, current_user)
+    except SQLAlchemyError:  # an error page while the database fails: the bell shows none
+        return 0
 
 
 def init_app(app: Flask) -> None:

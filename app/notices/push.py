@@ -166,8 +166,9 @@ def payload(notice: Notice, unread: int) -> str:
 
     lang = notice.user.language.value if notice.user.language else current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(lang):
-        return json.dumps({"title": messages.title(notice), "body": messages.body(notice), "url": notice.link or "/notices",
-                           "tag": f"notice-{notice.id}", "unread": unread}, ensure_ascii=False)
+        return json.dumps({"id": notice.id, "title": messages.title(notice), "body": messages.body(notice),
+                           "url": notice.link or "/notices/", "tag": f"notice-{notice.id}", "unread": unread},
+                          ensure_ascii=False)
 
 
 def deliver(session: Session, ids: list[int], app: Flask, now: datetime | None = None) -> None:

@@ -18,6 +18,12 @@ function showCount(unread) {
   bell.setAttribute('aria-label', `${bell.dataset.label}, ${bell.dataset.unreadLabel.replace('999999', unread)}`);
 }
 
+function markRead(id) {
+  const form = new FormData();
+  form.append('csrf_token', document.querySelector('meta[name="csrf-token"]')?.content ?? '');
+  navigator.sendBeacon(`/notices/${Number(id)}/read`, form);
+}
+
 function showToast(notice) {
   const link = document.createElement('a');
   link.href = notice.link || bell.href;
@@ -26,11 +32,7 @@ function showToast(notice) {
   body.textContent = notice.body;
   link.append(body);
   // Opening it reads it (as opening it from the list does); the page goes on at once.
-  link.addEventListener('click', () => {
-    const form = new FormData();
-    form.append('csrf_token', document.querySelector('meta[name="csrf-token"]')?.content ?? '');
-    navigator.sendBeacon(`/notices/${notice.id}/read`, form);
-  });
+  link.addEventListener('click', () => markRead(notice.id));
   const close = document.createElement('button');
   close.type = 'button';
   close.textContent = '×';
@@ -70,6 +72,9 @@ if (bell) {
   setInterval(poll, POLL_MS);
   document.addEventListener('visibilitychange', poll);
   window.addEventListener('online', poll);
-  navigator.serviceWorker?.addEventListener('message', (event) => { if (event.data?.type === 'NOTICE') poll(); });
+  navigator.serviceWorker?.addEventListener('message', (event) => {
+    if (event.data?.type === 'NOTICE') poll();
+    if (event.data?.type === 'NOTICE_READ') markRead(event.data.id); // its push notification was tapped
+  });
   poll();
 }

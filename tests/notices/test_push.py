@@ -53,7 +53,7 @@ def test_a_gate_request_is_pushed_to_the_stewards_phone_encrypted_and_signed(app
     assert received.headers["urgency"] == "high" and int(received.headers["ttl"]) > 0
     message = phone.decrypt(received)
     notice = db.session.scalars(sa.select(Notice).where(Notice.user_id == world["amy"].id)).one()
-    assert message == {"title": "Materials wait at the gate", "body": f"{world['unit'].label}: 水泥 20 包",
+    assert message == {"id": notice.id, "title": "Materials wait at the gate", "body": f"{world['unit'].label}: 水泥 20 包",
                        "url": "/rounds/today#materials", "tag": f"notice-{notice.id}", "unread": 1}
     claims = vapid_claims(received, push.public_key(app))
     assert claims["aud"] == push_service.origin and claims["sub"] == "mailto:ops@xuncha.test"
