@@ -171,16 +171,17 @@ def payload(notice: Notice, unread: int) -> str:
                           ensure_ascii=False)
 
 
-def deliver(session: Session, ids: list[int], app: Flask, now: datetime | None = None) -> None:
+def deliver(session: Session, ids: list[int], app: Flask, now: datetime | None = None, *, late: bool = False) -> None:
     """Send each untried notice to every phone of its person; keep what came of it."""
     import requests
 
     vapid = _vapid(app)
     with requests.Session() as http:
-        _deliver(session, ids, app, vapid, http, now)
+        _deliver(session, ids, app, vapid, http, now, late)
 
 
-def _deliver(session: Session, ids: list[int], app: Flask, vapid, http, now: datetime | None) -> None:  # noqa: ANN001
+def _deliver(session: Session, ids: list[int], app: Flask, vapid, http, now: datetime | None,  # noqa: ANN001
+             late: bool) -> None:
     from pywebpush import WebPushException, webpush
 
     for notice in list(session.scalars(sa.select(Notice).where(Notice.id.in_(ids), Notice.push_outcome.is_(None))
@@ -194,6 +195,11 @@ def _deliver(session: Session, ids: list[int], app: Flask, vapid, http, now: dat
         if not subs:
             notice.push_outcome = PushOutcome.NO_DEVICE
             continue
+        if late:  # sent late by the tick: the quiet hours as they are now (notify judged them when it was made)
+            local = now.astimezone(ZoneInfo(_timezone_of(session, notice.user, notice.estate_id))).time()
+            if in_quiet_hours(session.get(NoticeSettings, notice.user_id), local):
+                notice.push_outcome, notice.push_detail = PushOutcome.QUIET, f"quiet hours ({local:%H:%M})"
+                continue
         unread = session.scalar(sa.select(sa.func.count(Notice.id)).where(
             Notice.user_id == notice.user_id, Notice.read_at.is_(None))) or 0
         data = payload(notice, unread)
@@ -237,7 +243,7 @@ def retry_untried(session: Session, app: Flask, older_than: timedelta = timedelt
     ids = list(session.scalars(sa.select(Notice.id).where(Notice.push_outcome.is_(None),
                                                           Notice.created_at < now - older_than).limit(500)))
     if ids:
-        deliver(session, ids, app, now)
+        deliver(session, ids, app, now, late=True)
     return len(ids)
 
 

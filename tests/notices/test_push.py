@@ -145,3 +145,16 @@ def test_untried_pushes_are_sent_by_the_tick(world, push_service, runner):
     assert len(push_service.received) == 1
     db.session.expire_all()
     assert db.session.scalars(sa.select(Notice.push_outcome)).one() is PushOutcome.SENT
+
+
+def test_a_push_left_untried_into_the_quiet_hours_is_not_sent_late(app, world, push_service):
+    subscribe(world["amy"], push_service.browser("amy"))
+    operations.set_quiet_hours(db.session, world["amy"], operations.QuietHours(time(22, 0), time(7, 0)))
+    world.save()
+    gate_request(world, MORNING)
+    db.session.info.pop("notices_to_push")  # the process stopped between its commit and the push
+    commit()
+    assert push.retry_untried(db.session, app, now=NIGHT) == 1
+    db.session.commit()
+    assert push_service.received == []
+    assert db.session.scalars(sa.select(Notice.push_outcome)).one() is PushOutcome.QUIET
