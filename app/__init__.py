@@ -45,6 +45,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     labels.init_app(app)
     navigation.init_app(app)
+    from . import notices
+
+    notices.init_app(app)  # the bell on every page, pushes after each commit
     login_manager.init_app(app)
     login_manager.session_protection = "basic"  # phones change networks all day
     access.init_app(app)  # before CSRF: a signed-out phone hears "sign in", not "bad token"
@@ -70,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .dashboard.views import bp as dashboard_bp
     from .decoration.gate import bp as gate_bp
     from .decoration.views import bp as decoration_bp
+    from .notices.views import bp as notices_bp
     from .owners.views import bp as owner_bp
     from .owners.views import desk as owners_bp
     from .photos.views import bp as photos_bp
@@ -90,7 +94,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (auth_bp, photos_bp, rounds_bp, dashboard_bp, review_bp, units_bp, workfile_bp,
                       engineering_bp, reports_bp, tickets_bp, decoration_bp, gate_bp, audit_bp, places_bp, staff_bp,
                       schedules_bp, checklists_bp, teams_bp, complaints_bp, owner_bp, owners_bp,
-                      checkpoints_bp):
+                      checkpoints_bp, notices_bp):
         app.register_blueprint(blueprint)
 
     from . import cli

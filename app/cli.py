@@ -67,6 +67,7 @@ def setup() -> None:
         raise _database_error(exc) from None
     for version in created:
         click.echo(f"Checklist {version.kind.value} is now version {version.version}.")
+    click.get_current_context().invoke(make_vapid_keys)
     click.get_current_context().invoke(seed_demo, if_empty=True, history=True)
 
 
@@ -256,7 +257,40 @@ def sweep_photos(grace_hours: float, dry_run: bool) -> None:
     click.echo(summary)
 
 
+@click.command("make-vapid-keys")
+@with_appcontext
+def make_vapid_keys() -> None:
+    """Make this installation's Web Push (VAPID) keys once, in the instance folder (never in the repository)."""
+    from flask import current_app
+
+    from .notices import push
+
+    path = Path(current_app.config["VAPID_PRIVATE_KEY_FILE"])
+    if push.make_keys(path):
+        click.echo(f"Made the Web Push keys (VAPID) in {path}: keep this file; every app host uses the same one.")
+    else:
+        click.echo(f"The Web Push keys (VAPID) are in {path}.")
+
+
+@click.command("notices-tick")
+@with_appcontext
+def notices_tick() -> None:
+    """Notify of work that is late now (once each), and push the notices a stopped process left untried.
+    Run it every few minutes (docs/deploy.md: a systemd timer)."""
+    from flask import current_app
+
+    from .notices import operations, push
+
+    app = current_app._get_current_object()
+    made = operations.sweep_overdue(db.session)
+    db.session.commit()
+    retried = push.retry_untried(db.session, app)
+    db.session.commit()
+    push.drain(app)  # the new notices' pushes, before the process ends
+    click.echo(f"{made} overdue notice(s) made; {retried} untried push(es) sent again.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (seed_demo, setup, sync_checklists_command, create_user, import_estate, backup_command,
+    for command in (seed_demo, setup, make_vapid_keys, notices_tick, sync_checklists_command, create_user, import_estate, backup_command,
                     restore_command, transfer_command, sweep_photos):
         app.cli.add_command(command)

@@ -49,6 +49,38 @@ self.addEventListener('sync', (event) => {
   }
 });
 
+// Web Push (app/notices/push.py): a notice shown even with the app closed; open pages refresh their bell.
+self.addEventListener('push', (event) => {
+  let notice = {};
+  try { notice = event.data?.json() ?? {}; } catch (error) { notice = { body: event.data?.text() ?? '' }; }
+  event.waitUntil((async () => {
+    const clients = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    for (const client of clients) client.postMessage({ type: 'NOTICE', notice });
+    await self.registration.showNotification(notice.title || 'Xuncha', {
+      body: notice.body || '', tag: notice.tag, data: { url: notice.url || '/notices/', id: notice.id },
+      icon: '/static/icons/icon-192.png', badge: '/static/icons/icon-192.png', renotify: Boolean(notice.tag),
+    });
+  })());
+});
+
+// A tap on the notice: the app's open window goes to its page, or a new one opens there.
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data?.url || '/notices/', self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil((async () => {
+    const clients = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    const open = clients.find((c) => new URL(c.url).origin === target.origin);
+    if (open) {
+      // The open page reads it for the person (it holds the session's CSRF token), then goes there.
+      if (event.notification.data?.id) open.postMessage({ type: 'NOTICE_READ', id: event.notification.data.id });
+      await open.focus();
+      return open.navigate ? open.navigate(target.href) : undefined;
+    }
+    return self.clients.openWindow(target.href);
+  })());
+});
+
 function pageKey(url) {
   return OFFLINE_PAGES.includes(url.pathname) ? url.pathname : null;
 }

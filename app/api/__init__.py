@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
 
     from .complaints import blp as complaints_blp
     from .decoration import blp as decoration_blp
+    from .notices import blp as notices_blp
     from .photos import blp as photos_blp
     from .rounds import blp as rounds_blp
     from .session import blp as session_blp
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(tickets_blp)
     api.register_blueprint(decoration_blp)
     api.register_blueprint(complaints_blp)
+    api.register_blueprint(notices_blp)
     # A rule between fields that marshmallow cannot tell apispec: the upload names exactly one owner.
     from .schemas import PhotoUploadSchema
 

@@ -35,6 +35,7 @@ from ..models import (
 )
 from ..refusals import Conflict
 from ..rounds import schedule
+from . import alerts
 from .labels import STATUS
 
 # Target times (hours) from registration to closing, per category; an estate sets its own.
@@ -150,6 +151,7 @@ def register(session: Session, by: User | None, estate: Estate, reg: Registratio
     )
     session.add(complaint)
     _log(complaint, "registered", by, channel=reg.channel.value)
+    alerts.assigned(session, complaint, now)
     return complaint
 
 
@@ -214,6 +216,7 @@ def reopen(complaint: Complaint, by: User | None, *, why: str, now: datetime | N
     complaint.due_at = now + timedelta(hours=target_hours(object_session(complaint), complaint.estate_id,
                                                           complaint.category))
     _log(complaint, "reopened", by, why, escalated=True)
+    alerts.reopened(complaint, now)
 
 
 def log_visit(complaint: Complaint, by: User | None, grade: str, words: str) -> None:

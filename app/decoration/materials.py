@@ -21,6 +21,7 @@ from ..models import (
 )
 from ..refusals import Conflict, NotFound
 from ..steps import content_sha256, phone_time, same_step
+from . import alerts
 from .base import (
     active_permit,
     in_scope,
@@ -78,6 +79,7 @@ def raise_material_request(session: Session, user: User, *, uuid: str, unit_id: 
     log_event(session, unit.id, "material_requested", user, permit=permit, at=now, material_request_id=request.id,
               note=request.materials, photo_uuid=photo_uuid)
     session.flush()
+    alerts.material_requested(session, request, now)
     return request
 
 
@@ -146,3 +148,5 @@ def settle_material(session: Session, user: User, request: MaterialRequest, *, e
     log_event(session, request.unit_id, "material_escalated" if escalate else "material_resolved", user,
               permit=request.permit, at=now, material_request_id=request.id, note=note.strip())
     session.flush()
+    if escalate:
+        alerts.material_escalated(session, request, now)

@@ -48,6 +48,7 @@ from .base import (
     numbered,
     refuse,
 )
+from . import alerts
 from .permits import stop_work
 
 
@@ -255,6 +256,7 @@ def record_recheck(session: Session, steward: User, *, uuid: str, violation_id: 
                   violation_id=violation.id, note=note, uuid=uuid)
         log_event(session, violation.unit_id, "violation_escalated", steward, permit=violation.permit, at=now,
                   violation_id=violation.id, note=note)
+        alerts.violation_escalated(session, violation, now)
         if stop:
             stop_work(session, steward, permit, _l("The owner refuses to put a serious breach right."), now=now,
                       violation=violation)

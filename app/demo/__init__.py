@@ -5,11 +5,13 @@ Only this loader creates the demo users.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Estate, Team
+from ..models import Estate, Notice, Team
 from ..rounds import schedule
 from .estate import (
     DEMO_ESTATE_CODE,
@@ -38,4 +40,7 @@ def load_demo(session: Session, *, history: bool = False, today: date | None = N
     register_decorations(session, estate, users["desk1"], today, before_history=history)
     if history:
         load_history(session, estate, users, today=today)
+        # The notices of past weeks' events were seen then: only today's wait unread on the bell.
+        start = datetime.combine(today, time.min, ZoneInfo(estate.timezone))
+        session.execute(sa.update(Notice).where(Notice.created_at < start).values(read_at=Notice.created_at))
     return estate

@@ -49,6 +49,7 @@ from .decoration import (
     ViolationStatus,
     WetArea,
 )
+from .notices import Notice, NoticeKind, NoticeSettings, PushOutcome, PushSubscription
 from .owners import OwnerCode, OwnerReport, OwnerReportKind
 from .people import (
     Assignment,
@@ -107,6 +108,7 @@ __all__ = [
     "ComplaintTarget", "ReturnVisit", "VisitPlan", "OwnerCode", "OwnerReport", "OwnerReportKind",
     "AuditEntry",
     "CheckpointCode", "CheckpointScan", "ScanMethod", "ScanOutcome", "ScanRefusal", "ScanRule", "ScanTally",
+    "Notice", "NoticeKind", "NoticeSettings", "PushOutcome", "PushSubscription",
     "FLOOD_TEST_HOURS", "OPEN_VIOLATION", "DecorationCounter", "DecorationEvent", "DecorationPermit", "FloodTest", "FloodTestStatus",
     "MaterialRequest", "MaterialStatus", "PermitStatus", "RecheckResult", "Violation", "ViolationRecheck",
     "ViolationStatus", "VisitOutcome", "WetArea",

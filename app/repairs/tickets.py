@@ -40,6 +40,7 @@ from ..photos.uploads import photo_visible
 from ..refusals import Conflict
 from ..rounds import schedule
 from ..rounds.intake import round_completed
+from . import alerts
 
 _signals = Namespace()
 
@@ -211,6 +212,7 @@ def dispatch(ticket: RepairTicket, by: User, *, to: str = "", team: Team | None 
     if team is not None:
         ticket.team = team
         change_route(ticket, by, team.route, note)
+    alerts.dispatched(ticket, now)
 
 
 def teams_of(session: Session, estate_id: int, *, active_only: bool = True) -> list[Team]:
@@ -244,6 +246,7 @@ def repair(ticket: RepairTicket, by: User, *, work_done: str, parts: str = "", c
     ticket.on_site_at = ticket.on_site_at or now
     if ticket.is_unit_repair:
         ticket.visit_due_at = now + timedelta(hours=ticket.estate.return_visit_hours)
+    alerts.check_due(ticket, now)
 
 
 MAX_AMOUNT = 1_000_000
@@ -298,6 +301,8 @@ def return_visit(ticket: RepairTicket, by: User | None, *, grade: str, comment: 
     ticket.status = TicketStatus.DISPATCHED if grade == "C" else TicketStatus.CLOSED
     ticket.closed_at = None if grade == "C" else (ticket.closed_at if before is TicketStatus.CLOSED else now)
     _log(ticket, "return_visit", by, before, comment, grade=grade, escalated=grade == "C", later=later)
+    if grade == "C":
+        alerts.graded_c(ticket, now)
 
 
 def owner_rating(ticket: RepairTicket, *, grade: str, comment: str = "") -> None:
@@ -306,6 +311,8 @@ def owner_rating(ticket: RepairTicket, *, grade: str, comment: str = "") -> None
     if grade not in GRADES:
         raise TicketError(_l("The grade is A, B or C."))
     _log(ticket, "return_visit", None, ticket.status, comment, grade=grade, escalated=grade == "C", owner=True)
+    if grade == "C":
+        alerts.graded_c(ticket)
 
 
 def cancel(ticket: RepairTicket, by: User, *, reason: str) -> None:

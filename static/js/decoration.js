@@ -317,6 +317,8 @@ events.addEventListener('sent', refresh);
 setInterval(refresh, 60000); // the pass time comes while the page is open
 setInterval(poll, 30000);
 document.addEventListener('visibilitychange', poll);
+// A gate request's notice (js/notices.js) brings its card at once, not at the next 30 s poll.
+document.addEventListener('xuncha:notice', (event) => { if (event.detail?.kind === 'gate_request') poll(); });
 window.addEventListener('online', poll);
 refresh();
 poll();

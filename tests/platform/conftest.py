@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 
 from app.decoration import flood_tests, materials, violations
 from app.extensions import db
-from app.models import FindingResult, Role, RoundKind, Team, TeamKind, WetArea
+from app.models import FindingResult, Notice, Role, RoundKind, Team, TeamKind, WetArea
 from app.repairs import tickets
 from app.rounds import intake
 from app.rounds.checklists import sync_checklists
@@ -116,8 +116,9 @@ def decoration_world(w: factories.World) -> dict:
     material = materials.raise_material_request(db.session, users[Role.GATE], uuid=str(uuid4()), unit_id=unit.id,
                                                 materials="水泥", photo_uuid=str(uuid4()))
     db.session.flush()
+    notice = db.session.scalars(sa.select(Notice).where(Notice.user_id == steward.id)).first()  # the gate's request
     return {"permit_id": permit.id, "violation_id": violation.id, "flood_test_uuid": test.uuid,
-            "material_id": material.id}
+            "material_id": material.id, "notice_id": notice.id}
 
 
 # --------------------------------------------------------------------------- backups (test_backup_*.py)

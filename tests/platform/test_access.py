@@ -14,7 +14,8 @@ ARCHIVE = ALL - {Role.GATE}  # the gate never reads the owner archive
 PUBLIC = ALL | {ANON}
 OFFICE = {Role.DESK, Role.SUPERVISOR}
 # Allowed on the route, but the object shown is not theirs: 404, as for another estate's.
-HIDDEN_OBJECT = {("photos.photo", Role.GATE)}
+# A notice is its person's (estate_world's: the steward's gate request): everyone else's 404.
+HIDDEN_OBJECT = {("photos.photo", Role.GATE), *(("notices.read", r) for r in Role if r is not Role.STEWARD)}
 
 # The administrator works company-wide: on these routes an object of any estate is theirs to reach
 # (tests/test_security_matrix.py expects no 404 for an administrator "of another estate").
@@ -169,6 +170,13 @@ MATRIX = {
     "owner.status": ("GET", "/o/s/{status_token}", PUBLIC),
     "owner.rate": ("POST", "/o/s/{status_token}/rating", PUBLIC),
     "owner.photo": ("GET", "/o/s/{status_token}/photos/{owner_photo_uuid}/thumb", PUBLIC),
+    # Notices (app/notices): everyone's own list, settings and bell; the phone's push subscription.
+    "notices.index": ("GET", "/notices/", ALL),
+    "notices.read": ("POST", "/notices/{notice_id}/read", ALL),
+    "notices.read_all": ("POST", "/notices/read-all", ALL),
+    "notices.settings": ("GET", "/notices/settings", ALL),
+    "api_notices.UnreadNotices": ("GET", "/api/v1/notices/unread", ALL),
+    "api_notices.PushSubscriptions": ("POST", "/api/v1/push-subscriptions", ALL),
 }
 
 
