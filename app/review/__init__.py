@@ -169,6 +169,10 @@ class Selection:
     round_conditions: tuple
     finding_conditions: tuple
     scope: sa.ColumnElement
+    # No estate chosen by a user of a few estates: a page is read estate by estate (each walks its
+    # estate's index newest first and stops at a page), then merged. One walk over every estate's
+    # rounds would pass over the other estates' rounds too, more of them the larger the company.
+    by_estate: tuple[int, ...] = ()
 
 
 def _scope(user: User) -> sa.ColumnElement:
@@ -210,19 +214,38 @@ def select_findings(session: Session, user: User, flt: ReviewFilter) -> Selectio
         finding_conditions.append(Finding.result == FindingResult.DEFECT)
     if flt.unreviewed_only:
         finding_conditions.append(Finding.reviewed_at.is_(None))
-    return Selection(tuple(conditions), tuple(finding_conditions), scope)
+    visible = sorted(user.visible_estate_ids) if estate_id is None else []
+    by_estate = tuple(visible) if 1 < len(visible) <= MAX_ESTATES_READ_ONE_BY_ONE else ()
+    return Selection(tuple(conditions), tuple(finding_conditions), scope, by_estate)
 
 
-NEWEST_FIRST = (Round.local_date.desc(), Round.id.desc(), Finding.id)
+# Orders as (column, descending): the finding's round's date and id, then the finding's id.
+NEWEST_FIRST = (("local_date", True), ("round_id", True), ("id", False))
+OLDEST_FIRST = (("local_date", False), ("round_id", False), ("id", True))  # NEWEST_FIRST read backwards
+MAX_ESTATES_READ_ONE_BY_ONE = 60  # more (a head office's): one walk, as for any other filter
+
+
+def _ordered(columns: dict, order: tuple) -> list:
+    return [columns[key].desc() if descending else columns[key].asc() for key, descending in order]
+
+
+def _walk(session: Session, selection: Selection, extra: tuple, order: tuple, limit: int) -> list[int]:
+    """The first `limit` finding ids of the selection in `order` (NEWEST_FIRST or OLDEST_FIRST);
+    with `by_estate`, each estate's first `limit`, merged."""
+    columns = {"local_date": Round.local_date, "round_id": Round.id, "id": Finding.id}
+    query = (sa.select(Finding.id).select_from(Round).join(Finding, Finding.round_id == Round.id)
+             .where(*selection.round_conditions, *selection.finding_conditions, *extra))
+    if not selection.by_estate:
+        return list(session.scalars(query.order_by(*_ordered(columns, order)).limit(limit)))
+    query = query.add_columns(Round.local_date, Round.id.label("round_id"))
+    parts = [query.where(Round.estate_id == estate_id).order_by(*_ordered(columns, order)).limit(limit).subquery()
+             for estate_id in selection.by_estate]
+    merged = sa.union_all(*(sa.select(p.c.id, p.c.local_date, p.c.round_id) for p in parts)).subquery()
+    return list(session.scalars(sa.select(merged.c.id).order_by(*_ordered(merged.c, order)).limit(limit)))
 
 
 def _ids(session: Session, selection: Selection, *extra, limit: int) -> list[int]:
-    query = (
-        sa.select(Finding.id).select_from(Round).join(Finding, Finding.round_id == Round.id)
-        .where(*selection.round_conditions, *selection.finding_conditions, *extra)
-        .order_by(*NEWEST_FIRST).limit(limit)
-    )
-    return list(session.scalars(query))
+    return _walk(session, selection, extra, NEWEST_FIRST, limit)
 
 
 @dataclass
@@ -306,13 +329,9 @@ def previous_cursor(session: Session, selection: Selection, first_id: int, limit
     if position is None:
         return False, None
     local_date, round_id = position
-    backwards = (Round.local_date.asc(), Round.id.asc(), Finding.id.desc())
 
     def earlier(*extra, n: int) -> list[int]:
-        return list(session.scalars(
-            sa.select(Finding.id).select_from(Round).join(Finding, Finding.round_id == Round.id)
-            .where(*selection.round_conditions, *selection.finding_conditions, *extra)
-            .order_by(*backwards).limit(n)))
+        return _walk(session, selection, extra, OLDEST_FIRST, n)
 
     ids = earlier(Round.id == round_id, Finding.id < first_id, n=limit + 1)
     if len(ids) <= limit:

@@ -131,3 +131,34 @@ def test_previous_page_link_over_http(client, auth, world):
     third = client.get(re.search(r'href="([^"]+)" rel="next"', second).group(1).replace("&amp;", "&"))
     back = re.search(r'href="([^"]+)" rel="prev"', third.get_data(as_text=True)).group(1).replace("&amp;", "&")
     assert card_ids(client.get(back).get_data(as_text=True)) == card_ids(second)
+
+
+def test_a_user_of_several_estates_pages_them_merged_both_ways(world):
+    """No estate chosen by a user of two: each estate is read newest first by itself and the two
+    merged, so the pages still follow each other (and go back) without gaps or repeats."""
+    w = world
+    made = []
+    for n in range(6):  # the two estates' rounds interleaved by day, some days in both
+        made += walked(w["amy"], w["mine"], DAY - timedelta(days=n), [FINE] * (2 + n % 3), building=w["b1"])
+        made += walked(w["zed"], w["theirs"], DAY - timedelta(days=n + n % 2), [DEFECT] * (1 + n % 2),
+                       building=w["tb"])
+    flt = review.ReviewFilter()
+    assert len(review.select_findings(db.session, w["sup"], flt).by_estate) == 2
+    everything = review.review_page(db.session, w["sup"], flt, limit=1000).findings
+    assert len(everything) == len(made)
+    keys = [(-f.round.local_date.toordinal(), -f.round.id, f.id) for f in everything]
+    assert keys == sorted(keys)
+    for size in (1, 3, 5):
+        pages, before = [], None
+        while True:
+            page = review.review_page(db.session, w["sup"], flt, before=before, limit=size)
+            pages.append(page)
+            if page.next_before is None:
+                break
+            before = page.next_before
+        assert [u for p in pages for u in uuids(p.findings)] == uuids(everything)
+        for i in range(1, len(pages)):
+            back = page_uuids(w["sup"], flt, before=pages[i].previous_before, limit=size)
+            assert back == uuids(pages[i - 1].findings), (size, i)
+    defects = review.review_page(db.session, w["sup"], review.ReviewFilter(defects_only=True), limit=1000).findings
+    assert uuids(defects) == [u for f, u in zip(everything, uuids(everything)) if f.result is DEFECT]

@@ -163,15 +163,23 @@ def latest_version(session: Session, kind: RoundKind, estate_id: int | None = No
     versions, when it walks its own, sort ahead of the company's."""
     if estate_id is None:
         return company_version(session, kind)
+    return session.scalars(_LATEST, {"kind": kind, "estate_id": estate_id}).first()
+
+
+def _latest_statement() -> sa.Select:
+    """latest_version's statement, built once (building it costs more than running it)."""
+    kind, estate_id = sa.bindparam("kind"), sa.bindparam("estate_id", type_=sa.Integer)
     walks_own = sa.exists().where(EstateChecklist.estate_id == estate_id, EstateChecklist.kind == kind,
                                   EstateChecklist.own.is_(True))
     own = sa.and_(ChecklistPublication.estate_id == estate_id, walks_own)
-    query = (sa.select(ChecklistVersion).outerjoin(ChecklistPublication)
-             .where(ChecklistVersion.kind == kind, sa.or_(ChecklistPublication.estate_id.is_(None), own))
-             .order_by(sa.case((ChecklistPublication.estate_id.is_(None), 1), else_=0), ChecklistVersion.version.desc())
-             .limit(1)
-             .options(lazyload(ChecklistVersion.publication)))  # read only if asked (estate_id, from_file)
-    return session.scalars(query).first()
+    return (sa.select(ChecklistVersion).outerjoin(ChecklistPublication)
+            .where(ChecklistVersion.kind == kind, sa.or_(ChecklistPublication.estate_id.is_(None), own))
+            .order_by(sa.case((ChecklistPublication.estate_id.is_(None), 1), else_=0), ChecklistVersion.version.desc())
+            .limit(1)
+            .options(lazyload(ChecklistVersion.publication)))  # read only if asked (estate_id, from_file)
+
+
+_LATEST = _latest_statement()
 
 
 def items_of(session: Session, version: ChecklistVersion) -> list[ChecklistItem]:
