@@ -373,8 +373,19 @@ class ReviewCounts:
     rounds: Count
 
 
-def _capped(session: Session, query: sa.Select, cap: int) -> Count:
-    n = session.scalar(sa.select(sa.func.count()).select_from(query.limit(cap + 1).subquery()))
+def _limited(selection: Selection, query: sa.Select, limit: int) -> sa.Subquery:
+    """At most `limit` rows of a query of rounds, as a subquery; with `by_estate`, estate by estate
+    (each walk stops at `limit` in its estate's index: one walk of the estates' ids together
+    would pass over every other estate's rounds too)."""
+    if not selection.by_estate:
+        return query.limit(limit).subquery()
+    parts = [query.where(Round.estate_id == estate_id).limit(limit).subquery() for estate_id in selection.by_estate]
+    merged = sa.union_all(*(sa.select(*part.c) for part in parts)).subquery()
+    return sa.select(*merged.c).limit(limit).subquery()
+
+
+def _capped(session: Session, selection: Selection, query: sa.Select, cap: int) -> Count:
+    n = session.scalar(sa.select(sa.func.count()).select_from(_limited(selection, query, cap + 1)))
     return Count(min(n, cap), n > cap)
 
 
@@ -386,10 +397,8 @@ def review_counts(session: Session, user: User, flt: ReviewFilter, cap: int | No
     selection = selection or select_findings(session, user, flt)
     where = (*selection.round_conditions, *selection.finding_conditions)
     # One walk over at most cap + 1 findings answers all four counts when there are no more.
-    first = (
-        sa.select(Finding.result, Finding.reviewed_at, Round.id.label("round_id"))
-        .select_from(Round).join(Finding, Finding.round_id == Round.id).where(*where).limit(cap + 1).subquery()
-    )
+    first = _limited(selection, sa.select(Finding.result, Finding.reviewed_at, Round.id.label("round_id"))
+                     .select_from(Round).join(Finding, Finding.round_id == Round.id).where(*where), cap + 1)
     n, defects, unreviewed, rounds = session.execute(sa.select(
         sa.func.count(),
         sa.func.coalesce(sa.func.sum(sa.case((first.c.result == FindingResult.DEFECT, 1), else_=0)), 0),
@@ -401,14 +410,16 @@ def review_counts(session: Session, user: User, flt: ReviewFilter, cap: int | No
     # More than `cap`: each count walks on by itself, and stops at `cap` too.
     total = Count(cap, True)
     findings = sa.select(sa.literal(1)).select_from(Round).join(Finding, Finding.round_id == Round.id).where(*where)
-    defects = total if flt.defects_only else _capped(session, findings.where(Finding.result == FindingResult.DEFECT), cap)
-    unreviewed = total if flt.unreviewed_only else _capped(session, findings.where(Finding.reviewed_at.is_(None)), cap)
+    defects = total if flt.defects_only else _capped(session, selection,
+                                                     findings.where(Finding.result == FindingResult.DEFECT), cap)
+    unreviewed = total if flt.unreviewed_only else _capped(session, selection,
+                                                           findings.where(Finding.reviewed_at.is_(None)), cap)
     rounds_query = sa.select(sa.literal(1)).select_from(Round).where(*selection.round_conditions)
     if selection.finding_conditions:
         rounds_query = rounds_query.where(
             sa.exists().where(Finding.round_id == Round.id, *selection.finding_conditions)
         )
-    return ReviewCounts(total, defects, unreviewed, _capped(session, rounds_query, cap))
+    return ReviewCounts(total, defects, unreviewed, _capped(session, selection, rounds_query, cap))
 
 
 # Choices for the filter form ----------------------------------------------------------------

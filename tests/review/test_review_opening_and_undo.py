@@ -162,3 +162,22 @@ def test_a_user_of_several_estates_pages_them_merged_both_ways(world):
             assert back == uuids(pages[i - 1].findings), (size, i)
     defects = review.review_page(db.session, w["sup"], review.ReviewFilter(defects_only=True), limit=1000).findings
     assert uuids(defects) == [u for f, u in zip(everything, uuids(everything)) if f.result is DEFECT]
+
+
+def test_a_user_of_several_estates_is_counted_estate_by_estate_alike(world):
+    """The counts read estate by estate answer as one walk over both estates would, capped or not."""
+    import dataclasses
+
+    w = world
+    for n in range(4):
+        walked(w["amy"], w["mine"], DAY - timedelta(days=n), [FINE, DEFECT, FINE], building=w["b1"])
+        walked(w["zed"], w["theirs"], DAY - timedelta(days=n), [DEFECT, FINE], building=w["tb"])
+    for flt in (review.ReviewFilter(), review.ReviewFilter(defects_only=True), review.ReviewFilter(unreviewed_only=True)):
+        split = review.select_findings(db.session, w["sup"], flt)
+        whole = dataclasses.replace(split, by_estate=())
+        assert split.by_estate
+        for cap in (3, 5, 8, 1000):
+            assert review.review_counts(db.session, w["sup"], flt, cap=cap, selection=split) == \
+                review.review_counts(db.session, w["sup"], flt, cap=cap, selection=whole), (flt, cap)
+    counted = review.review_counts(db.session, w["sup"], review.ReviewFilter(), cap=1000)
+    assert (counted.findings.value, counted.defects.value, counted.rounds.value) == (20, 8, 8)
