@@ -1,7 +1,9 @@
 """Benchmark of the desk's pages on a year of 50 estates: review list, overdue tickets, monthly summary.
 
 Run from the repo root:  .venv/bin/python bench/desk.py [--quick] [--samples 30] [--no-cache] [--keep]
-Other options: --estates N and --days N (the large database; default 50 estates, 365 days),
+                         [--db postgresql]
+Other options: --estates N and --days N (the large database; default 50 estates, 365 days: about
+1,000,000 findings and 100,000 tickets; --estates 500 makes about 10,000,000 and 1,000,000),
 --small N (findings in the small database; default 10000), --deep N (pages followed for the
 deep page; default 20), --warmup N, --explain (EXPLAIN QUERY PLAN of the slowest statements of
 the cases over target, or else of the cases with the slowest statements).
@@ -18,6 +20,16 @@ sync-checklists; estates, places and users are made with the ORM, and the histor
 inserted with sqlite3 (executemany, one transaction, secondary indexes built afterwards). The
 database is cached under ~/.cache/xuncha-bench/desk/<key>, the key a hash of the migrations,
 the checklists, this generator's version and its size; each run times a copy.
+
+On PostgreSQL (--db postgresql; BENCH_PG_URL names a superuser's connection, default
+postgresql://postgres@127.0.0.1:5432/postgres) the same generator's rows go in with COPY (psycopg),
+secondary indexes built afterwards, foreign keys not checked row by row, then VACUUM ANALYZE. The
+result is kept as a template database, xuncha_desk_g<generator version>_<estates>x<days> (its dates
+in ~/.cache/xuncha-bench/desk/pg/<name>.json), brought to the migrations' head at each run (a new
+migration's indexes are built into it once, as a deployment would get them) and copied for the run
+(CREATE DATABASE ... TEMPLATE; dropped afterwards unless --keep). 10,000,000 findings take about an
+hour to generate on 2 busy cores; a copy takes seconds. The query plans (EXPLAIN ANALYZE, BUFFERS)
+of the slowest statements are always printed there.
 
 The small database is estates 1-3 alone, the ones the timed users see (the same generator and
 seeds, so the same places, users and ids), over the last 62 days (about 10,000 findings; the last
@@ -133,11 +145,16 @@ def cache_key(estates: int, days: int) -> str:
     return h.hexdigest()[:16]
 
 
-def app_for(db_path: Path, root: Path):  # noqa: ANN201
+def database_url(database: Path | str) -> str:
+    """A SQLite file's URL, or the PostgreSQL URL as it is."""
+    return database if isinstance(database, str) else f"sqlite:///{database}"
+
+
+def app_for(database: Path | str, root: Path):  # noqa: ANN201
     from app import create_app
 
     return create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "INSTANCE_PATH": str(root / "instance"),
+        "SQLALCHEMY_DATABASE_URI": database_url(database), "INSTANCE_PATH": str(root / "instance"),
         "PHOTO_DIR": str(root / "photos"), "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
         "LOGIN_FAILURE_LIMIT": "100000 per minute",
     })
@@ -289,8 +306,11 @@ def create_world(app, estates: int) -> tuple[list[EstateWorld], dict[str, int]]:
     return worlds, extra
 
 
-def checklist_items(conn: sqlite3.Connection) -> tuple[dict[str, list[Item]], dict[str, int]]:
-    """The latest version of every checklist: its items by kind, and the version ids."""
+def checklist_items(conn) -> tuple[dict[str, list[Item]], dict[str, int]]:  # noqa: ANN001
+    """The latest version of every checklist: its items by kind, and the version ids (a sqlite3 or a
+    psycopg connection)."""
+    mark = "?" if isinstance(conn, sqlite3.Connection) else "%s"
+    as_list = lambda v: v if isinstance(v, list) else json.loads(v)  # noqa: E731 - psycopg reads JSON already
     versions = {kind: vid for vid, kind in conn.execute(
         "SELECT id, kind FROM checklist_version v WHERE version = (SELECT max(version) FROM checklist_version w "
         "WHERE w.kind = v.kind)")}
@@ -298,9 +318,10 @@ def checklist_items(conn: sqlite3.Connection) -> tuple[dict[str, list[Item]], di
     for kind, vid in versions.items():
         rows = conn.execute(
             "SELECT id, code, applies_to, item_type, route, urgency, photo_required, required, reasons, actions, "
-            "meter_kind, label_zh_hant FROM checklist_item WHERE version_id = ? ORDER BY position", (vid,)).fetchall()
-        items[kind] = [Item(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7]), json.loads(r[8]),
-                            json.loads(r[9]), r[10], r[11]) for r in rows]
+            f"meter_kind, label_zh_hant FROM checklist_item WHERE version_id = {mark} ORDER BY position",
+            (vid,)).fetchall()
+        items[kind] = [Item(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7]), as_list(r[8]),
+                            as_list(r[9]), r[10], r[11]) for r in rows]
     return items, versions
 
 
@@ -721,6 +742,168 @@ def cached_database(estates: int, days: int, use_cache: bool, work: Path, last: 
     return target, meta
 
 
+# --- PostgreSQL: the same history, loaded with COPY into a template database kept between runs ---
+
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+HISTORY_TABLES = (("round", ROUND_COLUMNS), ("repair_ticket", TICKET_COLUMNS), ("finding", FINDING_COLUMNS),
+                  ("ticket_event", EVENT_COLUMNS), ("photo", PHOTO_COLUMNS),
+                  ("finding_comment", "id, finding_id, by_id, at, text"))
+
+
+def pg_url(admin_url: str, database: str) -> str:
+    """The admin URL with another database name (SQLAlchemy's driver named: psycopg 3)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(admin_url).set(drivername="postgresql+psycopg", database=database) \
+        .render_as_string(hide_password=False)
+
+
+def pg_connect(url: str, autocommit: bool = True):  # noqa: ANN201
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                           dbname=u.database, autocommit=autocommit)
+
+
+def pg_template_name(estates: int, days: int) -> str:
+    return f"xuncha_desk_g{GENERATOR_VERSION}_{estates}x{days}"
+
+
+def pg_exists(admin, name: str) -> bool:  # noqa: ANN001
+    return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def insert_history_pg(url: str, worlds: list[EstateWorld], first: date, last: date) -> dict:
+    """Every estate's history with COPY, in one transaction: the secondary indexes dropped first and
+    built afterwards, foreign keys not checked row by row (the generator keeps them), the id
+    sequences moved past the ids given, then ANALYZE."""
+    conn = pg_connect(url, autocommit=False)
+    totals: dict[str, int] = defaultdict(int)
+    with conn:
+        conn.execute("SET TIME ZONE 'UTC'")  # the generator writes UTC instants without an offset
+        conn.execute("SET session_replication_role = replica")  # no FK triggers while loading
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        items, versions = checklist_items(conn)
+        tables = [t for t, _ in HISTORY_TABLES]
+        indexes = conn.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'public' AND i.tablename = ANY(%s) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)", (tables,)).fetchall()
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        counters = Counters()
+        for world in worlds:
+            rows = Rows()
+            EstateHistory(world, items, versions, first, last, counters, rows).run()
+            for (table, columns), data in zip(HISTORY_TABLES, (rows.rounds, rows.tickets, rows.findings, rows.events,
+                                                                rows.photos, rows.comments)):
+                if not data:
+                    continue
+                with conn.cursor().copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+                    for row in data:
+                        copy.write_row(row)
+                totals[table] += len(data)
+        with conn.cursor().copy("COPY ticket_counter (day, last) FROM STDIN") as copy:
+            for d, n in sorted(counters.numbers.items()):
+                copy.write_row((d.isoformat(), n))
+        for _, sql in indexes:
+            conn.execute(sql)
+        for table in tables:
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                         f"(SELECT coalesce(max(id), 0) + 1 FROM \"{table}\"), false)")
+    conn.close()
+    conn = pg_connect(url)
+    conn.execute("VACUUM ANALYZE")
+    conn.close()
+    return dict(totals)
+
+
+def upgrade_database(database: Path | str) -> None:
+    """The schema to the migrations' head (a cached database built before a migration gets it)."""
+    from flask_migrate import upgrade
+
+    from app.extensions import db
+
+    root = Path(tempfile.mkdtemp(prefix="xuncha-bench-upgrade-"))
+    try:
+        app = app_for(database, root)
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def cached_pg_database(estates: int, days: int, use_cache: bool, run: str, admin_url: str = PG_ADMIN_URL,
+                       last: date | None = None) -> tuple[str, dict]:
+    """A database for this size on PostgreSQL, `run` (its URL returned): a copy of the template
+    database kept between runs (CREATE DATABASE ... TEMPLATE), which is built when missing (the
+    migrations, the checklists and the world through the app, the history with COPY) and brought
+    to the migrations' head when a migration came since (as a deployment would be)."""
+    from app.extensions import db
+    from app.rounds.checklists import sync_checklists
+
+    name = pg_template_name(estates, days)
+    meta_file = CACHE_DIR / "pg" / f"{name}.json"
+    admin = pg_connect(admin_url)
+    try:
+        meta = json.loads(meta_file.read_text()) if meta_file.exists() else None
+        fresh = use_cache and meta is not None and pg_exists(admin, name) and (
+            last is None or meta["last"] == last.isoformat())
+        if not fresh:
+            last = last or (datetime.now(TZ).date() - timedelta(days=1))
+            print(f"generating {estates} estates x {days} days (ending {last}) into PostgreSQL ...", flush=True)
+            building = f"{name}_building"
+            admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{building}"')
+            url = pg_url(admin_url, building)
+            root = Path(tempfile.mkdtemp(prefix="xuncha-bench-pg-"))
+            try:
+                app = app_for(url, root)
+                upgrade_database(url)
+                with app.app_context():
+                    sync_checklists(db.session)
+                    db.session.commit()
+                    db.session.remove()
+                worlds, _ = create_world(app, estates)
+                with app.app_context():
+                    db.engine.dispose()
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
+            first = last - timedelta(days=days - 1)
+            t = time.perf_counter()
+            totals = insert_history_pg(url, worlds, first, last)
+            totals["seconds"] = round(time.perf_counter() - t, 1)
+            meta = {"estates": estates, "days": days, "first": first.isoformat(), "last": last.isoformat(),
+                    "rows": totals}
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+            meta_file.parent.mkdir(parents=True, exist_ok=True)
+            meta_file.write_text(json.dumps(meta))
+            meta["cached"] = False
+        else:
+            meta["cached"] = True
+            upgrade_database(pg_url(admin_url, name))  # a new migration's indexes go into the template once
+        admin.execute(f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)')
+        # FILE_COPY (PostgreSQL 15+): the files copied at once, not written again through the WAL.
+        strategy = " STRATEGY FILE_COPY" if admin.info.server_version >= 150000 else ""
+        admin.execute(f'CREATE DATABASE "{run}" TEMPLATE "{name}"{strategy}')
+    finally:
+        admin.close()
+    return pg_url(admin_url, run), meta
+
+
+def drop_pg_database(url: str, admin_url: str = PG_ADMIN_URL) -> None:
+    from sqlalchemy.engine import make_url
+
+    admin = pg_connect(admin_url)
+    try:
+        admin.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+    finally:
+        admin.close()
+
+
 # --- timing through the app ---------------------------------------------------------------
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"|name="csrf_token" type="hidden" value="([^"]+)"')
@@ -828,24 +1011,24 @@ class Site:
     """The app on one database, with its signed-in browsers."""
 
     label: str
-    db_path: Path
+    database: Path | str  # a SQLite file, or a PostgreSQL URL
     root: Path
     app: object
     log: StatementLog
     browsers: dict
 
     @classmethod
-    def open(cls, label: str, db_path: Path) -> Site:
+    def open(cls, label: str, database: Path | str, work: Path) -> Site:
         from app.extensions import db
 
-        root = Path(tempfile.mkdtemp(prefix="app-", dir=db_path.parent))
-        app = app_for(db_path, root)
+        root = Path(tempfile.mkdtemp(prefix="app-", dir=work))
+        app = app_for(database, root)
         with app.app_context():
             log = StatementLog(db.engine)
         app.logger.handlers[:] = [ERRORS]  # a page that fails is reported once, with its error
         app.logger.propagate = False
         # Requests run with no app context of ours pushed: each gets its own, as in production.
-        return cls(label, db_path, root, app, log, {u: Browser(app, u) for u in ("desk1", "deskr", "sup1")})
+        return cls(label, database, root, app, log, {u: Browser(app, u) for u in ("desk1", "deskr", "sup1")})
 
     def close(self) -> None:
         from app.extensions import db
@@ -965,12 +1148,22 @@ def cases_for(meta: dict, worlds_ids: dict) -> list[Case]:
     return cases
 
 
-def estate_one_ids(db_path: Path) -> dict:
-    conn = sqlite3.connect(db_path)
-    estate = conn.execute("SELECT id FROM estate WHERE code = 'E01'").fetchone()[0]
-    building = conn.execute("SELECT id FROM building WHERE estate_id = ? ORDER BY position", (estate,)).fetchone()[0]
-    steward = conn.execute("SELECT id FROM user WHERE username = 's1a'").fetchone()[0]
-    conn.close()
+def scalar(database: Path | str, sql: str, **params) -> object:  # noqa: ANN003
+    """One value from the database (SQLite or PostgreSQL), outside the app."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url(database))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar()
+    finally:
+        engine.dispose()
+
+
+def estate_one_ids(database: Path | str) -> dict:
+    estate = scalar(database, "SELECT id FROM estate WHERE code = 'E01'")
+    building = scalar(database, "SELECT id FROM building WHERE estate_id = :e ORDER BY position LIMIT 1", e=estate)
+    steward = scalar(database, "SELECT id FROM \"user\" WHERE username = 's1a'")
     return {"estate": estate, "building": building, "steward": steward}
 
 
@@ -978,7 +1171,7 @@ def measure(sites: list[Site], meta: dict, samples: int, warmup: int, deep: int)
     """Time every case on every site (the same URLs: estate 1's ids and the data's dates are the
     same in both databases). Deep pages are found on each site by following 'next' links."""
     results: dict[str, list[Result]] = {s.label: [] for s in sites}
-    for case in cases_for(meta, estate_one_ids(sites[0].db_path)):
+    for case in cases_for(meta, estate_one_ids(sites[0].database)):
         timed = time_cases(sites, {s.label: case for s in sites}, samples, warmup)
         for site in sites:
             results[site.label].append(timed[site.label])
@@ -1019,12 +1212,16 @@ def report_line(r: Result) -> None:
               f"{len(r.statements):2d} queries, slowest {slowest:5.1f} ms{flag}", flush=True)
 
 
-def explain(db_path: Path, results: list[Result], limit: int = 3) -> None:
-    """EXPLAIN QUERY PLAN of the slowest statements of the cases over target (if none, of the three
-    cases whose slowest statement took longest)."""
+def explain(database: Path | str, results: list[Result], limit: int = 3) -> None:
+    """The query plans of the slowest statements of the cases over target (if none, of the three
+    cases whose slowest statement took longest): EXPLAIN QUERY PLAN on SQLite, EXPLAIN (ANALYZE,
+    BUFFERS) on PostgreSQL."""
     timed = [r for r in results if r.timed and r.statements]
     chosen = [r for r in timed if r.p95 > TARGET_P95_MS] or sorted(timed, key=lambda r: -r.statements[0][0])[:3]
-    conn = sqlite3.connect(db_path)
+    if isinstance(database, str):
+        explain_pg(database, chosen, limit)
+        return
+    conn = sqlite3.connect(database)
     for r in chosen:
         print(f"\n{r.case.kind} {r.case.name}: p95 {r.p95:.1f} ms, SQL {sum(x[0] for x in r.statements):.1f} ms "
               f"in {len(r.statements)} statements; the slowest of one request:")
@@ -1036,6 +1233,28 @@ def explain(db_path: Path, results: list[Result], limit: int = 3) -> None:
             except sqlite3.Error as exc:
                 print(f"             (no plan: {exc})")
     conn.close()
+
+
+def explain_pg(url: str, chosen: list[Result], limit: int) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            for r in chosen:
+                print(f"\n{r.case.kind} {r.case.name}: p95 {r.p95:.1f} ms, SQL {sum(x[0] for x in r.statements):.1f} ms "
+                      f"in {len(r.statements)} statements; the slowest of one request:")
+                for ms, sql, params in r.statements[:limit]:
+                    print(f"  {ms:7.1f} ms  {' '.join(sql.split())[:400]}")
+                    try:
+                        for (line,) in conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params or {}):
+                            print(f"             {line}")
+                    except sa.exc.DBAPIError as exc:
+                        conn.rollback()
+                        print(f"             (no plan: {str(exc.orig).splitlines()[0]})")
+                conn.rollback()
+    finally:
+        engine.dispose()
 
 
 def main() -> None:
@@ -1051,44 +1270,60 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10 estates x 120 days, 10 samples")
     parser.add_argument("--no-cache", action="store_true", help="generate afresh and do not cache")
     parser.add_argument("--explain", action="store_true", help="query plans of every case over target")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (and the run's PostgreSQL databases)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="the backend (postgresql: BENCH_PG_URL, default postgresql://postgres@127.0.0.1:5432/"
+                             "postgres, a superuser's connection that may create databases)")
     args = parser.parse_args()
     if args.quick:
         args.estates, args.days, args.samples = min(args.estates, 10), min(args.days, 120), min(args.samples, 10)
 
     work = Path(tempfile.mkdtemp(prefix="xuncha-bench-desk-"))
+    pg = args.db == "postgresql"
+    run_dbs: list[str] = []
+
+    def database(estates: int, days: int, last: date | None = None) -> tuple[Path | str, dict]:
+        if not pg:
+            return cached_database(estates, days, not args.no_cache, work, last=last)
+        url, meta = cached_pg_database(estates, days, not args.no_cache, f"xuncha_desk_run_{os.getpid()}_{len(run_dbs)}",
+                                       last=last)
+        run_dbs.append(url)
+        return url, meta
+
     try:
         t = time.perf_counter()
-        big, big_meta = cached_database(args.estates, args.days, not args.no_cache, work)
+        big, big_meta = database(args.estates, args.days)
         big_counts = count_rows(big)
         print(f"large database: {args.estates} estates x {args.days} days to {big_meta['last']}, "
               f"{'from the cache' if big_meta['cached'] else f'generated in {time.perf_counter() - t:.0f} s'}: "
               f"{big_counts['finding']:,} findings, {big_counts['round']:,} rounds, {big_counts['repair_ticket']:,} "
               f"tickets, {big_counts['ticket_event']:,} ticket events, {big_counts['photo']:,} photos; "
-              f"{big.stat().st_size / 1e6:.0f} MB")
+              f"{size_mb(big):.0f} MB")
         per_estate_day = big_counts["finding"] / (args.estates * args.days)
         small_estates = min(SMALL_ESTATES, args.estates)
         small_days = max(62, round(args.small / (small_estates * per_estate_day)))  # the last whole month in it
         t = time.perf_counter()
-        small, small_meta = cached_database(small_estates, small_days, not args.no_cache, work,
-                                            last=date.fromisoformat(big_meta["last"]))
+        small, small_meta = database(small_estates, small_days, last=date.fromisoformat(big_meta["last"]))
         small_counts = count_rows(small)
         print(f"small database: estates 1-{small_estates} x {small_days} days, {small_counts['finding']:,} findings, "
               f"{small_counts['repair_ticket']:,} tickets ({time.perf_counter() - t:.0f} s)")
         print(f"timing: {args.samples} samples per case after {args.warmup} warm-up requests; "
-              f"{os.cpu_count()} CPUs; SQLite {sqlite3.sqlite_version}")
+              f"{os.cpu_count()} CPUs; "
+              + (f"PostgreSQL {scalar(big, 'SHOW server_version')}" if pg else f"SQLite {sqlite3.sqlite_version}"))
 
         print("\nper case: wall-clock p50/p95 of the whole response, this process's CPU per response (p50), "
               "the SQL statements of one response; the two databases' requests interleaved")
         load = MachineLoad()
-        sites = [Site.open("1M", big), Site.open("10k", small)]
+        n = big_counts["finding"]
+        big_label = f"{n / 1e6:.0f}M" if n >= 1e6 else f"{n / 1e3:.0f}k"
+        sites = [Site.open(big_label, big, work), Site.open("10k", small, work)]
         try:
             results = measure(sites, big_meta, args.samples, args.warmup, args.deep)
         finally:
             for site in sites:
                 site.close()
         others = load.others_share()
-        large_results, small_results = results["1M"], results["10k"]
+        large_results, small_results = results[big_label], results["10k"]
 
         def worst(kind: str) -> float | None:
             """The largest p95 of a kind; None unless every case of the kind could be timed."""
@@ -1131,6 +1366,10 @@ def main() -> None:
             "cpu_p50_ms_median": round(statistics.median(r.cpu50 for r in timed), 2) if timed else None,
             "others_cpu_share": None if others is None else round(others, 2),
             "reference_workload_ms": round(reference_workload_ms(), 1),
+            "db": args.db,
+            "large_db_findings": big_counts["finding"],
+            "large_db_tickets": big_counts["repair_ticket"],
+            "small_db_findings": small_counts["finding"],
         }
         if others is not None:
             print(f"\nother processes used {100 * others:.0f}% of the machine's CPU while timing "
@@ -1149,22 +1388,27 @@ def main() -> None:
             print(f"  pages missing (404): {', '.join(missing)}")
         for error in errors:
             print(f"  error: {error}")
-        if args.explain:
-            explain(big, large_results)
+        if args.explain or pg:  # on PostgreSQL always: the plan of the slowest statements
+            explain(big, large_results, limit=3 if args.explain else 1)
         print(json.dumps(figures))
     finally:
         if args.keep:
-            print(f"kept {work}", file=sys.stderr)
+            print(f"kept {work}" + (f" and {', '.join(run_dbs)}" if run_dbs else ""), file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
+            for url in run_dbs:
+                drop_pg_database(url)
 
 
-def count_rows(db_path: Path) -> dict:
-    conn = sqlite3.connect(db_path)
-    counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-              for t in ("finding", "round", "repair_ticket", "ticket_event", "photo")}
-    conn.close()
-    return counts
+def count_rows(database: Path | str) -> dict:
+    return {t: scalar(database, f'SELECT count(*) FROM "{t}"')
+            for t in ("finding", "round", "repair_ticket", "ticket_event", "photo")}
+
+
+def size_mb(database: Path | str) -> float:
+    if isinstance(database, Path):
+        return database.stat().st_size / 1e6
+    return scalar(database, "SELECT pg_database_size(current_database())") / 1e6
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from ..decoration import materials, permits, violations
 from ..models import Estate, Round, RoundKind, User
 from ..repairs import verification
 from ..rounds import schedule
-from ..rounds.checklists import latest_version
+from ..rounds.checklists import items_of, latest_version
 from ..rounds.checkpoints import code_digests, scans_required
 from ..rounds.plan import Plan, build_plan, checkpoint_documents
 
@@ -71,7 +71,7 @@ def offline_pack(session: Session, steward: User, at: datetime | None = None) ->
     checklists = {
         _checklist_key(v): {"kind": v.kind.value, "version": v.version,
                             "title": {"zh_Hant": v.title_zh_hant, "zh_Hans": v.title(ZH_HANS), "en": v.title(EN)},
-                            "items": list(v.items)}
+                            "items": items_of(session, v)}
         for v in versions.values() if v is not None
     }
     return {"generated_at": at, "user_id": steward.id, "targets": targets, "plans": plans, "checklists": checklists,

@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from ..access import ALL_ROLES, PUBLIC, allowed_roles, public, roles, wants_json
 from ..errors import error_response
@@ -38,12 +39,17 @@ LANDING = {
 }
 
 
+_ASSIGNMENT = (joinedload(User.estates), joinedload(User.buildings))
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """The user of a session id (User.get_id): unknown, disabled, or signed out since this
     cookie was issued all count as signed out."""
     user_id, _, version = session_id.partition("-")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() and version.isdigit() else None
+    # With the user's own assignment in the same statement: nearly every request asks for its scope.
+    user = db.session.get(User, int(user_id), options=_ASSIGNMENT) if user_id.isdigit() and version.isdigit() \
+        else None
     return user if user is not None and user.active and user.session_version == int(version) else None
 
 

@@ -151,6 +151,10 @@ class Selection:
     round_conditions: tuple
     finding_conditions: tuple
     scope: sa.ColumnElement
+    # No estate chosen by a user of a few estates: a page is read estate by estate (each walks its
+    # estate's index newest first and stops at a page), then merged. One walk over every estate's
+    # rounds would pass over the other estates' rounds too, more of them the larger the company.
+    by_estate: tuple[int, ...] = ()
 
 
 def _scope(user: User) -> sa.ColumnElement:
@@ -192,19 +196,38 @@ def select_findings(session: Session, user: User, flt: ReviewFilter) -> Selectio
         finding_conditions.append(Finding.result == FindingResult.DEFECT)
     if flt.unreviewed_only:
         finding_conditions.append(Finding.reviewed_at.is_(None))
-    return Selection(tuple(conditions), tuple(finding_conditions), scope)
+    visible = sorted(user.visible_estate_ids) if estate_id is None else []
+    by_estate = tuple(visible) if 1 < len(visible) <= MAX_ESTATES_READ_ONE_BY_ONE else ()
+    return Selection(tuple(conditions), tuple(finding_conditions), scope, by_estate)
 
 
-NEWEST_FIRST = (Round.local_date.desc(), Round.id.desc(), Finding.id)
+# Orders as (column, descending): the finding's round's date and id, then the finding's id.
+NEWEST_FIRST = (("local_date", True), ("round_id", True), ("id", False))
+OLDEST_FIRST = (("local_date", False), ("round_id", False), ("id", True))  # NEWEST_FIRST read backwards
+MAX_ESTATES_READ_ONE_BY_ONE = 60  # more (a head office's): one walk, as for any other filter
+
+
+def _ordered(columns: dict, order: tuple) -> list:
+    return [columns[key].desc() if descending else columns[key].asc() for key, descending in order]
+
+
+def _walk(session: Session, selection: Selection, extra: tuple, order: tuple, limit: int) -> list[int]:
+    """The first `limit` finding ids of the selection in `order` (NEWEST_FIRST or OLDEST_FIRST);
+    with `by_estate`, each estate's first `limit`, merged."""
+    columns = {"local_date": Round.local_date, "round_id": Round.id, "id": Finding.id}
+    query = (sa.select(Finding.id).select_from(Round).join(Finding, Finding.round_id == Round.id)
+             .where(*selection.round_conditions, *selection.finding_conditions, *extra))
+    if not selection.by_estate:
+        return list(session.scalars(query.order_by(*_ordered(columns, order)).limit(limit)))
+    query = query.add_columns(Round.local_date, Round.id.label("round_id"))
+    parts = [query.where(Round.estate_id == estate_id).order_by(*_ordered(columns, order)).limit(limit).subquery()
+             for estate_id in selection.by_estate]
+    merged = sa.union_all(*(sa.select(p.c.id, p.c.local_date, p.c.round_id) for p in parts)).subquery()
+    return list(session.scalars(sa.select(merged.c.id).order_by(*_ordered(merged.c, order)).limit(limit)))
 
 
 def _ids(session: Session, selection: Selection, *extra, limit: int) -> list[int]:
-    query = (
-        sa.select(Finding.id).select_from(Round).join(Finding, Finding.round_id == Round.id)
-        .where(*selection.round_conditions, *selection.finding_conditions, *extra)
-        .order_by(*NEWEST_FIRST).limit(limit)
-    )
-    return list(session.scalars(query))
+    return _walk(session, selection, extra, NEWEST_FIRST, limit)
 
 
 @dataclass
@@ -288,13 +311,9 @@ def previous_cursor(session: Session, selection: Selection, first_id: int, limit
     if position is None:
         return False, None
     local_date, round_id = position
-    backwards = (Round.local_date.asc(), Round.id.asc(), Finding.id.desc())
 
     def earlier(*extra, n: int) -> list[int]:
-        return list(session.scalars(
-            sa.select(Finding.id).select_from(Round).join(Finding, Finding.round_id == Round.id)
-            .where(*selection.round_conditions, *selection.finding_conditions, *extra)
-            .order_by(*backwards).limit(n)))
+        return _walk(session, selection, extra, OLDEST_FIRST, n)
 
     ids = earlier(Round.id == round_id, Finding.id < first_id, n=limit + 1)
     if len(ids) <= limit:
@@ -336,8 +355,19 @@ class ReviewCounts:
     rounds: Count
 
 
-def _capped(session: Session, query: sa.Select, cap: int) -> Count:
-    n = session.scalar(sa.select(sa.func.count()).select_from(query.limit(cap + 1).subquery()))
+def _limited(selection: Selection, query: sa.Select, limit: int) -> sa.Subquery:
+    """At most `limit` rows of a query of rounds, as a subquery; with `by_estate`, estate by estate
+    (each walk stops at `limit` in its estate's index: one walk of the estates' ids together
+    would pass over every other estate's rounds too)."""
+    if not selection.by_estate:
+        return query.limit(limit).subquery()
+    parts = [query.where(Round.estate_id == estate_id).limit(limit).subquery() for estate_id in selection.by_estate]
+    merged = sa.union_all(*(sa.select(*part.c) for part in parts)).subquery()
+    return sa.select(*merged.c).limit(limit).subquery()
+
+
+def _capped(session: Session, selection: Selection, query: sa.Select, cap: int) -> Count:
+    n = session.scalar(sa.select(sa.func.count()).select_from(_limited(selection, query, cap + 1)))
     return Count(min(n, cap), n > cap)
 
 
@@ -349,10 +379,8 @@ def review_counts(session: Session, user: User, flt: ReviewFilter, cap: int | No
     selection = selection or select_findings(session, user, flt)
     where = (*selection.round_conditions, *selection.finding_conditions)
     # One walk over at most cap + 1 findings answers all four counts when there are no more.
-    first = (
-        sa.select(Finding.result, Finding.reviewed_at, Round.id.label("round_id"))
-        .select_from(Round).join(Finding, Finding.round_id == Round.id).where(*where).limit(cap + 1).subquery()
-    )
+    first = _limited(selection, sa.select(Finding.result, Finding.reviewed_at, Round.id.label("round_id"))
+                     .select_from(Round).join(Finding, Finding.round_id == Round.id).where(*where), cap + 1)
     n, defects, unreviewed, rounds = session.execute(sa.select(
         sa.func.count(),
         sa.func.coalesce(sa.func.sum(sa.case((first.c.result == FindingResult.DEFECT, 1), else_=0)), 0),
@@ -364,14 +392,16 @@ def review_counts(session: Session, user: User, flt: ReviewFilter, cap: int | No
     # More than `cap`: each count walks on by itself, and stops at `cap` too.
     total = Count(cap, True)
     findings = sa.select(sa.literal(1)).select_from(Round).join(Finding, Finding.round_id == Round.id).where(*where)
-    defects = total if flt.defects_only else _capped(session, findings.where(Finding.result == FindingResult.DEFECT), cap)
-    unreviewed = total if flt.unreviewed_only else _capped(session, findings.where(Finding.reviewed_at.is_(None)), cap)
+    defects = total if flt.defects_only else _capped(session, selection,
+                                                     findings.where(Finding.result == FindingResult.DEFECT), cap)
+    unreviewed = total if flt.unreviewed_only else _capped(session, selection,
+                                                           findings.where(Finding.reviewed_at.is_(None)), cap)
     rounds_query = sa.select(sa.literal(1)).select_from(Round).where(*selection.round_conditions)
     if selection.finding_conditions:
         rounds_query = rounds_query.where(
             sa.exists().where(Finding.round_id == Round.id, *selection.finding_conditions)
         )
-    return ReviewCounts(total, defects, unreviewed, _capped(session, rounds_query, cap))
+    return ReviewCounts(total, defects, unreviewed, _capped(session, selection, rounds_query, cap))
 
 
 # Choices for the filter form ----------------------------------------------------------------

@@ -53,6 +53,11 @@ _signals = Namespace()
 round_completed = _signals.signal("round-completed")
 
 
+# Statements every round's start and completion runs, built once (building one costs more than running it).
+_ROUND_BY_UUID = sa.select(Round).where(Round.uuid == sa.bindparam("uuid"))
+_ROUNDS_OF_FINDINGS = sa.select(Finding.round_id).where(Finding.uuid.in_(sa.bindparam("uuids", expanding=True))).distinct()
+
+
 def _target_key(kind: RoundKind, estate_id: int, building_id: int | None, unit_id: int | None) -> tuple:
     return (kind, estate_id, building_id, unit_id)
 
@@ -93,7 +98,7 @@ def round_to_start(
     unit = session.get(Unit, unit_id) if unit_id is not None else None
     if unit is not None and building_id is None:
         building_id = unit.building_id  # a unit's round belongs to its building too
-    existing = session.scalars(sa.select(Round).where(Round.uuid == uuid)).first()
+    existing = session.scalars(_ROUND_BY_UUID, {"uuid": uuid}).first()
     if existing is not None:
         if existing.steward_id != steward.id:
             raise NotFound(_l("This round does not exist or is not yours."))
@@ -323,7 +328,7 @@ def completion_to_store(
         errors.setdefault("scans", []).append(_l("Two scans carry the same ID. Reload the round and try again."))
     if errors:
         raise Rejected(_l("The round cannot be completed yet."), errors)
-    stored_with = set(session.scalars(sa.select(Finding.round_id).where(Finding.uuid.in_(uuids)).distinct()))
+    stored_with = set(session.scalars(_ROUNDS_OF_FINDINGS, {"uuids": uuids}))
     if stored_with:
         # Stored with this very round: a twin request completed (or started and completed) it
         # after it was read above, as PostgreSQL reads each statement afresh. Answer from that.

@@ -30,6 +30,7 @@ from ..models import (
     Unit,
     UnitState,
 )
+from .checklists import items_of
 
 # How many earlier monthly consumptions a spike is judged against, and how far above their median.
 HISTORY_MONTHS = 12
@@ -192,7 +193,7 @@ def build_plan(session: Session, rnd: Round) -> Plan:
     else:
         points = _meters(session, rnd)
 
-    items = list(rnd.checklist_version.items)
+    items = items_of(session, rnd.checklist_version)
     plan = Plan(rnd, [], items)
     for point in points:
         asked = [i for i in items if i.applies_to == point.applies_to]

@@ -131,3 +131,53 @@ def test_previous_page_link_over_http(client, auth, world):
     third = client.get(re.search(r'href="([^"]+)" rel="next"', second).group(1).replace("&amp;", "&"))
     back = re.search(r'href="([^"]+)" rel="prev"', third.get_data(as_text=True)).group(1).replace("&amp;", "&")
     assert card_ids(client.get(back).get_data(as_text=True)) == card_ids(second)
+
+
+def test_a_user_of_several_estates_pages_them_merged_both_ways(world):
+    """No estate chosen by a user of two: each estate is read newest first by itself and the two
+    merged, so the pages still follow each other (and go back) without gaps or repeats."""
+    w = world
+    made = []
+    for n in range(6):  # the two estates' rounds interleaved by day, some days in both
+        made += walked(w["amy"], w["mine"], DAY - timedelta(days=n), [FINE] * (2 + n % 3), building=w["b1"])
+        made += walked(w["zed"], w["theirs"], DAY - timedelta(days=n + n % 2), [DEFECT] * (1 + n % 2),
+                       building=w["tb"])
+    flt = review.ReviewFilter()
+    assert len(review.select_findings(db.session, w["sup"], flt).by_estate) == 2
+    everything = review.review_page(db.session, w["sup"], flt, limit=1000).findings
+    assert len(everything) == len(made)
+    keys = [(-f.round.local_date.toordinal(), -f.round.id, f.id) for f in everything]
+    assert keys == sorted(keys)
+    for size in (1, 3, 5):
+        pages, before = [], None
+        while True:
+            page = review.review_page(db.session, w["sup"], flt, before=before, limit=size)
+            pages.append(page)
+            if page.next_before is None:
+                break
+            before = page.next_before
+        assert [u for p in pages for u in uuids(p.findings)] == uuids(everything)
+        for i in range(1, len(pages)):
+            back = page_uuids(w["sup"], flt, before=pages[i].previous_before, limit=size)
+            assert back == uuids(pages[i - 1].findings), (size, i)
+    defects = review.review_page(db.session, w["sup"], review.ReviewFilter(defects_only=True), limit=1000).findings
+    assert uuids(defects) == [u for f, u in zip(everything, uuids(everything)) if f.result is DEFECT]
+
+
+def test_a_user_of_several_estates_is_counted_estate_by_estate_alike(world):
+    """The counts read estate by estate answer as one walk over both estates would, capped or not."""
+    import dataclasses
+
+    w = world
+    for n in range(4):
+        walked(w["amy"], w["mine"], DAY - timedelta(days=n), [FINE, DEFECT, FINE], building=w["b1"])
+        walked(w["zed"], w["theirs"], DAY - timedelta(days=n), [DEFECT, FINE], building=w["tb"])
+    for flt in (review.ReviewFilter(), review.ReviewFilter(defects_only=True), review.ReviewFilter(unreviewed_only=True)):
+        split = review.select_findings(db.session, w["sup"], flt)
+        whole = dataclasses.replace(split, by_estate=())
+        assert split.by_estate
+        for cap in (3, 5, 8, 1000):
+            assert review.review_counts(db.session, w["sup"], flt, cap=cap, selection=split) == \
+                review.review_counts(db.session, w["sup"], flt, cap=cap, selection=whole), (flt, cap)
+    counted = review.review_counts(db.session, w["sup"], review.ReviewFilter(), cap=1000)
+    assert (counted.findings.value, counted.defects.value, counted.rounds.value) == (20, 8, 8)

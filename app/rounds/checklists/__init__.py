@@ -17,7 +17,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy.orm import Session
+from flask import current_app
+from sqlalchemy.orm import Session, lazyload
 
 from ...models import (
     ChecklistItem,
@@ -158,12 +159,49 @@ def uses_own(session: Session, estate_id: int, kind: RoundKind) -> bool:
 
 def latest_version(session: Session, kind: RoundKind, estate_id: int | None = None) -> ChecklistVersion | None:
     """The version a round of `kind` started now walks: in an estate that walks its own, the estate's
-    latest; else the company's latest."""
-    if estate_id is not None and uses_own(session, estate_id, kind):
-        own = estate_version(session, kind, estate_id)
-        if own is not None:
-            return own
-    return company_version(session, kind)
+    latest; else the company's latest. One statement (every round's start asks it): the estate's own
+    versions, when it walks its own, sort ahead of the company's."""
+    if estate_id is None:
+        return company_version(session, kind)
+    return session.scalars(_LATEST, {"kind": kind, "estate_id": estate_id}).first()
+
+
+def _latest_statement() -> sa.Select:
+    """latest_version's statement, built once (building it costs more than running it)."""
+    kind, estate_id = sa.bindparam("kind"), sa.bindparam("estate_id", type_=sa.Integer)
+    walks_own = sa.exists().where(EstateChecklist.estate_id == estate_id, EstateChecklist.kind == kind,
+                                  EstateChecklist.own.is_(True))
+    own = sa.and_(ChecklistPublication.estate_id == estate_id, walks_own)
+    return (sa.select(ChecklistVersion).outerjoin(ChecklistPublication)
+            .where(ChecklistVersion.kind == kind, sa.or_(ChecklistPublication.estate_id.is_(None), own))
+            .order_by(sa.case((ChecklistPublication.estate_id.is_(None), 1), else_=0), ChecklistVersion.version.desc())
+            .limit(1)
+            .options(lazyload(ChecklistVersion.publication)))  # read only if asked (estate_id, from_file)
+
+
+_LATEST = _latest_statement()
+
+
+def items_of(session: Session, version: ChecklistVersion) -> list[ChecklistItem]:
+    """A version's items, in order. A version never changes once stored (a change is a new version), so
+    each process keeps them, per app and per version (its id and content hash), detached from any
+    session: read-only copies, loaded once instead of at every round's start, plan and completion."""
+    cache = current_app.extensions.setdefault("xuncha_checklist_items", {})
+    key = (version.id, version.content_sha256)
+    items = cache.get(key)
+    if items is None:
+        # Loaded by a session of their own on the same connection (the same transaction), so the
+        # caller's session and its objects are left as they are.
+        with Session(bind=session.connection(), autoflush=False, expire_on_commit=False) as own:
+            items = tuple(own.scalars(sa.select(ChecklistItem).where(ChecklistItem.version_id == version.id)
+                                      .order_by(ChecklistItem.position)))
+        if len(cache) >= _ITEMS_CACHE_MAX:
+            cache.clear()
+        cache[key] = items
+    return list(items)
+
+
+_ITEMS_CACHE_MAX = 256
 
 
 def version_numbered(session: Session, kind: RoundKind, number: int, estate_id: int) -> ChecklistVersion | None:
