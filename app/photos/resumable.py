@@ -25,6 +25,8 @@ import fcntl
 import hashlib
 import json
 import os
+import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -185,7 +187,7 @@ def receive_part(session: Session, user: User, uuid: str, *, offset: int, size: 
     part, meta_path, _ = _paths(folder, uuid)
     wanted = {"user_id": user.id, "size": size, "sha256": sha256, "finding_uuid": finding_uuid,
               "record_uuid": record_uuid}
-    with _locked(folder, uuid, lambda: _size_of(part)):
+    with _locked(folder, uuid, lambda: _size_of(part)):  # the checks, before the body is read
         meta = _read_meta(meta_path)
         if meta is not None and meta.get("user_id") != user.id:
             raise NotFound(_l("This photo does not exist or is not yours."))
@@ -194,41 +196,56 @@ def receive_part(session: Session, user: User, uuid: str, *, offset: int, size: 
                 raise Conflict(_l("A different photo is being uploaded under this ID."))
             _discard(folder, uuid)  # the same phone starts this ID again with other bytes: the new one wins
             meta = None
-        current = _size_of(part) if meta is not None else 0
-        if offset != current:
-            raise Conflict(_l("The server has %(offset)s bytes of this photo; continue from there.", offset=current),
-                           {"offset": [str(current)]})
+        _at_offset(offset, _size_of(part) if meta is not None else 0)
         if offset + length > size:
             message = _l("This part goes beyond the photo's size (%(size)s bytes).", size=size)
             raise Rejected(message, {"size": [message]})
         if meta is None:
             meta_path.write_text(json.dumps({**wanted, "started_at": datetime.now(timezone.utc).isoformat()}))
             part.touch()
-        received = _append(part, body, length)
-        if received < length:
-            raise PartIncomplete(_l("The part arrived incomplete; what came is kept. Ask how much arrived and "
-                                    "continue from there."), {"offset": [str(offset + received)]})
-        if offset + length < size:
-            return UploadState(uuid, offset + length, size)
-        return _store(session, user, uuid, folder, sha256, finding_uuid, record_uuid, max_bytes, max_pixels)
+    # The body into a piece file of its own, with no lock held: a part cut off on the phone's side may keep
+    # its request waiting here for a long time (no reset reaches the server), and the phone, back, continues
+    # meanwhile. The piece joins the partial only if the partial still ends where the piece begins.
+    piece = folder / f"{uuid.lower()}.{secrets.token_hex(8)}.piece"
+    try:
+        received = _receive(piece, body, length)
+        with _locked(folder, uuid, lambda: _size_of(part)):
+            if {k: (_read_meta(meta_path) or {}).get(k) for k in wanted} != wanted:  # discarded or stored meanwhile
+                _at_offset(offset, 0)
+            _at_offset(offset, _size_of(part))
+            with open(piece, "rb") as source, open(part, "ab") as target:
+                shutil.copyfileobj(source, target)
+                target.flush()
+                os.fsync(target.fileno())
+            if received < length:
+                raise PartIncomplete(_l("The part arrived incomplete; what came is kept. Ask how much arrived and "
+                                        "continue from there."), {"offset": [str(offset + received)]})
+            if offset + length < size:
+                return UploadState(uuid, offset + length, size)
+            return _store(session, user, uuid, folder, sha256, finding_uuid, record_uuid, max_bytes, max_pixels)
+    finally:
+        piece.unlink(missing_ok=True)
 
 
-def _append(part: Path, body: BinaryIO, length: int) -> int:
-    """Write the part's bytes as they arrive; a cut keeps what came (flushed to disk)."""
+def _at_offset(offset: int, current: int) -> None:
+    if offset != current:
+        raise Conflict(_l("The server has %(offset)s bytes of this photo; continue from there.", offset=current),
+                       {"offset": [str(current)]})
+
+
+def _receive(piece: Path, body: BinaryIO, length: int) -> int:
+    """Write the part's bytes as they arrive; a cut keeps what came. The bytes received."""
     received = 0
-    with open(part, "ab") as f:
+    with open(piece, "wb") as f:
         try:
             while received < length:
-                piece = body.read(min(_PIECE, length - received))
-                if not piece:
+                chunk = body.read(min(_PIECE, length - received))
+                if not chunk:
                     break
-                f.write(piece)
-                received += len(piece)
+                f.write(chunk)
+                received += len(chunk)
         except Exception:  # noqa: BLE001 - the client went away mid-body (werkzeug's ClientDisconnected, OSError)
             pass
-        finally:
-            f.flush()
-            os.fsync(f.fileno())
     return received
 
 
@@ -278,6 +295,11 @@ def sweep_partials(folder: Path, *, grace: timedelta = DEFAULT_PARTIAL_GRACE, no
             if not dry_run:
                 _discard(folder, uuid)
             removed.append(uuid)
+    for piece in folder.glob("*.piece"):  # a part whose request never ended
+        if now - datetime.fromtimestamp(piece.stat().st_mtime, timezone.utc) >= grace:
+            if not dry_run:
+                piece.unlink(missing_ok=True)
+            removed.append(piece.name)
     for part in folder.glob("*.part"):  # a partial whose description is gone
         if not part.with_suffix(".json").exists() and \
                 now - datetime.fromtimestamp(part.stat().st_mtime, timezone.utc) >= grace:
