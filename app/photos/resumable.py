@@ -155,15 +155,45 @@ def _state_of_stored(uuid: str, photo: Photo) -> UploadState:
 
 
 def upload_status(session: Session, user: User, uuid: str) -> UploadState:
-    """How much of photo `uuid` the server has from `user`: all of it (stored), part, or nothing (0 of 0)."""
+    """How much of photo `uuid` the server has from `user`: all of it (stored), part, or nothing (0 of 0).
+
+    A part whose sender was cut off without a reset reaching the server still has its request waiting
+    for the rest; what it received so far is taken into the partial here (the phone asks after a cut),
+    and that request's later bytes are dropped: nothing that arrived is sent twice."""
     photo = uploads.stored_photo_of(session, user, uuid)
     if photo is not None:
         return _state_of_stored(uuid, photo)
-    part, meta_path, _ = _paths(upload_folder(), uuid)
+    folder = upload_folder()
+    part, meta_path, _ = _paths(folder, uuid)
     meta = _read_meta(meta_path)
     if meta is None or meta.get("user_id") != user.id:
         return UploadState(uuid, 0, 0)
-    return UploadState(uuid, min(_size_of(part), meta["size"]), meta["size"])
+    with _locked(folder, uuid, lambda: _size_of(part)):
+        meta = _read_meta(meta_path)
+        if meta is None:
+            return UploadState(uuid, 0, 0)
+        _adopt_waiting_piece(folder, uuid, meta, part)
+        return UploadState(uuid, min(_size_of(part), meta["size"]), meta["size"])
+
+
+def _piece_glob(uuid: str, meta: dict, offset: int | str) -> str:
+    return f"{uuid.lower()}.{meta.get('generation', '')}.{offset}.*.piece"
+
+
+def _adopt_waiting_piece(folder: Path, uuid: str, meta: dict, part: Path) -> None:
+    """Join the longest piece that begins where the partial ends (its request still waits for the rest)."""
+    current = _size_of(part)
+    pieces = sorted(folder.glob(_piece_glob(uuid, meta, current)), key=_size_of, reverse=True)
+    if not pieces or not _size_of(pieces[0]):
+        return
+    with open(pieces[0], "rb") as source:
+        data = source.read(meta["size"] - current)  # what came so far: a prefix of the part, in order
+    for piece in pieces:
+        piece.unlink(missing_ok=True)  # their requests, when they end, find the partial moved on (409)
+    with open(part, "ab") as target:
+        target.write(data)
+        target.flush()
+        os.fsync(target.fileno())
 
 
 def receive_part(session: Session, user: User, uuid: str, *, offset: int, size: int, sha256: str,
@@ -201,17 +231,22 @@ def receive_part(session: Session, user: User, uuid: str, *, offset: int, size: 
             message = _l("This part goes beyond the photo's size (%(size)s bytes).", size=size)
             raise Rejected(message, {"size": [message]})
         if meta is None:
-            meta_path.write_text(json.dumps({**wanted, "started_at": datetime.now(timezone.utc).isoformat()}))
+            meta = {**wanted, "started_at": datetime.now(timezone.utc).isoformat(), "generation": secrets.token_hex(4)}
+            meta_path.write_text(json.dumps(meta))
             part.touch()
     # The body into a piece file of its own, with no lock held: a part cut off on the phone's side may keep
     # its request waiting here for a long time (no reset reaches the server), and the phone, back, continues
     # meanwhile. The piece joins the partial only if the partial still ends where the piece begins.
-    piece = folder / f"{uuid.lower()}.{secrets.token_hex(8)}.piece"
+    piece = folder / _piece_glob(uuid, meta, offset).replace("*", secrets.token_hex(8))
     try:
         received = _receive(piece, body, length)
+        if not meta_path.exists():  # stored or discarded meanwhile (not even its lock is made again)
+            _at_offset(offset, 0)
         with _locked(folder, uuid, lambda: _size_of(part)):
             if {k: (_read_meta(meta_path) or {}).get(k) for k in wanted} != wanted:  # discarded or stored meanwhile
                 _at_offset(offset, 0)
+            if not piece.exists():  # taken by a status asked meanwhile: the partial moved on
+                raise _offset_conflict(_size_of(part))
             _at_offset(offset, _size_of(part))
             with open(piece, "rb") as source, open(part, "ab") as target:
                 shutil.copyfileobj(source, target)
@@ -229,8 +264,12 @@ def receive_part(session: Session, user: User, uuid: str, *, offset: int, size: 
 
 def _at_offset(offset: int, current: int) -> None:
     if offset != current:
-        raise Conflict(_l("The server has %(offset)s bytes of this photo; continue from there.", offset=current),
-                       {"offset": [str(current)]})
+        raise _offset_conflict(current)
+
+
+def _offset_conflict(current: int) -> Conflict:
+    return Conflict(_l("The server has %(offset)s bytes of this photo; continue from there.", offset=current),
+                    {"offset": [str(current)]})
 
 
 def _receive(piece: Path, body: BinaryIO, length: int) -> int:
@@ -243,6 +282,7 @@ def _receive(piece: Path, body: BinaryIO, length: int) -> int:
                 if not chunk:
                     break
                 f.write(chunk)
+                f.flush()  # readable at once: a status asked after a cut takes what came (upload_status)
                 received += len(chunk)
         except Exception:  # noqa: BLE001 - the client went away mid-body (werkzeug's ClientDisconnected, OSError)
             pass
@@ -277,6 +317,13 @@ def finish(uuid: str) -> None:
     _discard(upload_folder(), uuid)
 
 
+def _written(path: Path) -> datetime:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    except FileNotFoundError:
+        return datetime.now(timezone.utc)  # gone meanwhile: young
+
+
 def sweep_partials(folder: Path, *, grace: timedelta = DEFAULT_PARTIAL_GRACE, now: datetime | None = None,
                    dry_run: bool = False) -> list[str]:
     """Remove the partial uploads nobody continued for `grace` (by their last write); the names removed."""
@@ -295,14 +342,15 @@ def sweep_partials(folder: Path, *, grace: timedelta = DEFAULT_PARTIAL_GRACE, no
             if not dry_run:
                 _discard(folder, uuid)
             removed.append(uuid)
-    for piece in folder.glob("*.piece"):  # a part whose request never ended
-        if now - datetime.fromtimestamp(piece.stat().st_mtime, timezone.utc) >= grace:
+    for piece in [*folder.glob("*.piece"), *folder.glob("*.lock")]:  # a part whose request never ended, a lock left
+        if piece.suffix == ".lock" and piece.with_suffix(".json").exists():
+            continue
+        if now - _written(piece) >= grace:
             if not dry_run:
                 piece.unlink(missing_ok=True)
             removed.append(piece.name)
     for part in folder.glob("*.part"):  # a partial whose description is gone
-        if not part.with_suffix(".json").exists() and \
-                now - datetime.fromtimestamp(part.stat().st_mtime, timezone.utc) >= grace:
+        if not part.with_suffix(".json").exists() and now - _written(part) >= grace:
             if not dry_run:
                 _discard(folder, part.stem)
             removed.append(part.stem)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -197,3 +198,53 @@ def test_stale_partials_are_swept(app, api, world):
     for path in folder.iterdir():
         os.utime(path, (old, old))
     assert len(resumable.sweep_partials(folder, now=now)) == 1 and partials(app) == []
+
+
+class SilentBody:
+    """A part's body whose sender goes silent half-way (a phone cut off: no reset reaches the server)
+    until `release` is set; then its bytes come after all."""
+
+    def __init__(self, data: bytes, silent_after: int) -> None:
+        self.stream, self.silent_after = io.BytesIO(data), silent_after
+        self.silent, self.release = threading.Event(), threading.Event()
+
+    def read(self, size: int = -1) -> bytes:
+        if self.stream.tell() >= self.silent_after and not self.release.is_set():
+            self.silent.set()
+            assert self.release.wait(30)
+        return self.stream.read(min(size, self.silent_after - self.stream.tell()) if not self.release.is_set()
+                                and size > 0 else size)
+
+
+def test_a_part_cut_off_without_a_reset_gives_what_came_and_its_later_bytes_are_dropped(app, client, api, world):
+    api.login("amy")
+    finding = world["finding"].uuid
+    data, photo_uuid = noisy_jpeg(), new_uuid()
+    sha = hashlib.sha256(data).hexdigest()
+    assert put_part(api, photo_uuid, data, 0, finding_uuid=finding).status_code == 200
+    # The second part's request hangs on the server, its sender silent.
+    body = SilentBody(data[PART:2 * PART], 5000)
+    stale_client = app.test_client()
+    stale_client.set_cookie(app.config["SESSION_COOKIE_NAME"], client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)
+    answers = []
+    stale = threading.Thread(target=lambda: answers.append(stale_client.put(
+        f"/api/v1/photos/{photo_uuid}/upload", query_string={"offset": PART, "size": len(data), "sha256": sha,
+                                                            "finding_uuid": finding},
+        headers={"X-CSRFToken": api.token}, content_type="application/octet-stream",
+        environ_overrides={"wsgi.input": body, "CONTENT_LENGTH": str(PART)})))
+    stale.start()
+    try:
+        assert body.silent.wait(30)
+        # The phone, back on a new connection, asks: what came of the hanging part is taken, and the phone
+        # continues from there (the hanging request holds nothing up).
+        offset = status_of(api, photo_uuid)["offset"]
+        assert offset == PART + 5000
+        while (response := put_part(api, photo_uuid, data, offset, finding_uuid=finding)).status_code == 200:
+            offset = response.get_json()["offset"]
+        assert response.status_code == 201, response.get_json()
+    finally:
+        body.release.set()
+        stale.join(30)
+    # The hanging part's bytes came at last: the photo is stored, they are dropped (409), nothing is left.
+    assert answers and answers[0].status_code == 409
+    assert photo_row(photo_uuid).sha256 == sha and partials(app) == []
