@@ -4,10 +4,11 @@
 // user signs in again. An entry the steward set aside (with a reason) is never sent and stays in
 // the outbox, so the export file still carries it.
 //
-// Over a weak signal the round trips overlap: up to CONCURRENCY requests are on their way at once
-// (PHOTO_CONCURRENCY of them photos), one per lane. A lane is a round (or record) and its entries go in the order they were captured
-// (its start and completion, its photos, its corrections); different lanes do not wait for each
-// other (the server takes a photo before its finding's round: the round names it when it comes).
+// Over a weak signal the round trips overlap: up to CONCURRENCY requests are on their way at once,
+// PHOTO_CONCURRENCY of them photos, one per lane. A lane is a round (or record): its entries go in the
+// order they were captured (its start and completion, its corrections). A photo is a lane of its own
+// (the server takes a photo before its finding's round, which names it when it comes), but is not
+// sent once its round waits for the steward's attention.
 // A photo goes in parts of PART_BYTES at the offset the server has (app/photos/resumable.py): after
 // a cut the phone asks how much arrived and continues from there, so nothing that arrived is sent
 // again. The progress (items and bytes, sent and in all) runs on across cuts and retries until the
@@ -16,7 +17,7 @@ import { deletePhoto, getPhoto, outboxOf, patchEntry, putMeta, removeEntry, upda
 
 export const events = new EventTarget();
 const state = { running: false, token: null, retryMs: 5000, timer: null, inFlight: new Map(), again: false };
-const CONCURRENCY = 4;
+const CONCURRENCY = 5;
 const PHOTO_CONCURRENCY = 2; // photos share the bandwidth; the other requests are small and wait on round trips
 const PART_BYTES = 256 * 1024;
 
@@ -93,7 +94,7 @@ async function sendPhoto(entry, onSent) {
   }
   touched.add(entry.id);
   let restarted = false;
-  for (let refused = 0; refused < 5;) {
+  for (let refused = 0; refused < 3;) {
     const end = Math.min(offset + PART_BYTES, size);
     const query = new URLSearchParams({ offset, size, sha256: photo.sha256, ...owner });
     const result = await request(`${url}?${query}`, { method: 'PUT', body: photo.blob.slice(offset, end),
@@ -114,7 +115,18 @@ async function sendPhoto(entry, onSent) {
       return result;
     }
   }
-  return { retry: true, reason: 'HTTP 409' };
+  return sendWhole(entry, photo); // the server keeps answering another offset (parts reaching another host)
+}
+
+// A photo in one request (multipart), as before parts: any host takes it.
+function sendWhole(entry, photo) {
+  const body = new FormData();
+  if (photo.recordUuid) body.append('record_uuid', photo.recordUuid);
+  else body.append('finding_uuid', photo.findingUuid);
+  body.append('sha256', photo.sha256);
+  body.append('file', photo.blob, `${photo.uuid}.jpg`);
+  return request(`/api/v1/photos/${encodeURIComponent(entry.photoUuid)}`, { method: 'PUT', body },
+    ['uuid', entry.photoUuid]);
 }
 
 function send(entry, onSent) {
@@ -207,16 +219,16 @@ async function sendAll(entries) {
   let wake = [];
   const changed = () => new Promise((resolve) => { wake.push(resolve); });
   const woken = () => { const all = wake; wake = []; all.forEach((resolve) => resolve()); };
-  const lane = (entry) => entry.roundUuid ?? '';
+  // A photo has a lane of its own: the server takes it before its finding's round (the round names it
+  // when it comes), so photos use the bandwidth while the rounds wait on their round trips.
+  const lane = (entry) => (entry.type === 'photo' ? `photo:${entry.photoUuid}` : entry.roundUuid ?? '');
 
   function take() {
-    const passed = new Set(); // lanes whose first entry waits: their later ones wait too
+    // A photo first while one may go (the bandwidth is what the drain waits for), else the next entry.
     const photos = [...state.inFlight.values()].filter((e) => e.type === 'photo').length;
-    const index = queue.findIndex((e) => {
-      if (busy.has(lane(e)) || passed.has(lane(e))) return false;
-      if (e.type === 'photo' && photos >= PHOTO_CONCURRENCY) { passed.add(lane(e)); return false; }
-      return true;
-    });
+    const free = (e) => !busy.has(lane(e));
+    let index = photos < PHOTO_CONCURRENCY ? queue.findIndex((e) => e.type === 'photo' && free(e)) : -1;
+    if (index < 0) index = queue.findIndex((e) => e.type !== 'photo' && free(e));
     if (index < 0) return null;
     const [entry] = queue.splice(index, 1);
     if (entry.type !== 'start') return [entry];
