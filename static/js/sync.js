@@ -6,9 +6,10 @@
 //
 // Over a weak signal the round trips overlap: up to CONCURRENCY requests are on their way at once,
 // PHOTO_CONCURRENCY of them photos, one per lane. A lane is a round (or record): its entries go in the
-// order they were captured (its start and completion, its corrections). A photo is a lane of its own
-// (the server takes a photo before its finding's round, which names it when it comes), but is not
-// sent once its round waits for the steward's attention.
+// order they were captured (its start and completion, its corrections). A photo is a lane of its own:
+// it starts once its round's earlier entries are on their way, overlapping the completion (the server
+// takes a photo before its finding's round, which names it when it comes), and is not sent once its
+// round waits for the steward's attention.
 // A photo goes in parts of PART_BYTES at the offset the server has (app/photos/resumable.py): after
 // a cut the phone asks how much arrived and continues from there, so nothing that arrived is sent
 // again. The progress (items and bytes, sent and in all) runs on across cuts and retries until the
@@ -227,7 +228,13 @@ async function sendAll(entries) {
     // A photo first while one may go (the bandwidth is what the drain waits for), else the next entry.
     const photos = [...state.inFlight.values()].filter((e) => e.type === 'photo').length;
     const free = (e) => !busy.has(lane(e));
-    let index = photos < PHOTO_CONCURRENCY ? queue.findIndex((e) => e.type === 'photo' && free(e)) : -1;
+    // A photo goes once its round's earlier entries are on their way (it may overlap the completion).
+    const ahead = (photo) => queue.some((e) => e.id < photo.id && e.roundUuid === photo.roundUuid && e.type !== 'photo');
+    const photoSlot = photos < PHOTO_CONCURRENCY;
+    let index = photoSlot ? queue.findIndex((e) => e.type === 'photo' && free(e) && !ahead(e)) : -1;
+    // Else the round a photo waits for, if a photo may go, else the next entry.
+    const waitedFor = photoSlot && index < 0 ? queue.find((e) => e.type === 'photo' && free(e))?.roundUuid : undefined;
+    if (index < 0 && waitedFor) index = queue.findIndex((e) => e.type !== 'photo' && free(e) && e.roundUuid === waitedFor);
     if (index < 0) index = queue.findIndex((e) => e.type !== 'photo' && free(e));
     if (index < 0) return null;
     const [entry] = queue.splice(index, 1);
