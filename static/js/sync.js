@@ -17,7 +17,7 @@
 import { deletePhoto, getPhoto, outboxOf, patchEntry, putMeta, removeEntry, updateEntry } from './store.js';
 
 export const events = new EventTarget();
-const state = { running: false, token: null, retryMs: 5000, timer: null, inFlight: new Map(), again: false };
+const state = { running: false, token: null, retryMs: 5000, timer: null, inFlight: new Map(), again: false, stopping: false };
 const CONCURRENCY = 5;
 const PHOTO_CONCURRENCY = 2; // photos share the bandwidth; the other requests are small and wait on round trips
 const PART_BYTES = 256 * 1024;
@@ -50,6 +50,7 @@ async function freshSession() {
 // One request, its answer sorted: ok (2xx JSON echoing `echo`), auth, attention (a 4xx sending again
 // cannot help), or retry (no network, a portal, 5xx, 408/429).
 async function request(url, init, [field, echoed]) {
+  if (state.stopping) return { retry: true, reason: 'network' }; // another request of this run failed: start none
   let response;
   try {
     response = await fetch(url, { credentials: 'same-origin', ...init,
@@ -78,6 +79,7 @@ const touched = new Set(); // photo entries this page began to send: after a fai
 
 // A photo, in parts at the server's offset; `onSent(offset)` after each part the server confirmed.
 async function sendPhoto(entry, onSent) {
+  if (state.stopping) return { retry: true, reason: 'network' };
   const photo = await getPhoto(entry.photoUuid);
   if (!photo) return { gone: true };
   const size = photo.blob.size;
@@ -271,6 +273,7 @@ async function sendAll(entries) {
       emitProgress();
     } else if (result.auth) {
       stop ??= { auth: true };
+      state.stopping = true;
     } else if (result.attention) {
       await updateEntry({ ...together.at(-1), status: 'attention', error: result.attention, conflict: result.conflict });
       blocked.add(entry.roundUuid);
@@ -278,6 +281,7 @@ async function sendAll(entries) {
       emit('attention', { entry, message: result.attention });
     } else {
       stop ??= { retry: true, reason: result.reason };
+      state.stopping = true;
     }
   }
 
@@ -317,6 +321,7 @@ export async function syncNow() {
     const entries = (await outboxOf(user)).sort((a, b) => a.id - b.id);
     drain.waiting = sendable(entries);
     emitProgress();
+    state.stopping = false;
     const stop = await sendAll(entries);
     if (stop?.auth) { emit('login-required'); return; }
     if (stop?.retry) {
