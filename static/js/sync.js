@@ -6,10 +6,10 @@
 //
 // Over a weak signal the round trips overlap: up to CONCURRENCY requests are on their way at once,
 // PHOTO_CONCURRENCY of them photos, one per lane. A lane is a round (or record): its entries go in the
-// order they were captured (its start and completion, its corrections). A photo is a lane of its own:
-// it starts once its round's earlier entries are on their way, overlapping the completion (the server
-// takes a photo before its finding's round, which names it when it comes), and is not sent once its
-// round waits for the steward's attention.
+// order they were captured (its start and completion, its corrections). A photo is a lane of its own
+// that starts once its round's earlier entries are confirmed, so a round refused keeps its photos on
+// the phone; rounds with a photo waiting go first, and photos go first while fewer than
+// PHOTO_CONCURRENCY are on their way (the bandwidth is what the drain waits for).
 // A photo goes in parts of PART_BYTES at the offset the server has (app/photos/resumable.py): after
 // a cut the phone asks how much arrived and continues from there, so nothing that arrived is sent
 // again. The progress (items and bytes, sent and in all) runs on across cuts and retries until the
@@ -230,8 +230,9 @@ async function sendAll(entries) {
     // A photo first while one may go (the bandwidth is what the drain waits for), else the next entry.
     const photos = [...state.inFlight.values()].filter((e) => e.type === 'photo').length;
     const free = (e) => !busy.has(lane(e));
-    // A photo goes once its round's earlier entries are on their way (it may overlap the completion).
-    const ahead = (photo) => queue.some((e) => e.id < photo.id && e.roundUuid === photo.roundUuid && e.type !== 'photo');
+    // A photo goes once its round's earlier entries are confirmed (a round refused keeps its photos).
+    const before = (photo) => (e) => e.id < photo.id && e.roundUuid === photo.roundUuid && e.type !== 'photo';
+    const ahead = (photo) => queue.some(before(photo)) || [...state.inFlight.values()].some(before(photo));
     const photoSlot = photos < PHOTO_CONCURRENCY;
     let index = photoSlot ? queue.findIndex((e) => e.type === 'photo' && free(e) && !ahead(e)) : -1;
     // Else the round a photo waits for, if a photo may go, else the next entry.
