@@ -372,7 +372,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
             link.up_bytes = 0
 
             # The signal comes back, weak; one cut in the middle.
-            samples, cut_at, back_at = [], None, None
+            samples, cut_at, back_at, shot = [], None, None, None
             cdp.send("Network.emulateNetworkConditions", THROTTLED)
             began = time.perf_counter()
             page.click("#sync-bar .sync-now")
@@ -397,10 +397,14 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                     link.cut()  # the connections die (the upload fails), then the phone knows it
                     cdp.send("Network.emulateNetworkConditions", OFFLINE)
                     cut_at = now - began
+                    if args.screenshots:
+                        page.screenshot(path=str(Path(args.screenshots) / "backlog-cut.png"))
                 elif cut_at is not None and back_at is None and now - began >= cut_at + args.cut:
                     link.restore()
                     cdp.send("Network.emulateNetworkConditions", THROTTLED)
                     back_at = now - began
+                elif args.screenshots and back_at is not None and shot is None and now - began >= back_at + 3:
+                    shot = page.screenshot(path=str(Path(args.screenshots) / "backlog-after-cut.png"))
                 time.sleep(POLL_S)
             log = page.evaluate("() => window.__backlog")
             up_bytes = link.up_bytes
@@ -490,6 +494,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40, help="rounds captured offline (default 40)")
     parser.add_argument("--photos", type=int, default=15, help="photos among them, one per round (default 15)")
     parser.add_argument("--cut", type=float, default=4.0, help="seconds without signal in the middle (default 4)")
+    parser.add_argument("--screenshots", help="a folder for the page's screenshots at the cut and 3 s after it")
     args = parser.parse_args()
     if args.photos > args.rounds:
         parser.error("at most one photo per round")
