@@ -113,7 +113,7 @@ _PART_BODY = {"required": True, "content": {"application/octet-stream": {
 @roles(Role.STEWARD)
 class PhotoPartUpload(MethodView):
     @blp.response(200, UploadStateSchema)
-    @documented_errors(blp, *READ_ERRORS)
+    @documented_errors(blp, *READ_ERRORS, 400)
     def get(self, uuid):
         """How much of photo `uuid` the server has: after a cut, the phone continues from `offset`."""
         with reads_first():
