@@ -49,17 +49,28 @@ async function freshSession() {
 
 // One request, its answer sorted: ok (2xx JSON echoing `echo`), auth, attention (a 4xx sending again
 // cannot help), or retry (no network, a portal, 5xx, 408/429).
-async function request(url, init, [field, echoed]) {
+// A connection that died without a word (no reset reached the phone) would keep its request waiting for
+// minutes and the outbox with it: a request gets REQUEST_TIMEOUT_MS, and more for a large body.
+const REQUEST_TIMEOUT_MS = 30000;
+const SLOWEST_BYTES_PER_S = 8000;
+
+async function request(url, init, [field, echoed], bytes = init.body?.size ?? init.body?.length ?? 0) {
   if (state.stopping) return { retry: true, reason: 'network' }; // another request of this run failed: start none
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS + (bytes / SLOWEST_BYTES_PER_S) * 1000);
   let response;
+  let data = null;
   try {
-    response = await fetch(url, { credentials: 'same-origin', ...init,
+    response = await fetch(url, { credentials: 'same-origin', ...init, signal: controller.signal,
       headers: { Accept: 'application/json', 'X-CSRFToken': state.token, ...init.headers } });
+    if ((response.headers.get('Content-Type') ?? '').includes('application/json')) {
+      data = await response.json().catch(() => null);
+    }
   } catch (error) {
     return { retry: true, reason: 'network' };
+  } finally {
+    clearTimeout(timer);
   }
-  const isJson = (response.headers.get('Content-Type') ?? '').includes('application/json');
-  const data = isJson ? await response.json().catch(() => null) : null;
   if (response.ok && data?.[field] === echoed) return { ok: true, data };
   if (response.status === 401 || response.status === 403 || (response.status === 400 && data?.errors?.csrf)) {
     return { auth: true };
@@ -132,7 +143,7 @@ function sendWhole(entry, photo) {
   body.append('sha256', photo.sha256);
   body.append('file', photo.blob, `${photo.uuid}.jpg`);
   return request(`/api/v1/photos/${encodeURIComponent(entry.photoUuid)}`, { method: 'PUT', body },
-    ['uuid', entry.photoUuid]);
+    ['uuid', entry.photoUuid], photo.blob.size);
 }
 
 function send(entry, onSent) {
