@@ -101,6 +101,12 @@ class CuttableLink:
     def _reset(sock: socket.socket) -> None:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            # close() alone does not wake a pump thread blocked in recv() on this socket (Linux): the
+            # connection would live on half-dead, swallow the next request sent on it and never answer.
+            sock.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
+        try:
             sock.close()
         except OSError:
             pass
