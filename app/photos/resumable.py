@@ -44,7 +44,7 @@ from ..refusals import Conflict, NotFound, Refusal, Rejected, TooLarge
 from . import uploads
 from .pipeline import _too_large
 
-#: The largest part the server takes in one request (the phone sends 256 KB parts).
+#: The largest part the server takes in one request (the phone sends parts of 96–160 KB).
 DEFAULT_PART_MAX_BYTES = 1024 * 1024
 #: A partial nobody continued for this long is removed by the sweep.
 DEFAULT_PARTIAL_GRACE = timedelta(hours=72)
