@@ -250,6 +250,14 @@ def sweep_photos(grace_hours: float, dry_run: bool) -> None:
     report = sweep_orphans(db.session, get_storage(), grace=timedelta(hours=grace_hours), dry_run=dry_run)
     for key in report.removed:
         click.echo(f"{'would remove' if dry_run else 'removed'} {key}")
+    # Photos sent in parts that nobody continued (app/photos/resumable.py): a phone may be offline for days.
+    from .photos.resumable import DEFAULT_PARTIAL_GRACE, sweep_partials, upload_folder
+
+    partials = sweep_partials(upload_folder(), grace=max(DEFAULT_PARTIAL_GRACE, timedelta(hours=grace_hours)),
+                              dry_run=dry_run)
+    for name in partials:
+        click.echo(f"{'would remove' if dry_run else 'removed'} partial upload {name}")
+    click.echo(f"{len(partials)} partial upload(s) nobody continued {'to remove' if dry_run else 'removed'}")
     summary = (f"{len(report.removed)} file(s) without a row {'to remove' if dry_run else 'removed'}; "
                f"{len(report.young)} without a row kept (younger than {grace_hours:g} h); {report.named} named by a row")
     logging.getLogger("xuncha.sweep").warning("sweep-photos: %s%s", summary,

@@ -115,6 +115,8 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "PHOTO_MAX_BYTES": int(env.get("PHOTO_MAX_BYTES", 20 * 1024 * 1024)),
         # 24 MP: any phone camera's default; decoding costs ~4 bytes a pixel and more for PNG.
         "PHOTO_MAX_PIXELS": int(env.get("PHOTO_MAX_PIXELS", 24_000_000)),
+        # Photos sent in parts (app/photos/resumable.py): where the parts wait (default PHOTO_DIR/.uploads).
+        "PHOTO_UPLOAD_DIR": env.get("PHOTO_UPLOAD_DIR") or None,
     }
     cfg.update(overrides)
     # A request body may carry one photo plus its form fields.

@@ -21,12 +21,15 @@ request that carries a body, its body size, when it started and ended and whethe
   drain_s        from the network coming back until the outbox is empty (the cut included)
   ratio          drain_s / floor_s (target <= 1.25)
   resent_bytes   the bodies of attempts after a request's first (a photo cut mid-upload and sent
-                 again counts its whole body once more)
+                 again counts its whole body once more); a photo sent in parts (PUT …/upload?offset=…)
+                 counts the bytes its parts' ranges cover more than once (a part cut, then continued
+                 from the server's offset, counts the bytes of it that were sent again)
   items          the outbox's entries (per round a start and a completion, sent as one request; per photo one)
   stored_twice   requests the server answered 2xx more than once (from gunicorn's access log):
                  something stored, then sent again
 The sync bar is sampled every POLL_S during the drain: is the progress bar shown, does its text
-give items (n of m) and bytes sent so far. The database is checked at the end: every round
+give items (n of m) and bytes sent so far (two sizes), and does the count of items sent ever go back
+(after the cut it must go on, not count from 1 again). The database is checked at the end: every round
 completed once with all its findings, every photo stored once with its SHA-256.
 
 Run: .venv/bin/python bench/backlog.py [--rounds 40] [--photos 15] [--cut 4]
@@ -68,7 +71,7 @@ FLOORS = 8
 STAIRWELLS = (2, 1)  # as bench/sync.py: 30-finding corridor rounds
 TARGET_RATIO = 1.25
 POLL_S = 0.1
-DRAIN_TIMEOUT_S = 150
+DRAIN_TIMEOUT_S = int(__import__("os").environ.get("BACKLOG_TIMEOUT_S", 150))
 
 THROTTLED = {"offline": False, "latency": LATENCY_MS, "downloadThroughput": DOWNLOAD_BPS / 8,
              "uploadThroughput": UPLOAD_BPS / 8}
@@ -98,6 +101,12 @@ class CuttableLink:
     def _reset(sock: socket.socket) -> None:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            # close() alone does not wake a pump thread blocked in recv() on this socket (Linux): the
+            # connection would live on half-dead, swallow the next request sent on it and never answer.
+            sock.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
+        try:
             sock.close()
         except OSError:
             pass
@@ -165,7 +174,8 @@ ACCOUNTING = r"""
     const url = typeof input === 'string' ? input : input.url;
     const method = (init.method || (typeof input === 'string' ? 'GET' : input.method) || 'GET').toUpperCase();
     if (method === 'GET' || !new URL(url, location.href).pathname.startsWith('/api/')) return realFetch(input, init);
-    const record = { method, path: new URL(url, location.href).pathname, bytes: null, start: performance.now(),
+    const where = new URL(url, location.href);
+    const record = { method, path: where.pathname + where.search, bytes: null, start: performance.now(),
                      end: null, status: null, error: null };
     log.push(record);
     size(init.body).then((n) => { record.bytes = n; });
@@ -256,17 +266,32 @@ async () => {
 """
 
 
+PART_PATH = re.compile(r"/api/v1/photos/(?P<photo>[0-9a-f-]+)/upload\?offset=(?P<offset>\d+)&.*")
+SIZE = r"\d+(?:\.\d+)?\s?[KMG]B"
+ITEMS_SENT = re.compile(r"(\d+)\D+\d+")
+
+
+def covered_bytes(ranges: list[tuple[int, int]]) -> int:
+    """The bytes the ranges [start, end) cover, each once."""
+    covered, reach = 0, 0
+    for start, end in sorted(ranges):
+        if end > reach:
+            covered += end - max(start, reach)
+            reach = end
+    return covered
+
+
 def photo_rounds(rounds: int, photos: int) -> list[int]:
     """Which rounds carry a photo: `photos` of them, spread evenly."""
     return sorted({(k * rounds) // photos for k in range(photos)}) if photos else []
 
 
 def access_log_counts(path: Path) -> dict[tuple[str, str], int]:
-    """(method, path) -> how many times gunicorn answered it 2xx."""
+    """(method, path) -> how many times gunicorn answered it 2xx (a photo sent in parts: 201, stored)."""
     counts: dict[tuple[str, str], int] = {}
     for line in path.read_text().splitlines():
         parts = line.split()
-        if len(parts) >= 3 and parts[2].startswith("2"):
+        if len(parts) >= 3 and parts[2].startswith("2") and not (parts[1].endswith("/upload") and parts[2] != "201"):
             counts[parts[0], parts[1]] = counts.get((parts[0], parts[1]), 0) + 1
     return counts
 
@@ -323,6 +348,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                                           locale="en-US")
             context.add_init_script(ACCOUNTING)
             page = context.new_page()
+            console: list[str] = []  # the page's errors, told if the drain does not end
+            page.on("pageerror", lambda e: console.append(f"page error: {e}"))
+            page.on("console", lambda m: console.append(f"console: {m.text}") if m.type == "error" else None)
             page.set_default_timeout(30_000)
             page.goto(f"{base}/login")
             page.fill("#username", username)
@@ -350,7 +378,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
             link.up_bytes = 0
 
             # The signal comes back, weak; one cut in the middle.
-            samples, cut_at, back_at = [], None, None
+            samples, cut_at, back_at, shot = [], None, None, None
             cdp.send("Network.emulateNetworkConditions", THROTTLED)
             began = time.perf_counter()
             page.click("#sync-bar .sync-now")
@@ -358,6 +386,11 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
             while True:
                 now = time.perf_counter()
                 if now - began > DRAIN_TIMEOUT_S:
+                    for r in page.evaluate("() => window.__backlog")[-12:]:
+                        print(f"  {r['method']} {r['path'][:90]} {r['bytes']} {r['start'] / 1000:.1f}-"
+                              f"{(r['end'] or 0) / 1000:.1f} s {r['status'] or r['error']}")
+                    print(f"  last sample: {samples[-1]}; cut at {cut_at}, back at {back_at}")
+                    print("\n".join(console[-20:]))
                     raise RuntimeError(f"the outbox still holds {samples[-1]['outbox']} entries after {DRAIN_TIMEOUT_S} s")
                 s = page.evaluate(SAMPLE)
                 s["t"] = now - began
@@ -370,10 +403,14 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                     link.cut()  # the connections die (the upload fails), then the phone knows it
                     cdp.send("Network.emulateNetworkConditions", OFFLINE)
                     cut_at = now - began
+                    if args.screenshots:
+                        page.screenshot(path=str(Path(args.screenshots) / "backlog-cut.png"))
                 elif cut_at is not None and back_at is None and now - began >= cut_at + args.cut:
                     link.restore()
                     cdp.send("Network.emulateNetworkConditions", THROTTLED)
                     back_at = now - began
+                elif args.screenshots and back_at is not None and shot is None and now - began >= back_at + 3:
+                    shot = page.screenshot(path=str(Path(args.screenshots) / "backlog-after-cut.png"))
                 time.sleep(POLL_S)
             log = page.evaluate("() => window.__backlog")
             up_bytes = link.up_bytes
@@ -385,12 +422,25 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
 
     # The figures.
     by_request: dict[tuple[str, str], list[dict]] = {}
+    parts: dict[str, list[dict]] = {}  # a photo sent in parts: its parts' attempts, by photo
     for r in log:
-        by_request.setdefault((r["method"], r["path"]), []).append(r)
+        if (m := PART_PATH.fullmatch(r["path"])) and r["method"] == "PUT":
+            parts.setdefault(m["photo"], []).append({**r, "offset": int(m["offset"])})
+        else:
+            by_request.setdefault((r["method"], r["path"]), []).append(r)
     unique_bytes = sum(attempts[0]["bytes"] or 0 for attempts in by_request.values())
     resent_bytes = sum((r["bytes"] or 0) for attempts in by_request.values() for r in attempts[1:])
     resent = {k: [(a["status"] or a["error"]) for a in v] for k, v in by_request.items() if len(v) > 1}
-    stored_twice = {k: n for k, n in answered_2xx.items() if n > 1 and k in by_request}
+    for photo, attempts in parts.items():
+        covered = covered_bytes([(a["offset"], a["offset"] + (a["bytes"] or 0)) for a in attempts])
+        attempted = sum(a["bytes"] or 0 for a in attempts)
+        unique_bytes += covered
+        resent_bytes += attempted - covered
+        if attempted > covered or any(a["status"] is None for a in attempts):
+            resent[("PUT", f"/api/v1/photos/{photo}/upload")] = [
+                f"@{a['offset']}+{a['bytes']}: {a['status'] or a['error']}" for a in attempts]
+    uploads = {("PUT", f"/api/v1/photos/{photo}/upload") for photo in parts}
+    stored_twice = {k: n for k, n in answered_2xx.items() if n > 1 and (k in by_request or k in uploads)}
     floor_s = unique_bytes * 8 / UPLOAD_BPS
     ratio = drain_s / floor_s
     photo_puts = [r for r in log if r["method"] == "PUT" and r["status"] is not None]
@@ -399,6 +449,10 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
     during = samples[:-1]
     shown = sum(s["shown"] for s in during)
     with_items = sum(bool(re.search(r"\d+\D+\d+", s["text"])) and s["shown"] for s in during)
+    with_bytes = sum(len(re.findall(SIZE, s["text"])) >= 2 and s["shown"] for s in during)
+    counts = [int(m[1]) for s in during if s["shown"] and (m := ITEMS_SENT.search(s["text"].split("·")[-2]
+                                                                                 if "·" in s["text"] else s["text"]))]
+    went_back = sum(1 for a, b in zip(counts, counts[1:]) if b < a)
     texts = []
     for s in during:
         label = f"{'bar' if s['shown'] else 'no bar'} {s['value']}/{s['max']}: {s['text']}"
@@ -406,7 +460,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
             texts.append((s["t"], label))
 
     print(f"throttling: up {UPLOAD_BPS / 1e6} Mbit/s, down {DOWNLOAD_BPS / 1e6} Mbit/s, {LATENCY_MS} ms latency")
-    print(f"requests: {len(by_request)} distinct ({len(log)} attempts); {len(photo_puts)} photo PUTs answered")
+    print(f"requests: {len(by_request)} distinct, {len(parts)} photos in {sum(len(a) for a in parts.values())} "
+          f"parts ({len(log)} attempts in all); {len(photo_puts)} PUTs answered")
     print(f"cut: offline at {cut_at if cut_at is None else round(cut_at, 1)} s, back at "
           f"{back_at if back_at is None else round(back_at, 1)} s")
     print(f"bytes (request bodies, each request once): {unique_bytes:,}; floor {floor_s:.1f} s")
@@ -416,10 +471,14 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         if method == "PUT" or len(attempts) > 1:
             print(f"  {method} {path[:40]}…: " + ", ".join(
                 f"{a['start'] / 1000:.1f}-{(a['end'] or 0) / 1000:.1f} s {a['status'] or a['error']}" for a in attempts))
+    for photo, attempts in parts.items():
+        print(f"  PUT …/photos/{photo[:8]}…/upload: " + ", ".join(
+            f"@{a['offset'] // 1024}K {a['start'] / 1000:.1f}-{(a['end'] or 0) / 1000:.1f} s {a['status'] or 'failed'}"
+            for a in attempts))
     print(f"resent: {resent_bytes:,} bytes in {len(resent)} requests: {resent}")
     print(f"answered 2xx more than once by the server (stored, then sent again): {stored_twice or 'none'}")
-    print(f"sync bar: shown in {shown} of {len(during)} samples, items n/m in {with_items}; "
-          f"its text never gives the bytes sent so far, only the total size")
+    print(f"sync bar: shown in {shown} of {len(during)} samples, items n/m in {with_items}, bytes sent/total in "
+          f"{with_bytes}; the count of items sent went back {went_back} times")
     step = max(1, len(texts) // 25)
     for t_s, label in texts[::step]:
         print(f"  {t_s:5.1f} s  {label}")
@@ -431,6 +490,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
             "items": entries, "rounds": len(made["rounds"]), "photos": len(made["photos"]),
             "requests": len(by_request), "attempts": len(log),
             "up_bytes_on_the_wire": up_bytes, "stored_twice": len(stored_twice), "database_ok": not problems,
+            "bar_shown": round(shown / max(len(during), 1), 3), "bar_with_bytes": round(with_bytes / max(len(during), 1), 3),
+            "bar_went_back": went_back,
             "reference_workload_ms": round(reference_workload_ms(), 1)}
 
 
@@ -439,6 +500,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40, help="rounds captured offline (default 40)")
     parser.add_argument("--photos", type=int, default=15, help="photos among them, one per round (default 15)")
     parser.add_argument("--cut", type=float, default=4.0, help="seconds without signal in the middle (default 4)")
+    parser.add_argument("--screenshots", help="a folder for the page's screenshots at the cut and 3 s after it")
     args = parser.parse_args()
     if args.photos > args.rounds:
         parser.error("at most one photo per round")

@@ -60,6 +60,13 @@ def check_photo(session: Session, user: User, uuid: str, finding_uuid: str | Non
     if hashlib.sha256(data).hexdigest() != sha256:
         message = _l("The photo arrived incomplete (its checksum does not match). It will be sent again.")
         raise Rejected(message, {"sha256": [message]})
+    return check_owner(session, user, uuid, finding_uuid, sha256, record_uuid=record_uuid)
+
+
+def check_owner(session: Session, user: User, uuid: str, finding_uuid: str | None, sha256: str, *,
+                record_uuid: str | None = None) -> Photo | PhotoUpload:
+    """The checks of `check_photo` that need no bytes (a resumable upload's parts make them before
+    the last byte arrives): the photo already stored, a conflict, a finding that is not the user's."""
     record_upload = None
     if record_uuid is not None:
         finding_uuid, record_upload = None, _check_record_photo(session, user, uuid, record_uuid, sha256)
@@ -85,6 +92,14 @@ def check_photo(session: Session, user: User, uuid: str, finding_uuid: str | Non
     if not estates:
         raise NotFound(_l("This finding does not exist or is not yours."))
     return PhotoUpload(uuid, finding_uuid, sha256, estates[0].timezone)
+
+
+def stored_photo_of(session: Session, user: User, uuid: str) -> Photo | None:
+    """Photo `uuid` if it is stored and `user`'s (sent by them, or named by their round's finding)."""
+    photo = session.scalars(sa.select(Photo).where(Photo.uuid == uuid)).first()
+    if photo is None or photo.status is not PhotoStatus.STORED or not _sent_by(photo, user):
+        return None
+    return photo
 
 
 def _sent_by(photo: Photo, user: User) -> bool:

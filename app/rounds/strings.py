@@ -116,7 +116,7 @@ def app_strings() -> dict[str, str]:
         "syncNow": _("Sync now"),
         "onPhone": _("%(count)s items on this phone (%(size)s)"),
         "allSent": _("Everything is in the office."),
-        "sending": _("Sending %(done)s of %(total)s (%(size)s)"),
+        "sendingBytes": _("Sent %(done)s of %(total)s · %(sent)s of %(size)s"),
         "offline": _("No signal. Your work is kept on this phone and will be sent when the signal is back."),
         "retrying": _("Sending failed (%(reason)s). It will be tried again."),
         "loginRequired": _("Your session has ended. Sign in again to send your work; nothing is lost."),

@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { format, h } from './dom.js';
 import { getMeta, outboxOf, putMeta, roundsOfUser, getPhoto } from './store.js';
-import { currentUser, events, isSending, isWaiting, retryAttention, signalBack, syncNow } from './sync.js';
+import { currentUser, events, isSending, isWaiting, progress, retryAttention, signalBack, syncNow } from './sync.js';
 
 const T = JSON.parse(document.getElementById('app-strings').textContent);
 const bar = document.getElementById('sync-bar');
@@ -69,8 +69,10 @@ async function showOutbox() {
   // One state at a time: never "everything is in the office" while something needs attention.
   if (!isSending()) {
     state = attention.length ? 'attention' : waiting.length ? 'pending' : 'sent';
+    const drained = progress(); // a drain cut off (no signal, a retry): how far it got, not "from 1" again
     say(attention.length
       ? format(T.needAttention, { count: new Set(attention.map((e) => e.roundUuid)).size })
+      : waiting.length && drained ? progressText(drained)
       : waiting.length
         ? format(T.onPhone, { count: waiting.length, size: readableSize(waiting.reduce((s, e) => s + (e.bytes ?? 0), 0)) })
         : aside.length ? format(T.setAsideCount, { count: new Set(aside.map((e) => e.roundUuid)).size }) : T.allSent);
@@ -96,12 +98,19 @@ async function showOutbox() {
   document.dispatchEvent(new CustomEvent('xuncha:outbox'));
 }
 
+// Items and bytes: sent so far and in all (the bar goes by bytes, which is where the time goes).
+const progressText = (p) => format(T.sendingBytes, { done: p.done, total: p.total, sent: readableSize(p.bytes),
+  size: readableSize(p.totalBytes) });
+function showProgress(p) {
+  progressEl.hidden = !p;
+  if (!p) return;
+  progressEl.max = Math.max(p.totalBytes, 1);
+  progressEl.value = Math.min(p.bytes, progressEl.max);
+}
 events.addEventListener('progress', ({ detail }) => {
-  progressEl.hidden = false;
+  showProgress(detail);
   state = 'sending';
-  progressEl.max = Math.max(detail.total, 1);
-  progressEl.value = detail.done;
-  say(format(T.sending, { done: detail.done, total: detail.total, size: readableSize(detail.totalBytes) }));
+  say(progressText(detail));
 });
 function markOffline(now) {
   offline = now;
@@ -115,7 +124,7 @@ events.addEventListener('login-required', () => { state = 'login'; say(T.signInA
 events.addEventListener('login-required', () => notice('login', T.loginRequired, ' ',
   h('a', { class: 'button primary', href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, T.signIn)));
 for (const type of ['changed', 'sent', 'attention', 'sending']) events.addEventListener(type, showOutbox);
-events.addEventListener('changed', () => { progressEl.hidden = true; maybeApplyUpdate(); });
+events.addEventListener('changed', () => { showProgress(progress()); maybeApplyUpdate(); });
 document.addEventListener('xuncha:enqueued', () => { showOutbox(); syncNow(); });
 
 bar.querySelector('.sync-now').addEventListener('click', () => signalBack());

@@ -70,6 +70,14 @@ export async function enqueueWithMeta(entries, key, value, photos = []) {
 export const outboxOf = async (user) => (await db()).getAllFromIndex('outbox', 'user', user);
 export const updateEntry = async (entry) => (await db()).put('outbox', entry);
 export const removeEntry = async (id) => (await db()).delete('outbox', id);
+// Changes to one entry read and written in one transaction: a change made meanwhile (set aside) is kept.
+export async function patchEntry(id, changes) {
+  const tx = (await db()).transaction('outbox', 'readwrite');
+  const entry = await tx.store.get(id);
+  if (entry) await tx.store.put({ ...entry, ...changes });
+  await tx.done;
+  return entry ? { ...entry, ...changes } : null;
+}
 
 export const getMeta = async (key) => (await (await db()).get('meta', key))?.value;
 export const putMeta = async (key, value) => (await db()).put('meta', { key, value });

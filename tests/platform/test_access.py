@@ -108,6 +108,7 @@ MATRIX = {
     "api_rounds.FindingAmendments": ("POST", "/api/v1/findings/{finding_uuid}/amendments",
                                      {Role.STEWARD, Role.DESK, Role.SUPERVISOR}),
     "api_photos.PhotoUpload": ("PUT", "/api/v1/photos/{photo_uuid}", {Role.STEWARD}),
+    "api_photos.PhotoPartUpload": ("PUT", "/api/v1/photos/{photo_uuid}/upload", {Role.STEWARD}),
     "api_session.CurrentSession": ("GET", "/api/v1/session", ALL),
     "api_session.OfflinePack": ("GET", "/api/v1/offline-pack", {Role.STEWARD}),
     "api_tickets.Verifications": ("POST", "/api/v1/verifications", {Role.STEWARD}),

@@ -55,6 +55,13 @@ def photo_upload(**fields) -> dict:
             "content_type": "multipart/form-data"}
 
 
+def photo_part(**owner) -> dict:
+    """The whole photo as one part of a resumable upload (PUT …/upload?offset=0&…)."""
+    data = factories.jpeg_bytes()
+    return {"data": data, "content_type": "application/octet-stream",
+            "query_string": {"offset": 0, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), **owner}}
+
+
 # A body that the owner estate's user gets through with: the other estate's must be refused for
 # the object, not for the body. (Routes not named here act on the object alone.)
 BODIES = {
@@ -63,6 +70,7 @@ BODIES = {
     "api_decoration.FloodTestResult": lambda ids: {"json": {"uuid": new_uuid(), "passed": False, "note": "滲漏"}},
     "api_decoration.MaterialDecision": lambda ids: {"json": {"uuid": new_uuid(), "approved": True}},
     "api_photos.PhotoUpload": lambda ids: photo_upload(finding_uuid=ids["finding_uuid"]),
+    "api_photos.PhotoPartUpload": lambda ids: photo_part(finding_uuid=ids["finding_uuid"]),
     "api_rounds.FindingAmendments": lambda ids: {"json": {"uuid": new_uuid(), "result": "fine", "why": "複查後已修好"}},
     "api_rounds.RoundCompletion": lambda ids: {"json": {"findings": []}},
     "gate.decide": lambda ids: {"data": {"uuid": new_uuid(), "approved": "1"}},
@@ -213,6 +221,12 @@ def body_cases():
          lambda ids: photo_upload(record_uuid=ids["flood_test_uuid"])),
         ("A's photo UUID replayed", steward, "PUT", "/api/v1/photos/{photo_uuid}",
          lambda ids: photo_upload(finding_uuid=ids["finding_uuid"])),
+        ("part of a photo of A's finding", steward, "PUT", "/api/v1/photos/{new}/upload",
+         lambda ids: photo_part(finding_uuid=ids["finding_uuid"])),
+        ("part of a photo of A's flood test", steward, "PUT", "/api/v1/photos/{new}/upload",
+         lambda ids: photo_part(record_uuid=ids["flood_test_uuid"])),
+        ("part of A's photo UUID replayed", steward, "PUT", "/api/v1/photos/{photo_uuid}/upload",
+         lambda ids: photo_part(finding_uuid=ids["finding_uuid"])),
         ("round started on A's estate (web)", steward, "POST", "/rounds/start",
          lambda ids: {"data": {"uuid": new_uuid(), "kind": "corridor", "estate_id": str(ids["estate_id"]),
                                "building_id": str(ids["building_id"])}}),
