@@ -32,9 +32,9 @@ def finding_for(session: Session, user: User, finding_uuid: str) -> Finding:
     return finding
 
 
-def mark_reviewed(session: Session, user: User, finding_uuids: list[str], now: datetime | None = None) -> int:
-    """Mark findings reviewed by `user`; all or none. Returns how many were not reviewed before
-    (a finding already reviewed keeps its first reviewer)."""
+def _markable(session: Session, user: User, finding_uuids: list[str]) -> list[Finding]:
+    """The findings a mark (or its undo) is about: all of them the user's to review, else nothing
+    (NotVisible names the others); at least one, at most MAX_MARKED_AT_ONCE."""
     uuids = list(dict.fromkeys(u.strip() for u in finding_uuids if u and u.strip()))
     if not uuids:
         raise ReviewError(_l("Choose at least one finding to mark reviewed."))
@@ -46,6 +46,13 @@ def mark_reviewed(session: Session, user: User, finding_uuids: list[str], now: d
     ))
     if len(found) != len(uuids):
         raise NotVisible(sorted(set(uuids) - {f.uuid for f in found}))
+    return found
+
+
+def mark_reviewed(session: Session, user: User, finding_uuids: list[str], now: datetime | None = None) -> int:
+    """Mark findings reviewed by `user`; all or none. Returns how many were not reviewed before
+    (a finding already reviewed keeps its first reviewer)."""
+    found = _markable(session, user, finding_uuids)
     # One UPDATE that skips what is reviewed already: two desks marking at once keep the first mark.
     result = session.execute(
         sa.update(Finding).where(Finding.id.in_([f.id for f in found]), Finding.reviewed_at.is_(None))
@@ -60,17 +67,7 @@ def mark_reviewed(session: Session, user: User, finding_uuids: list[str], now: d
 def unmark_reviewed(session: Session, user: User, finding_uuids: list[str], at: datetime) -> int:
     """Undo `user`'s own marks made at `at` (one click, one mark time): the findings are not reviewed
     again. A mark by someone else, or made at another moment, stays. Returns how many were undone."""
-    uuids = list(dict.fromkeys(u.strip() for u in finding_uuids if u and u.strip()))
-    if not uuids:
-        raise ReviewError(_l("Choose at least one finding to mark reviewed."))
-    if len(uuids) > MAX_MARKED_AT_ONCE:
-        raise ReviewError(_l("Mark at most %(n)d findings at once.", n=MAX_MARKED_AT_ONCE))
-    found = list(session.scalars(
-        sa.select(Finding).join(Round, Finding.round_id == Round.id)
-        .where(Finding.uuid.in_(uuids), Round.status == RoundStatus.COMPLETED, _scope(user))
-    ))
-    if len(found) != len(uuids):
-        raise NotVisible(sorted(set(uuids) - {f.uuid for f in found}))
+    found = _markable(session, user, finding_uuids)
     result = session.execute(
         sa.update(Finding).where(Finding.id.in_([f.id for f in found]), Finding.reviewed_by_id == user.id,
                                  Finding.reviewed_at == at)
