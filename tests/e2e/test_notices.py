@@ -36,7 +36,7 @@ def test_a_gate_request_appears_on_the_stewards_open_page(app, live_server, phon
     phone.goto(f"{live_server}/decoration/")  # not the today page: any page hears it
     bell = phone.locator("a.bell")
     assert bell.get_attribute("data-unread") == "0"
-    phone.wait_for_function("sessionStorage.getItem('xuncha-notice-seen') !== null")  # the bell has polled once
+    phone.wait_for_function("() => sessionStorage.getItem('xuncha-notice-seen') !== null")  # the bell has polled once
 
     materials.raise_material_request(db.session, gate, uuid=new_uuid(), unit_id=unit.id, materials="瓷磚 30 箱",
                                      photo_uuid=new_uuid())
@@ -49,4 +49,4 @@ def test_a_gate_request_appears_on_the_stewards_open_page(app, live_server, phon
     toast.locator("a").click()
     phone.wait_for_url("**/rounds/today#materials")
     assert "瓷磚 30 箱" in phone.locator("#materials").inner_text()
-    phone.wait_for_function("document.querySelector('a.bell').dataset.unread === '0'")  # opened: read
+    phone.wait_for_function("() => document.querySelector('a.bell').dataset.unread === '0'")  # opened: read

@@ -65,7 +65,7 @@ def test_the_phone_shows_whether_its_storage_is_kept_and_how_much_is_free(live_s
     sign_in(phone, live_server, "steward1")
     phone.wait_for_url(f"{live_server}/rounds/today")
     info = phone.locator(".storage-info")
-    phone.wait_for_function("document.querySelector('.storage-info').textContent.includes('·')")
+    phone.wait_for_function("() => document.querySelector('.storage-info').textContent.includes('·')")
     persisted, quota = phone.evaluate(
         "Promise.all([navigator.storage.persisted(), navigator.storage.estimate().then(e => e.quota)])")
     answer = zh_hant("Storage: kept by the browser" if persisted else "Storage: the browser may clear it when space runs low")
