@@ -161,9 +161,7 @@ class Subscription:
     user_agent: str = ""
 
 
-# The push services of the browsers (Chrome, Firefox, Safari, Edge): the server sends to these only,
-# never to an address a client names (no request to an internal host on a client's word).
-PUSH_SERVICE_HOSTS = ("fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com", "notify.windows.com")
+PUSH_SERVICE_HOSTS = push.PUSH_SERVICE_HOSTS
 
 
 def _push_service(endpoint: str, hosts: Iterable[str]) -> bool:

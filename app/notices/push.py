@@ -29,6 +29,10 @@ from sqlalchemy.orm import Session
 
 from ..models import Estate, Notice, NoticeSettings, PushOutcome, PushSubscription, User
 
+# The push services of the browsers (Chrome, Firefox, Safari, Edge): the server sends to these only,
+# never to an address a client names (no request to an internal host on a client's word).
+PUSH_SERVICE_HOSTS = ("fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com", "notify.windows.com")
+
 log = logging.getLogger("xuncha.push")
 _PENDING = "notices_to_push"
 TTL = {"gate_request": 4 * 3600}  # a gate request hours later is of no use; others a day
@@ -251,8 +255,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("VAPID_PRIVATE_KEY_FILE",
                           os.environ.get("VAPID_PRIVATE_KEY_FILE") or str(Path(app.instance_path) / "vapid_private.pem"))
     app.config.setdefault("VAPID_SUBJECT", os.environ.get("VAPID_SUBJECT") or "mailto:admin@localhost")
-    from .operations import PUSH_SERVICE_HOSTS
-
     app.config.setdefault("PUSH_SERVICE_HOSTS", PUSH_SERVICE_HOSTS)
     app.extensions["notices"] = {"vapid": None, "futures": [], "lock": threading.Lock(),
                                  "pool": ThreadPoolExecutor(max_workers=2, thread_name_prefix="xuncha-push")}
