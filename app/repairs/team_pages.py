@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from ..access import roles, whole_estates_of
 from ..extensions import db
-from ..labels import TEAM_KIND
 from ..models import Estate, Role, Team, TeamKind
 from . import teams, tickets
 
