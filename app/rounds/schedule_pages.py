@@ -1,7 +1,7 @@
 """Schedules in the browser (blueprint "schedules", /admin/schedules): per estate and round kind, the
 window a round falls due in and the estate's time zone, for the administrator (every estate) and a
 supervisor of the whole estate (its own). A change is previewed (the next four weeks of due rounds
-per steward) before it is saved, and applies from the next window (schedule.change_rule)."""
+per steward) before it is saved, and applies from the next window (schedule_changes.change_rule)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ from ..models import Estate, Period, Role, RoundKind
 from ..refusals import Conflict, Refusal
 from ..steps import content_sha256
 from ..web import refused
-from . import schedule
+from . import schedule, schedule_changes
 
 bp = Blueprint("schedules", __name__, url_prefix="/admin/schedules")
 WHO = (Role.ADMIN, Role.SUPERVISOR)
@@ -56,7 +56,7 @@ def describe(rule) -> str:  # noqa: ANN001 - a Rule or a ScheduleRule row
     if rule.period is Period.DAY:
         return _("Every day")
     if rule.period is Period.WEEK:
-        window = schedule.Window.of(rule)
+        window = schedule_changes.Window.of(rule)
         first, last = WEEKDAYS[rule.anchor], WEEKDAYS[(rule.anchor + len(window.weekdays) - 1) % 7]
         if rule.window_days is None or rule.window_days >= 7:
             return _("Every week from %(first)s, due all week", first=first)
@@ -68,7 +68,7 @@ def describe(rule) -> str:  # noqa: ANN001 - a Rule or a ScheduleRule row
     if rule.window_days == 1:
         return _("Every month on day %(first)d", first=rule.anchor)
     return _("Every month, day %(first)d to day %(last)d", first=rule.anchor,
-             last=schedule.Window.of(rule).last_day)
+             last=schedule_changes.Window.of(rule).last_day)
 
 
 @dataclass
@@ -86,7 +86,7 @@ class Run:
         return (self.first.end - self.first.start).days == 1
 
 
-def runs(windows: list[schedule.PreviewWindow]) -> list[Run]:
+def runs(windows: list[schedule_changes.PreviewWindow]) -> list[Run]:
     """The preview's windows with every run of daily ones of the same places told once (a daily rule
     would list 28 days per steward)."""
     out: list[Run] = []
@@ -120,7 +120,7 @@ def estate(estate_id: int):
     place = _estate(estate_id)
     today = _today(place)
     rules = [(kind, schedule.rule_for(db.session, place.id, kind, today),
-              schedule.pending_rule(db.session, place, kind, today)) for kind in schedule.KIND_ORDER]
+              schedule_changes.pending_rule(db.session, place, kind, today)) for kind in schedule.KIND_ORDER]
     return render_template("schedules/estate.html", estate=place, rules=rules, today=today, describe=describe,
                            zones=COMMON_ZONES, estates=_estates())
 
@@ -130,7 +130,7 @@ def estate(estate_id: int):
 def set_timezone(estate_id: int):
     place = _estate(estate_id)
     try:
-        schedule.set_timezone(db.session, current_user, place, request.form.get("timezone", ""),
+        schedule_changes.set_timezone(db.session, current_user, place, request.form.get("timezone", ""),
                               seen=request.form.get("seen"))
     except Refusal as exc:
         return refused(exc, url_for("schedules.estate", estate_id=estate_id))
@@ -139,7 +139,7 @@ def set_timezone(estate_id: int):
     return redirect(url_for("schedules.estate", estate_id=estate_id))
 
 
-def _read_window(form) -> tuple[dict, schedule.Window | None, dict]:  # noqa: ANN001
+def _read_window(form) -> tuple[dict, schedule_changes.Window | None, dict]:  # noqa: ANN001
     """The posted window: what to show again, the window, and what could not be read."""
     errors: dict = {}
     values = {"period": form.get("period", ""), "weekdays": form.getlist("weekday"),
@@ -165,12 +165,12 @@ def _read_window(form) -> tuple[dict, schedule.Window | None, dict]:  # noqa: AN
                 errors[field] = [_l("Monthly window: write the day of the month as a number from 1 to 28.")]
     if errors:
         return values, None, errors
-    return values, schedule.Window(period, tuple(sorted(set(weekdays))), numbers.get("first_day"),
+    return values, schedule_changes.Window(period, tuple(sorted(set(weekdays))), numbers.get("first_day"),
                                    numbers.get("last_day")), errors
 
 
 def _values_of(rule: schedule.Rule) -> dict:
-    window = schedule.Window.of(rule)
+    window = schedule_changes.Window.of(rule)
     return {"period": window.period.value, "weekdays": [str(d) for d in window.weekdays],
             "first_day": str(window.first_day or ""), "last_day": str(window.last_day or "")}
 
@@ -181,10 +181,10 @@ def rule(estate_id: int, kind: str):
     place, round_kind = _estate(estate_id), _kind(kind)
     today = _today(place)
     current = schedule.rule_for(db.session, place.id, round_kind, today)
-    seen = schedule.rules_fingerprint(db.session, place, round_kind)
+    seen = schedule_changes.rules_fingerprint(db.session, place, round_kind)
     context = dict(estate=place, kind=round_kind, current=current, today=today, describe=describe, weekdays=WEEKDAYS,
                    runs=runs,
-                   pending=schedule.pending_rule(db.session, place, round_kind, today), seen=seen, errors={},
+                   pending=schedule_changes.pending_rule(db.session, place, round_kind, today), seen=seen, errors={},
                    message=None, previews=None, effective_from=None, previewed="", new_rule=None)
     if request.method == "GET":
         return render_template("schedules/rule.html", values=_values_of(current), **context)
@@ -201,7 +201,7 @@ def rule(estate_id: int, kind: str):
     if errors:
         context.update(errors=errors, message=_("Nothing was saved: see the notes below."))
         return render_template("schedules/rule.html", values=values, **context), 422
-    effective_from = schedule.next_window_start(current, new_rule, today)
+    effective_from = schedule_changes.next_window_start(current, new_rule, today)
     fingerprint = content_sha256({"rule": [new_rule.period.value, new_rule.anchor, new_rule.window_days],
                                   "seen": context["seen"], "from": effective_from.isoformat()})
     if request.form.get("action") == "save":
@@ -209,11 +209,11 @@ def rule(estate_id: int, kind: str):
             context["message"] = _("Check the preview below, then save.")
         else:
             try:
-                row = schedule.change_rule(db.session, current_user, place, round_kind, new_rule,
+                row = schedule_changes.change_rule(db.session, current_user, place, round_kind, new_rule,
                                            seen=context["seen"], today=today)
             except Conflict as exc:
                 db.session.rollback()
-                context.update(message=str(exc.message), seen=schedule.rules_fingerprint(db.session, place, round_kind))
+                context.update(message=str(exc.message), seen=schedule_changes.rules_fingerprint(db.session, place, round_kind))
                 return render_template("schedules/rule.html", values=_values_of(current), **context), 409
             except Refusal as exc:
                 db.session.rollback()
@@ -223,6 +223,6 @@ def rule(estate_id: int, kind: str):
             flash(_("Saved: from %(day)s, %(rule)s.", day=row.effective_from.isoformat(),
                     rule=describe(new_rule)), "info")
             return redirect(url_for("schedules.estate", estate_id=place.id))
-    context.update(previews=schedule.preview(db.session, place, round_kind, new_rule, effective_from, today),
+    context.update(previews=schedule_changes.preview(db.session, place, round_kind, new_rule, effective_from, today),
                    effective_from=effective_from, previewed=fingerprint, new_rule=new_rule)
     return render_template("schedules/rule.html", values=values, **context), status

@@ -14,8 +14,9 @@ from flask_babel import force_locale
 from app.extensions import db
 from app.models import Period, Role, RoundKind, ScheduleRule
 from app.refusals import Conflict, Rejected
-from app.rounds import schedule
-from app.rounds.schedule import Rule, Window
+from app.rounds import schedule, schedule_changes
+from app.rounds.schedule import Rule
+from app.rounds.schedule_changes import Window
 
 from .. import factories
 from ..conftest import csrf_from
@@ -65,11 +66,11 @@ def test_a_window_that_never_occurs_is_refused_saying_where(window, field, messa
 def test_a_change_applies_from_the_next_window():
     corridor = schedule.DEFAULT_RULES[RoundKind.CORRIDOR]  # Tuesday, two days
     # Friday Dec 11: this week's window opened Tue Dec 8 and runs until Tue Dec 15.
-    assert schedule.next_window_start(corridor, Rule(Period.WEEK, anchor=3, window_days=1), FRIDAY) == date(2026, 12, 17)
-    assert schedule.next_window_start(corridor, Rule(Period.WEEK, anchor=1, window_days=1), FRIDAY) == date(2026, 12, 15)
-    assert schedule.next_window_start(corridor, Rule(Period.MONTH, anchor=1), FRIDAY) == date(2027, 1, 1)
+    assert schedule_changes.next_window_start(corridor, Rule(Period.WEEK, anchor=3, window_days=1), FRIDAY) == date(2026, 12, 17)
+    assert schedule_changes.next_window_start(corridor, Rule(Period.WEEK, anchor=1, window_days=1), FRIDAY) == date(2026, 12, 15)
+    assert schedule_changes.next_window_start(corridor, Rule(Period.MONTH, anchor=1), FRIDAY) == date(2027, 1, 1)
     monthly = schedule.DEFAULT_RULES[RoundKind.METER]
-    assert schedule.next_window_start(monthly, Rule(Period.WEEK, anchor=0, window_days=2), FRIDAY) == date(2027, 1, 4)
+    assert schedule_changes.next_window_start(monthly, Rule(Period.WEEK, anchor=0, window_days=2), FRIDAY) == date(2027, 1, 4)
 
 
 @pytest.fixture
@@ -91,36 +92,36 @@ def world(app):
 
 def rows(world, kind=RoundKind.CORRIDOR) -> list[tuple]:
     return [(r.effective_from, r.period, r.anchor, r.window_days)
-            for r in schedule.rule_rows(db.session, world["estate"], kind)]
+            for r in schedule_changes.rule_rows(db.session, world["estate"], kind)]
 
 
 def test_change_rule_adds_a_row_replaces_a_pending_one_and_refuses_a_stale_page(world):
     estate, kind = world["estate"], RoundKind.CORRIDOR
     thursday = Rule(Period.WEEK, anchor=3, window_days=1)
-    seen = schedule.rules_fingerprint(db.session, estate, kind)
-    schedule.change_rule(db.session, world["boss"], estate, kind, thursday, seen=seen, today=FRIDAY)
+    seen = schedule_changes.rules_fingerprint(db.session, estate, kind)
+    schedule_changes.change_rule(db.session, world["boss"], estate, kind, thursday, seen=seen, today=FRIDAY)
     assert rows(world) == [(date(2026, 12, 17), Period.WEEK, 3, 1)]
     with pytest.raises(Conflict, match="changed by someone else"):
-        schedule.change_rule(db.session, world["boss"], estate, kind, thursday, seen=seen, today=FRIDAY)
+        schedule_changes.change_rule(db.session, world["boss"], estate, kind, thursday, seen=seen, today=FRIDAY)
     # Not in force yet: a second change replaces it.
     monday = Rule(Period.WEEK, anchor=0, window_days=2)
-    schedule.change_rule(db.session, world["boss"], estate, kind, monday,
-                         seen=schedule.rules_fingerprint(db.session, estate, kind), today=FRIDAY)
+    schedule_changes.change_rule(db.session, world["boss"], estate, kind, monday,
+                         seen=schedule_changes.rules_fingerprint(db.session, estate, kind), today=FRIDAY)
     assert rows(world) == [(date(2026, 12, 21), Period.WEEK, 0, 2)]
     # In force by January: a change then adds a row, the one in force stays as it was.
     later = date(2027, 1, 6)  # Wednesday
-    schedule.change_rule(db.session, world["boss"], estate, kind, thursday,
-                         seen=schedule.rules_fingerprint(db.session, estate, kind), today=later)
+    schedule_changes.change_rule(db.session, world["boss"], estate, kind, thursday,
+                         seen=schedule_changes.rules_fingerprint(db.session, estate, kind), today=later)
     assert rows(world) == [(date(2026, 12, 21), Period.WEEK, 0, 2), (date(2027, 1, 14), Period.WEEK, 3, 1)]
     with pytest.raises(Rejected, match="in force already"):
-        schedule.change_rule(db.session, world["boss"], estate, kind, thursday,
-                             seen=schedule.rules_fingerprint(db.session, estate, kind), today=date(2027, 1, 20))
+        schedule_changes.change_rule(db.session, world["boss"], estate, kind, thursday,
+                             seen=schedule_changes.rules_fingerprint(db.session, estate, kind), today=date(2027, 1, 20))
 
 
 def test_the_stewards_list_follows_the_change_from_its_first_window(world):
     estate = world["estate"]
-    schedule.change_rule(db.session, world["boss"], estate, RoundKind.CORRIDOR, Rule(Period.WEEK, anchor=3, window_days=1),
-                         seen=schedule.rules_fingerprint(db.session, estate, RoundKind.CORRIDOR), today=FRIDAY)
+    schedule_changes.change_rule(db.session, world["boss"], estate, RoundKind.CORRIDOR, Rule(Period.WEEK, anchor=3, window_days=1),
+                         seen=schedule_changes.rules_fingerprint(db.session, estate, RoundKind.CORRIDOR), today=FRIDAY)
 
     def corridors(day: date) -> list[str]:
         moment = datetime(day.year, day.month, day.day, 2, tzinfo=timezone.utc)
@@ -136,7 +137,7 @@ def test_the_stewards_list_follows_the_change_from_its_first_window(world):
 def test_the_preview_lists_the_next_four_weeks_per_steward(world):
     estate = world["estate"]
     thursday = Rule(Period.WEEK, anchor=3, window_days=1)
-    previews = schedule.preview(db.session, estate, RoundKind.CORRIDOR, thursday, date(2026, 12, 17), FRIDAY)
+    previews = schedule_changes.preview(db.session, estate, RoundKind.CORRIDOR, thursday, date(2026, 12, 17), FRIDAY)
     by_name = {p.steward.username: p for p in previews}
     assert set(by_name) == {"ming", "hua"}
     ming = [(w.occurrence.start, w.occurrence.due_by, [t.building.name for t in w.places], w.new_rule)
